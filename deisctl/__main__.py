@@ -1,0 +1,3 @@
+from deisctl.cli import main
+
+main()

@@ -1,0 +1,135 @@
+"""Root command: global options, sub-command groups, and the one place where
+exceptions become `error: ...` lines and exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Any, Optional
+
+import typer
+from typer import _click as click  # Typer ships its own Click
+from typer.core import TyperGroup
+
+from deisctl import __version__, settings as settings_mod
+from deisctl.errors import EXIT_CODE_HELP, DeisctlError, ExitCode
+
+
+class RootGroup(TyperGroup):
+    """Runs the command tree and maps every failure to one stderr line and an exit code."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
+        argv = list(sys.argv[1:] if args is None else args)
+        code = _run(
+            lambda: super(RootGroup, self).main(
+                argv, prog_name or "deisctl", complete_var, standalone_mode=False, **extra
+            ),
+            debug="--debug" in argv or bool(os.environ.get("DEISCTL_DEBUG")),
+        )
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _run(invoke, debug: bool) -> int:
+    try:
+        rv = invoke()
+        return rv if isinstance(rv, int) else ExitCode.OK
+    except DeisctlError as exc:
+        if debug:
+            traceback.print_exc()
+        typer.echo(exc.render(), err=True)
+        return int(exc.exit_code)
+    except click.exceptions.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx else "deisctl"
+        message = " ".join(exc.format_message().splitlines())
+        typer.echo(f"error: {message} (see '{where} --help')", err=True)
+        return int(ExitCode.USAGE)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        typer.echo("error: interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly without a traceback.
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return int(ExitCode.FAILED)
+    except Exception as exc:  # a bug, or a library failure we did not map
+        if debug:
+            traceback.print_exc()
+        detail = " ".join(str(exc).splitlines()) or type(exc).__name__
+        typer.echo(f"error: unexpected {type(exc).__name__}: {detail} (rerun with --debug for a traceback)",
+                   err=True)
+        return int(ExitCode.FAILED)
+
+
+app = typer.Typer(
+    cls=RootGroup,
+    name="deisctl",
+    help="Administer a Deis cluster whose configuration lives in etcd.",
+    epilog=EXIT_CODE_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"deisctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    endpoints: Optional[str] = typer.Option(
+        None, "--endpoints", envvar="DEISCTL_ENDPOINTS", metavar="URLS",
+        help=f"Comma-separated etcd client URLs; several = one cluster, with failover. [default: {settings_mod.DEFAULT_ENDPOINTS}]"),
+    prefix: Optional[str] = typer.Option(
+        None, "--prefix", envvar="DEISCTL_PREFIX", metavar="PATH",
+        help=f"Root of the Deis keys in etcd. [default: {settings_mod.DEFAULT_PREFIX}]"),
+    cacert: Optional[str] = typer.Option(None, "--cacert", envvar="DEISCTL_CACERT", metavar="FILE",
+                                         help="CA bundle that signed the etcd server certificates (https endpoints)."),
+    cert: Optional[str] = typer.Option(None, "--cert", envvar="DEISCTL_CERT", metavar="FILE",
+                                       help="Client certificate for TLS client authentication."),
+    key: Optional[str] = typer.Option(None, "--key", envvar="DEISCTL_KEY", metavar="FILE",
+                                      help="Private key of --cert."),
+    user: Optional[str] = typer.Option(
+        None, "--user", envvar="DEISCTL_USER", metavar="NAME[:PASSWORD]",
+        help="etcd user (needs https endpoints). Without :PASSWORD, DEISCTL_PASSWORD or a prompt on a terminal."),
+    dial_timeout: Optional[float] = typer.Option(
+        None, "--dial-timeout", envvar="DEISCTL_DIAL_TIMEOUT", metavar="SECONDS",
+        help=f"Time allowed to connect to an endpoint. [default: {settings_mod.DEFAULT_DIAL_TIMEOUT:g}]"),
+    command_timeout: Optional[float] = typer.Option(
+        None, "--command-timeout", envvar="DEISCTL_COMMAND_TIMEOUT", metavar="SECONDS",
+        help=f"Time allowed for each etcd request. [default: {settings_mod.DEFAULT_COMMAND_TIMEOUT:g}]"),
+    output: Optional[str] = typer.Option(None, "-o", "--output", envvar="DEISCTL_OUTPUT", metavar="FORMAT",
+                                         help="text, json or yaml. [default: text]"),
+    debug: bool = typer.Option(False, "--debug", envvar="DEISCTL_DEBUG", help="Show tracebacks on errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Show the version and exit."),
+) -> None:
+    ctx.obj = settings_mod.build(
+        endpoints=endpoints, prefix=prefix, cacert=cacert, cert=cert, key=key, user=user,
+        dial_timeout=dial_timeout, command_timeout=command_timeout, output=output, debug=debug,
+    )
+
+
+def _register() -> None:
+    from deisctl.cli import config
+
+    app.add_typer(config.config_app, name="config")
+
+
+_register()
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    typer.main.get_command(app).main(argv, prog_name="deisctl")

@@ -1,0 +1,65 @@
+"""The exit-code table and the exceptions that carry a code.
+
+Every failure the user can cause or meet is raised as a DeisctlError subclass;
+`deisctl.cli.main` is the one place that turns them into `error: ...` on stderr
+and an exit code.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILED = 1  # the operation failed (remote error, unexpected etcd answer)
+    USAGE = 2  # bad usage or invalid input; nothing was sent or written
+    NOT_FOUND = 3  # a key, user or host that must exist does not
+    UNREACHABLE = 4  # etcd (or a node) not reachable within the timeouts
+    AUTH = 5  # authentication or host-key verification refused
+    CONFLICT = 6  # concurrent modification detected; nothing written
+
+
+EXIT_CODE_HELP = (
+    "Exit codes: 0 ok, 1 operation failed, 2 bad usage or invalid input, 3 not found, "
+    "4 cannot reach etcd or the node within the timeouts, 5 authentication or host-key "
+    "verification refused, 6 conflict (concurrent modification)."
+)
+
+
+class DeisctlError(Exception):
+    """An error with a one-line message and an exit code."""
+
+    exit_code = ExitCode.FAILED
+
+    def __init__(self, message: str, *, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def render(self) -> str:
+        line = f"error: {self.message}"
+        if self.hint:
+            line += f" ({self.hint})"
+        # One line, whatever the message carried in.
+        return " ".join(line.splitlines())
+
+
+class UsageError(DeisctlError):
+    exit_code = ExitCode.USAGE
+
+
+class NotFoundError(DeisctlError):
+    exit_code = ExitCode.NOT_FOUND
+
+
+class UnreachableError(DeisctlError):
+    exit_code = ExitCode.UNREACHABLE
+
+
+class AuthError(DeisctlError):
+    exit_code = ExitCode.AUTH
+
+
+class ConflictError(DeisctlError):
+    exit_code = ExitCode.CONFLICT

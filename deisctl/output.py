@@ -1,0 +1,138 @@
+"""Renderers: a command builds a result, this module prints it as text, JSON or YAML.
+
+Text is for people and shell substitution; JSON and YAML are stable shapes for
+programs. Messages for people (warnings, errors) always go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+
+import typer
+
+from deisctl.keys import shown
+
+
+def warn(message: str) -> None:
+    typer.echo(f"warning: {message}", err=True)
+
+
+def note(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _yaml_dump(data: Any) -> str:
+    import yaml  # only when asked for: keeps start-up lean
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def str_presenter(dumper, value: str):
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, str_presenter)
+    return yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+def emit(result: "Result", fmt: str) -> None:
+    if fmt == "json":
+        typer.echo(json.dumps(result.data(), indent=2, ensure_ascii=False))
+    elif fmt == "yaml":
+        typer.echo(_yaml_dump(result.data()), nl=False)
+    else:
+        for line in result.lines():
+            typer.echo(line)
+
+
+class Result:
+    def data(self) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def lines(self) -> Iterable[str]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+@dataclass
+class Change:
+    key: str
+    value: Optional[str]
+    previous: Optional[str]
+
+    @property
+    def changed(self) -> bool:
+        return self.value != self.previous
+
+
+@dataclass
+class SetResult(Result):
+    changes: list[Change]
+    show_secrets: bool = False
+
+    def data(self) -> Any:
+        return [
+            {
+                "key": c.key,
+                "value": shown(c.key, c.value, self.show_secrets),
+                "previous": shown(c.key, c.previous, self.show_secrets),
+                "changed": c.changed,
+            }
+            for c in self.changes
+        ]
+
+    def lines(self) -> Iterable[str]:
+        for c in self.changes:
+            yield f"{c.key}={shown(c.key, c.value, self.show_secrets)}"
+
+
+@dataclass
+class ValuesResult(Result):
+    """Values of the keys asked for, in the order asked: raw in text mode."""
+
+    values: dict[str, bytes]
+
+    def data(self) -> Any:
+        return {k: v.decode("utf-8", "backslashreplace") for k, v in self.values.items()}
+
+    def lines(self) -> Iterable[str]:  # unused: raw bytes are written by write_raw
+        return (v.decode("utf-8", "backslashreplace") for v in self.values.values())
+
+    def write_raw(self) -> None:
+        out = sys.stdout
+        buffer = getattr(out, "buffer", None)
+        for value in self.values.values():
+            if buffer is not None:
+                out.flush()
+                buffer.write(value + b"\n")
+                buffer.flush()
+            else:
+                out.write(value.decode("utf-8", "backslashreplace") + "\n")
+
+
+@dataclass
+class ListingResult(Result):
+    """Every key of a component, sorted, relative to the component."""
+
+    items: dict[str, str] = field(default_factory=dict)
+    show_secrets: bool = False
+
+    def data(self) -> Any:
+        return {k: shown(k, v, self.show_secrets) for k, v in self.items.items()}
+
+    def lines(self) -> Iterable[str]:
+        for key, value in self.data().items():
+            yield f"{key}={value}"
+
+
+@dataclass
+class RemovedResult(Result):
+    keys: list[str]
+
+    def data(self) -> Any:
+        return list(self.keys)
+
+    def lines(self) -> Iterable[str]:
+        return iter(self.keys)

@@ -1,0 +1,253 @@
+"""Known Deis components and keys: their meaning and a validator for each.
+
+An unknown key of a known component is still written (Deis images read keys this
+table may not list), but with a warning and a did-you-mean suggestion; --strict
+makes that an error. Unknown components are not checked.
+"""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import ipaddress
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from deisctl.errors import UsageError
+from deisctl.keys import is_secret
+
+Validator = Callable[[str], Optional[str]]  # returns an error message, or None when valid
+
+
+def one_of(*allowed: str, note: str = "") -> Validator:
+    def check(value: str) -> Optional[str]:
+        if value in allowed:
+            return None
+        msg = f"must be one of {', '.join(allowed)}"
+        return f"{msg}; {note}" if note else msg
+
+    return check
+
+
+def positive_int(value: str) -> Optional[str]:
+    if re.fullmatch(r"[0-9]+", value) and int(value) > 0:
+        return None
+    return "must be a positive integer"
+
+
+def port_number(value: str) -> Optional[str]:
+    if re.fullmatch(r"[0-9]+", value) and 0 < int(value) < 65536:
+        return None
+    return "must be a TCP port number (1-65535)"
+
+
+_LABEL_RE = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
+
+
+def dns_name(value: str) -> Optional[str]:
+    name = value[:-1] if value.endswith(".") else value
+    labels = name.split(".")
+    if len(name) <= 253 and len(labels) >= 2 and all(_LABEL_RE.match(label) for label in labels):
+        return None
+    return "must be a DNS name such as example.com"
+
+
+def host_address(value: str) -> Optional[str]:
+    try:
+        ipaddress.ip_address(value)
+        return None
+    except ValueError:
+        pass
+    name = value[:-1] if value.endswith(".") else value
+    if all(_LABEL_RE.match(label) for label in name.split(".")):
+        return None
+    return "must be an IP address or a host name"
+
+
+def pem(marker: str) -> Validator:
+    def check(value: str) -> Optional[str]:
+        if f"-----BEGIN {marker}" in value or (
+            marker == "PRIVATE KEY" and re.search(r"-----BEGIN [A-Z ]*PRIVATE KEY-----", value)
+        ):
+            return None
+        return f"file content is not a PEM {marker.lower()} (no '-----BEGIN {marker}' line)"
+
+    return check
+
+
+CONTROLLER_BOOL = one_of(
+    "0",
+    "1",
+    "True",
+    "False",
+    note="the controller renders this value into Python source, so 'true'/'false' would crash it",
+)
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    description: str
+    validate: Optional[Validator] = None
+    # "base64": the value given is a local path whose content is stored base64-encoded;
+    # "raw": the value given is a local path whose content is stored as is.
+    file: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    description: str
+    keys: dict[str, KeySpec] = field(default_factory=dict)
+
+
+def _image() -> KeySpec:
+    return KeySpec("Docker image used for the component's unit (e.g. myaccount/myimage:latest)")
+
+
+_LDAP = {
+    "auth/ldap/endpoint": KeySpec("LDAP server URL (ldap:// or ldaps://)"),
+    "auth/ldap/bind/dn": KeySpec("DN the controller binds with to search LDAP"),
+    "auth/ldap/bind/password": KeySpec("password for the LDAP bind DN"),
+    "auth/ldap/user/basedn": KeySpec("base DN for user searches"),
+    "auth/ldap/user/filter": KeySpec("attribute that holds the username (e.g. uid)"),
+    "auth/ldap/group/basedn": KeySpec("base DN for group searches"),
+    "auth/ldap/group/filter": KeySpec("filter for group searches"),
+    "auth/ldap/group/type": KeySpec("LDAP group type"),
+}
+
+COMPONENTS: dict[str, ComponentSpec] = {
+    "controller": ComponentSpec(
+        "the Deis API server (Django)",
+        {
+            "registrationEnabled": KeySpec("allow new users to register (legacy switch)", CONTROLLER_BOOL),
+            "registrationMode": KeySpec(
+                "who may register new users", one_of("enabled", "disabled", "admin_only")
+            ),
+            "webEnabled": KeySpec("serve the controller's web UI", CONTROLLER_BOOL),
+            "workers": KeySpec("number of gunicorn worker processes", positive_int),
+            "unitHostname": KeySpec(
+                "how application container hostnames are set",
+                one_of("default", "application", "server"),
+            ),
+            "host": KeySpec("address of the node running the controller (heartbeat, set by the controller)", host_address),
+            "port": KeySpec("port of the controller service (set by the controller)", port_number),
+            "protocol": KeySpec("protocol of the controller service", one_of("http", "https")),
+            "secretKey": KeySpec("Django SECRET_KEY (set by the controller)"),
+            "builderKey": KeySpec("key the builder authenticates to the controller with"),
+            "image": _image(),
+            **_LDAP,
+        },
+    ),
+    "platform": ComponentSpec(
+        "cluster-wide settings",
+        {
+            "domain": KeySpec("the cluster's base domain for applications", dns_name),
+            "sshPrivateKey": KeySpec(
+                "private SSH key the platform uses to reach its nodes (a local path; stored base64)",
+                pem("PRIVATE KEY"),
+                file="base64",
+            ),
+            "enablePlacementOptions": KeySpec(
+                "schedule units with placement metadata", one_of("true", "false")
+            ),
+            "version": KeySpec("platform version tag of the Deis components"),
+        },
+    ),
+    "router": ComponentSpec(
+        "the nginx front router",
+        {
+            "sslCert": KeySpec("platform TLS certificate (a local path; stored as is)", pem("CERTIFICATE"), file="raw"),
+            "sslKey": KeySpec("platform TLS private key (a local path; stored as is)", pem("PRIVATE KEY"), file="raw"),
+            "sslDhparam": KeySpec("Diffie-Hellman parameters (a local path; stored as is)", pem("DH PARAMETERS"), file="raw"),
+            "bodySize": KeySpec("nginx client_max_body_size (e.g. 1m)"),
+            "enforceHTTPS": KeySpec("redirect HTTP to HTTPS", one_of("true", "false")),
+            "workerProcesses": KeySpec("nginx worker processes"),
+            "maxWorkerConnections": KeySpec("nginx worker_connections", positive_int),
+            "image": _image(),
+        },
+    ),
+    **{
+        name: ComponentSpec(desc, {"image": _image(), "host": KeySpec(f"host of the {name} (set by it)", host_address), "port": KeySpec(f"port of the {name} (set by it)", port_number)})
+        for name, desc in {
+            "builder": "the git push receiver and build runner",
+            "registry": "the Docker image registry",
+            "database": "the controller's PostgreSQL database",
+            "logger": "the log aggregator",
+            "cache": "the controller's cache",
+        }.items()
+    },
+}
+
+
+@dataclass
+class Checked:
+    """A value ready to be stored, with the warnings checking it produced."""
+
+    key: str
+    value: str
+    warnings: list[str]
+
+
+def suggest(component: str, key: str) -> Optional[str]:
+    spec = COMPONENTS.get(component)
+    if spec is None:
+        return None
+    matches = difflib.get_close_matches(key, list(spec.keys), n=1, cutoff=0.6)
+    if not matches:
+        lowered = {k.lower(): k for k in spec.keys}
+        return lowered.get(key.lower())
+    return matches[0]
+
+
+def key_spec(component: str, key: str) -> Optional[KeySpec]:
+    spec = COMPONENTS.get(component)
+    return spec.keys.get(key) if spec else None
+
+
+def _read_file(path: str, key: str) -> bytes:
+    expanded = os.path.expanduser(path)
+    try:
+        with open(expanded, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise UsageError(f"{key}: cannot read file {path!r}: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise UsageError(f"{key}: file {path!r} is empty")
+    return data
+
+
+def check(component: str, key: str, value: str, *, strict: bool) -> Checked:
+    """Validate one pair against the schema and resolve file-valued keys."""
+    warnings: list[str] = []
+    spec = key_spec(component, key)
+    if spec is None:
+        if component in COMPONENTS:
+            close = suggest(component, key)
+            msg = f"{component}/{key} is not a known {component} setting"
+            if close:
+                msg += f"; did you mean {close!r}?"
+            if strict:
+                raise UsageError(msg, hint="drop --strict to write it anyway")
+            warnings.append(msg)
+        return Checked(key, value, warnings)
+
+    if spec.file:
+        data = _read_file(value, f"{component}/{key}")
+        text = data.decode("utf-8", errors="replace")
+        if spec.validate and (problem := spec.validate(text)):
+            raise UsageError(f"{component}/{key}: {problem}")
+        if spec.file == "base64":
+            stored = base64.b64encode(data).decode("ascii")
+        else:
+            try:
+                stored = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise UsageError(f"{component}/{key}: file {value!r} is not UTF-8 text") from None
+        return Checked(key, stored, warnings)
+
+    if spec.validate and (problem := spec.validate(value)):
+        shown_value = "" if is_secret(key) else f" {value!r}"
+        raise UsageError(f"invalid value{shown_value} for {component}/{key}: {problem}")
+    return Checked(key, value, warnings)
+

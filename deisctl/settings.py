@@ -1,0 +1,116 @@
+"""Global options, resolved once per invocation: flag > environment > default.
+
+Typer reads each flag and its DEISCTL_<NAME> variable; this module applies the
+defaults and checks the values, so that a bad option fails before any I/O.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Optional
+
+from deisctl.errors import UsageError
+from deisctl.keys import SEGMENT_RE
+
+DEFAULT_ENDPOINTS = "http://127.0.0.1:2379"
+DEFAULT_PREFIX = "/deis"
+DEFAULT_DIAL_TIMEOUT = 2.0
+DEFAULT_COMMAND_TIMEOUT = 5.0
+OUTPUT_FORMATS = ("text", "json", "yaml")
+
+
+@dataclass
+class Settings:
+    endpoints: list[str] = field(default_factory=lambda: [DEFAULT_ENDPOINTS])
+    prefix: str = DEFAULT_PREFIX
+    cacert: Optional[str] = None
+    cert: Optional[str] = None
+    key: Optional[str] = None
+    user: Optional[str] = None
+    password: Optional[str] = field(default=None, repr=False)
+    dial_timeout: float = DEFAULT_DIAL_TIMEOUT
+    command_timeout: float = DEFAULT_COMMAND_TIMEOUT
+    output: str = "text"
+    debug: bool = False
+
+    def component_prefix(self, component: str) -> str:
+        return f"{self.prefix}/{component}/"
+
+
+def normalize_prefix(prefix: str) -> str:
+    stripped = prefix.rstrip("/")
+    if not prefix.startswith("/") or not stripped:
+        raise UsageError(f"invalid --prefix {prefix!r}", hint="an absolute key path such as /deis")
+    for segment in stripped[1:].split("/"):
+        if segment in ("", ".", "..") or not SEGMENT_RE.match(segment):
+            raise UsageError(f"invalid --prefix {prefix!r}: bad segment {segment!r}")
+    return stripped
+
+
+def split_endpoints(value: str) -> list[str]:
+    endpoints = [part.strip() for part in value.split(",") if part.strip()]
+    if not endpoints:
+        raise UsageError("--endpoints is empty")
+    return endpoints
+
+
+def positive_seconds(name: str, value: float) -> float:
+    if not value > 0:
+        raise UsageError(f"{name} must be a positive number of seconds, got {value}")
+    return value
+
+
+def split_user(value: str, env: dict) -> tuple[str, Optional[str]]:
+    """`NAME[:PASSWORD]`; without a password use DEISCTL_PASSWORD, else prompt on a terminal."""
+    name, sep, password = value.partition(":")
+    if not name:
+        raise UsageError("--user needs a user name")
+    if sep:
+        return name, password
+    if env.get("DEISCTL_PASSWORD"):
+        return name, env["DEISCTL_PASSWORD"]
+    if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+
+        return name, getpass.getpass(f"etcd password for {name}: ")
+    raise UsageError(
+        f"no password for etcd user {name!r}",
+        hint="use --user NAME:PASSWORD or set DEISCTL_PASSWORD",
+    )
+
+
+def build(
+    *,
+    endpoints: Optional[str],
+    prefix: Optional[str],
+    cacert: Optional[str],
+    cert: Optional[str],
+    key: Optional[str],
+    user: Optional[str],
+    dial_timeout: Optional[float],
+    command_timeout: Optional[float],
+    output: Optional[str],
+    debug: bool,
+    env: Optional[dict] = None,
+) -> Settings:
+    env = os.environ if env is None else env
+    settings = Settings(debug=debug)
+    settings.endpoints = split_endpoints(endpoints or DEFAULT_ENDPOINTS)
+    settings.prefix = normalize_prefix(prefix or DEFAULT_PREFIX)
+    settings.cacert, settings.cert, settings.key = cacert, cert, key
+    if bool(cert) != bool(key):
+        raise UsageError("--cert and --key go together (client certificate and its key)")
+    if user:
+        settings.user, settings.password = split_user(user, env)
+    settings.dial_timeout = positive_seconds(
+        "--dial-timeout", DEFAULT_DIAL_TIMEOUT if dial_timeout is None else dial_timeout
+    )
+    settings.command_timeout = positive_seconds(
+        "--command-timeout", DEFAULT_COMMAND_TIMEOUT if command_timeout is None else command_timeout
+    )
+    settings.output = (output or "text").lower()
+    if settings.output not in OUTPUT_FORMATS:
+        raise UsageError(f"unknown output format {output!r}", hint="text, json or yaml")
+    return settings
