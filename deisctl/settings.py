@@ -34,6 +34,8 @@ class Settings:
     command_timeout: float = DEFAULT_COMMAND_TIMEOUT
     output: str = "text"
     debug: bool = False
+    tunnel: Optional[str] = None  # SSH bastion HOST[:PORT]; endpoints are resolved on its side
+    context: Optional[str] = None  # named context from the config file
 
     def component_prefix(self, component: str) -> str:
         return f"{self.prefix}/{component}/"
@@ -93,10 +95,12 @@ def build(
     command_timeout: Optional[float],
     output: Optional[str],
     debug: bool,
+    tunnel: Optional[str] = None,
+    context: Optional[str] = None,
     env: Optional[dict] = None,
 ) -> Settings:
     env = os.environ if env is None else env
-    settings = Settings(debug=debug)
+    settings = Settings(debug=debug, tunnel=tunnel or None, context=context or None)
     settings.endpoints = split_endpoints(endpoints or DEFAULT_ENDPOINTS)
     settings.prefix = normalize_prefix(prefix or DEFAULT_PREFIX)
     settings.cacert, settings.cert, settings.key = cacert, cert, key

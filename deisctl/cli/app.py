@@ -112,6 +112,12 @@ def root(
         help=f"Time allowed for each etcd request. [default: {settings_mod.DEFAULT_COMMAND_TIMEOUT:g}]"),
     output: Optional[str] = typer.Option(None, "-o", "--output", envvar="DEISCTL_OUTPUT", metavar="FORMAT",
                                          help="text, json or yaml. [default: text]"),
+    tunnel: Optional[str] = typer.Option(
+        None, "--tunnel", envvar="DEISCTL_TUNNEL", metavar="HOST[:PORT]",
+        help="Reach etcd and the nodes through this SSH bastion; --endpoints are resolved on its side."),
+    context: Optional[str] = typer.Option(
+        None, "--context", envvar="DEISCTL_CONTEXT", metavar="NAME",
+        help="Named cluster context from the config file (DEISCTL_CONFIG)."),
     debug: bool = typer.Option(False, "--debug", envvar="DEISCTL_DEBUG", help="Show tracebacks on errors."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Show the version and exit."),
@@ -119,6 +125,7 @@ def root(
     ctx.obj = settings_mod.build(
         endpoints=endpoints, prefix=prefix, cacert=cacert, cert=cert, key=key, user=user,
         dial_timeout=dial_timeout, command_timeout=command_timeout, output=output, debug=debug,
+        tunnel=tunnel, context=context,
     )
 
 
