@@ -9,11 +9,13 @@ import traceback
 from typing import Any, Optional
 
 import typer
-from typer import _click as click  # Typer ships its own Click
 from typer.core import TyperGroup
 
 from deisctl import __version__, settings as settings_mod
 from deisctl.errors import EXIT_CODE_HELP, DeisctlError, ExitCode
+
+# Click's exceptions, from Click itself or from the copy that Typer >= 0.26 ships.
+click_errors = sys.modules[typer.Exit.__module__]
 
 
 class RootGroup(TyperGroup):
@@ -41,14 +43,14 @@ def _run(invoke, debug: bool) -> int:
             traceback.print_exc()
         typer.echo(exc.render(), err=True)
         return int(exc.exit_code)
-    except click.exceptions.UsageError as exc:
+    except click_errors.UsageError as exc:
         where = exc.ctx.command_path if exc.ctx else "deisctl"
         message = " ".join(exc.format_message().splitlines())
         typer.echo(f"error: {message} (see '{where} --help')", err=True)
         return int(ExitCode.USAGE)
-    except click.exceptions.Exit as exc:
+    except click_errors.Exit as exc:
         return exc.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (click_errors.Abort, KeyboardInterrupt):
         typer.echo("error: interrupted", err=True)
         return 130
     except BrokenPipeError:

@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from deisctl import keys as keyspec
-from deisctl import output, schema
+from deisctl import output
 from deisctl.errors import NotFoundError, UsageError
 from deisctl.settings import Settings
 
@@ -58,8 +58,10 @@ def set_(
     show_secrets: bool = typer.Option(False, "--show-secrets", help="Print secret values instead of ********."),
 ) -> None:
     """Write one or more keys atomically: all of them, or none."""
+    from deisctl import schema  # validators: only needed to write
+
     settings, component = _context(ctx)
-    checked: dict[str, schema.Checked] = {}
+    checked = {}
     for arg in pairs:
         key, value = keyspec.parse_assignment(arg)
         if key in checked:
@@ -109,6 +111,8 @@ def get(
         rows = store.list_prefix(base)
     items = {kv.key[len(base):]: kv.text for kv in rows}
     if not items:
+        from deisctl import schema
+
         hint = ""
         if component not in schema.COMPONENTS:
             close = _closest_component(component)
@@ -119,6 +123,8 @@ def get(
 
 def _closest_component(component: str) -> Optional[str]:
     import difflib
+
+    from deisctl import schema
 
     matches = difflib.get_close_matches(component, list(schema.COMPONENTS), n=1)
     return matches[0] if matches else None
