@@ -1,14 +1,13 @@
 """Renderers: a command builds a result, this module prints it as text, JSON or YAML.
 
 Text is for people and shell substitution; JSON and YAML are stable shapes for
-programs. Messages for people (warnings, errors) always go to stderr.
+programs. Messages for people (warnings, errors) always go to stderr. Plain
+classes rather than dataclasses: this module is on every command's start-up path.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
 import typer
@@ -40,6 +39,8 @@ def _yaml_dump(data: Any) -> str:
 
 def emit(result: "Result", fmt: str) -> None:
     if fmt == "json":
+        import json
+
         typer.echo(json.dumps(result.data(), indent=2, ensure_ascii=False))
     elif fmt == "yaml":
         typer.echo(_yaml_dump(result.data()), nl=False)
@@ -56,21 +57,20 @@ class Result:
         raise NotImplementedError
 
 
-@dataclass
 class Change:
-    key: str
-    value: Optional[str]
-    previous: Optional[str]
+    __slots__ = ("key", "value", "previous")
+
+    def __init__(self, key: str, value: Optional[str], previous: Optional[str]):
+        self.key, self.value, self.previous = key, value, previous
 
     @property
     def changed(self) -> bool:
         return self.value != self.previous
 
 
-@dataclass
 class SetResult(Result):
-    changes: list[Change]
-    show_secrets: bool = False
+    def __init__(self, changes: list[Change], show_secrets: bool = False):
+        self.changes, self.show_secrets = changes, show_secrets
 
     def data(self) -> Any:
         return [
@@ -88,11 +88,11 @@ class SetResult(Result):
             yield f"{c.key}={shown(c.key, c.value, self.show_secrets)}"
 
 
-@dataclass
 class ValuesResult(Result):
     """Values of the keys asked for, in the order asked: raw in text mode."""
 
-    values: dict[str, bytes]
+    def __init__(self, values: dict[str, bytes]):
+        self.values = values
 
     def data(self) -> Any:
         return {k: v.decode("utf-8", "backslashreplace") for k, v in self.values.items()}
@@ -112,12 +112,11 @@ class ValuesResult(Result):
                 out.write(value.decode("utf-8", "backslashreplace") + "\n")
 
 
-@dataclass
 class ListingResult(Result):
     """Every key of a component, sorted, relative to the component."""
 
-    items: dict[str, str] = field(default_factory=dict)
-    show_secrets: bool = False
+    def __init__(self, items: dict[str, str], show_secrets: bool = False):
+        self.items, self.show_secrets = items, show_secrets
 
     def data(self) -> Any:
         return {k: shown(k, v, self.show_secrets) for k, v in self.items.items()}
@@ -127,9 +126,9 @@ class ListingResult(Result):
             yield f"{key}={value}"
 
 
-@dataclass
 class RemovedResult(Result):
-    keys: list[str]
+    def __init__(self, keys: list[str]):
+        self.keys = keys
 
     def data(self) -> Any:
         return list(self.keys)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from typing import Optional
 
 from deisctl.errors import UsageError
@@ -21,21 +20,27 @@ DEFAULT_COMMAND_TIMEOUT = 5.0
 OUTPUT_FORMATS = ("text", "json", "yaml")
 
 
-@dataclass
 class Settings:
-    endpoints: list[str] = field(default_factory=lambda: [DEFAULT_ENDPOINTS])
-    prefix: str = DEFAULT_PREFIX
-    cacert: Optional[str] = None
-    cert: Optional[str] = None
-    key: Optional[str] = None
-    user: Optional[str] = None
-    password: Optional[str] = field(default=None, repr=False)
-    dial_timeout: float = DEFAULT_DIAL_TIMEOUT
-    command_timeout: float = DEFAULT_COMMAND_TIMEOUT
-    output: str = "text"
-    debug: bool = False
-    tunnel: Optional[str] = None  # SSH bastion HOST[:PORT]; endpoints are resolved on its side
-    context: Optional[str] = None  # named context from the config file
+    """Resolved global options. A plain class: it is on every command's start-up path."""
+
+    def __init__(self, *, endpoints: Optional[list[str]] = None, prefix: str = DEFAULT_PREFIX,
+                 cacert: Optional[str] = None, cert: Optional[str] = None, key: Optional[str] = None,
+                 user: Optional[str] = None, password: Optional[str] = None,
+                 dial_timeout: float = DEFAULT_DIAL_TIMEOUT, command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
+                 output: str = "text", debug: bool = False, tunnel: Optional[str] = None,
+                 context: Optional[str] = None):
+        self.endpoints = endpoints or [DEFAULT_ENDPOINTS]
+        self.prefix = prefix
+        self.cacert, self.cert, self.key = cacert, cert, key
+        self.user, self.password = user, password
+        self.dial_timeout, self.command_timeout = dial_timeout, command_timeout
+        self.output, self.debug = output, debug
+        self.tunnel = tunnel  # SSH bastion HOST[:PORT]; endpoints are resolved on its side
+        self.context = context  # named context from the config file
+
+    def __repr__(self) -> str:
+        shown = {k: ("***" if k == "password" and v else v) for k, v in vars(self).items()}
+        return f"Settings({shown})"
 
     def component_prefix(self, component: str) -> str:
         return f"{self.prefix}/{component}/"

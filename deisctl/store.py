@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from typing import Callable, Optional, Sequence, TypeVar
 from urllib.parse import urlsplit
 
@@ -28,12 +27,11 @@ T = TypeVar("T")
 _GRPC_OPTIONS = [("grpc.enable_retries", 0), ("grpc.max_receive_message_length", 64 * 1024 * 1024)]
 
 
-@dataclass(frozen=True)
 class Endpoint:
-    url: str
-    host: str
-    port: int
-    secure: bool
+    __slots__ = ("url", "host", "port", "secure")
+
+    def __init__(self, url: str, host: str, port: int, secure: bool):
+        self.url, self.host, self.port, self.secure = url, host, port, secure
 
     @property
     def grpc_host(self) -> str:
@@ -53,13 +51,17 @@ def parse_endpoint(url: str) -> Endpoint:
     return Endpoint(f"{parts.scheme}://{parts.netloc}", parts.hostname, port, parts.scheme == "https")
 
 
-@dataclass(frozen=True)
 class KV:
-    key: str
-    value: bytes
-    mod_revision: int
-    create_revision: int
-    version: int
+    """One key-value pair with its MVCC metadata (plain class: cheap to import)."""
+
+    __slots__ = ("key", "value", "mod_revision", "create_revision", "version")
+
+    def __init__(self, key: str, value: bytes, mod_revision: int, create_revision: int, version: int):
+        self.key, self.value = key, value
+        self.mod_revision, self.create_revision, self.version = mod_revision, create_revision, version
+
+    def __repr__(self) -> str:
+        return f"KV({self.key!r}, mod_revision={self.mod_revision})"
 
     @property
     def text(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
+
 from typing import Any, Optional
 
 import typer
@@ -40,6 +40,8 @@ def _run(invoke, debug: bool) -> int:
         return rv if isinstance(rv, int) else ExitCode.OK
     except DeisctlError as exc:
         if debug:
+            import traceback
+
             traceback.print_exc()
         typer.echo(exc.render(), err=True)
         return int(exc.exit_code)
@@ -62,6 +64,8 @@ def _run(invoke, debug: bool) -> int:
         return int(ExitCode.FAILED)
     except Exception as exc:  # a bug, or a library failure we did not map
         if debug:
+            import traceback
+
             traceback.print_exc()
         detail = " ".join(str(exc).splitlines()) or type(exc).__name__
         typer.echo(f"error: unexpected {type(exc).__name__}: {detail} (rerun with --debug for a traceback)",
