@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Optional, Sequence, TypeVar
+from typing import Callable, NamedTuple, Optional, Sequence, TypeVar
 from urllib.parse import urlsplit
 
 import etcd3
@@ -125,8 +125,12 @@ def map_rpc_error(exc: grpc.RpcError, where: str) -> DeisctlError:
 class Store:
     """A connection to one etcd cluster, through whichever endpoint answers."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, via=None):
         self.settings = settings
+        # Reaches the endpoints on our behalf (deisctl.remote.Tunnel, for --tunnel): .local_address(host,
+        # port) gives the address to dial instead, .failure(host, port) why it could not get through.
+        self._via = via
+        self._own_tunnel = None
         self.endpoints = [parse_endpoint(url) for url in settings.endpoints]
         if settings.user and not all(ep.secure for ep in self.endpoints):
             raise UsageError("--user needs https:// endpoints",
@@ -143,6 +147,12 @@ class Store:
         self.close()
 
     def close(self) -> None:
+        self._close_client()
+        if self._own_tunnel is not None:
+            self._own_tunnel.close()
+            self._own_tunnel = self._via = None
+
+    def _close_client(self) -> None:
         if self._client is not None:
             self._client.close()
             self._client = None
@@ -178,10 +188,15 @@ class Store:
         timeout = self.settings.dial_timeout
         cond = threading.Condition()
         channels, probes = {}, {}
+        via = self._tunnel()
         for ep in candidates:
             creds = self._channel_credentials() if ep.secure else None
-            channels[ep.url] = etcd3.Endpoint(ep.grpc_host, ep.port, secure=ep.secure, creds=creds,
-                                              opts=_GRPC_OPTIONS)
+            host, port, opts = ep.grpc_host, ep.port, _GRPC_OPTIONS
+            if via is not None:
+                host, port = via.local_address(ep.host, ep.port)
+                # TLS still verifies the name the user gave, not the forwarder's address.
+                opts = opts + [("grpc.ssl_target_name_override", ep.host)]
+            channels[ep.url] = etcd3.Endpoint(host, port, secure=ep.secure, creds=creds, opts=opts)
             probes[ep.url] = MaintenanceStub(channels[ep.url].channel).Status.future(StatusRequest(),
                                                                                       timeout=timeout)
 
@@ -207,7 +222,7 @@ class Store:
                 continue
             probe = probes[ep.url]
             if probe.done() and not _answered(probe):
-                self._down[ep.url] = _probe_failure(probe, timeout)
+                self._down[ep.url] = (via and via.failure(ep.host, ep.port)) or _probe_failure(probe, timeout)
             elif chosen is None:
                 self._down[ep.url] = f"no answer within --dial-timeout {timeout:g}s"
             probe.cancel()
@@ -231,12 +246,19 @@ class Store:
             raise error from None
         self._current = chosen
 
+    def _tunnel(self):
+        if self._via is None and self.settings.tunnel:
+            from deisctl import remote  # paramiko: only when a tunnel is asked for
+
+            self._own_tunnel = self._via = remote.open_tunnel(self.settings.tunnel, remote.ssh_options_from_env())
+        return self._via
+
     def _unreachable(self) -> UnreachableError:
         reasons = ", ".join(f"{url} ({why})" for url, why in self._down.items())
         return UnreachableError(f"cannot reach etcd: {reasons}")
 
     def _reset(self) -> None:
-        self.close()
+        self._close_client()
         self._current = None
 
     def run(self, op: Callable[[object], T], *, idempotent: bool = True) -> T:
@@ -337,3 +359,342 @@ class Store:
             raise NotFoundError(f"not found: {', '.join(missing)}; nothing was deleted",
                                 hint="--ignore-missing deletes the others")
         return [_kv(p) for r in responses for p in r.response_delete_range.prev_kvs]
+
+    # -- revisions: guarded multi-transaction writes, reads at a revision, history, watch and
+    #    per-member status (config export/apply/diff, history, rollback, watch; check) --------
+
+    before_guarded_txn: Optional[Callable[[int, int], None]] = None  # test seam: (index, total)
+
+    def snapshot(self, prefixes: Sequence[str], keys: Sequence[str] = ()) -> "Snapshot":
+        """Every key under each prefix, plus the given keys, all read at one revision."""
+        from etcd3.etcdrpc import RangeRequest, RequestOp, TxnRequest
+
+        ranges = [(p.encode("utf-8"), prefix_range_end(p)) for p in prefixes]
+        ranges += [(k.encode("utf-8"), None) for k in keys]
+        rows: dict[str, KV] = {}
+        revision = 0
+        for start in range(0, max(len(ranges), 1), MAX_TXN_OPS):
+            ops = []
+            for key, end in ranges[start:start + MAX_TXN_OPS]:
+                request = RangeRequest(key=key, revision=revision)
+                if end is not None:
+                    request.range_end = end
+                ops.append(RequestOp(request_range=request))
+            request = TxnRequest(success=ops)
+            response = self.run(lambda c: _raw_call(c, "kvstub", "Txn", request))
+            revision = revision or response.header.revision
+            for item in response.responses:
+                for kv in item.response_range.kvs:
+                    row = _kv(kv)
+                    rows[row.key] = row
+        return Snapshot(revision, rows)
+
+    def guarded_write(self, changes: Sequence[tuple[str, Optional[str]]], expected: dict,
+                      progress: Optional[Callable[[int, int], None]] = None) -> int:
+        """Put (key, value) and delete (key, None), each key guarded by the mod_revision it had
+        when it was read (expected[key]; missing or 0: the key must not exist).
+
+        Up to MAX_TXN_OPS changes: one transaction, all or nothing. More: consecutive
+        transactions of MAX_TXN_OPS changes, each all or nothing; a conflict stops at the
+        transaction that detects it (the ones before it stay written). Returns the revision
+        of the last transaction.
+        """
+        from etcd3.etcdrpc import Compare, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest
+
+        from deisctl.errors import ConflictError
+
+        batches = [changes[i:i + MAX_TXN_OPS] for i in range(0, len(changes), MAX_TXN_OPS)]
+        revision = 0
+        for index, batch in enumerate(batches):
+            if Store.before_guarded_txn is not None:
+                Store.before_guarded_txn(index, len(batches))
+            compares, ops, reads = [], [], []
+            for key, value in batch:
+                raw = key.encode("utf-8")
+                mod = expected.get(key) or 0
+                if mod:
+                    compares.append(Compare(key=raw, result=Compare.EQUAL, target=Compare.MOD, mod_revision=mod))
+                else:
+                    compares.append(Compare(key=raw, result=Compare.EQUAL, target=Compare.CREATE,
+                                            create_revision=0))
+                if value is None:
+                    ops.append(RequestOp(request_delete_range=DeleteRangeRequest(key=raw)))
+                else:
+                    ops.append(RequestOp(request_put=PutRequest(key=raw, value=value.encode("utf-8"))))
+                reads.append(RequestOp(request_range=RangeRequest(key=raw)))
+            request = TxnRequest(compare=compares, success=ops, failure=reads)
+            response = self.run(lambda c: _raw_call(c, "kvstub", "Txn", request))
+            revision = response.header.revision
+            if not response.succeeded:
+                current = {kv.key.decode("utf-8", "backslashreplace"): kv
+                           for item in response.responses for kv in item.response_range.kvs}
+                # A transaction retried after a lost connection may have been applied the first
+                # time: its guards then fail on its own writes, and the state is already right.
+                if not all((current[k].value == v.encode("utf-8")) if k in current else v is None
+                           for k, v in batch):
+                    changed = [k for k, _ in batch
+                               if (current[k].mod_revision if k in current else 0) != (expected.get(k) or 0)]
+                    names = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+                    if index == 0:
+                        tail = "nothing was written"
+                    else:
+                        written = sum(len(b) for b in batches[:index])
+                        tail = (f"the first {written} of {len(changes)} changes ({index} of {len(batches)} "
+                                "transactions) were written, the rest were not; run it again to converge")
+                    raise ConflictError(f"changed by someone else since it was read: {names}; {tail}")
+            if progress:
+                progress(index + 1, len(batches))
+        return revision
+
+    def get_at(self, key: str, revision: int) -> Optional[KV]:
+        """The key as it was at a past revision (None when it did not exist then)."""
+        from etcd3.etcdrpc import RangeRequest
+
+        request = RangeRequest(key=key.encode("utf-8"), revision=revision)
+
+        def op(client):
+            try:
+                return _raw_call(client, "kvstub", "Range", request)
+            except grpc.RpcError as exc:
+                details = exc.details() or ""
+                if "compacted" in details:
+                    raise CompactedError(
+                        f"revision {revision} of {key} is no longer available: etcd has compacted it",
+                        hint="'history' shows the revisions that remain") from None
+                if "future revision" in details:
+                    raise UsageError(f"revision {revision} does not exist yet") from None
+                raise
+
+        response = self.run(op)
+        return _kv(response.kvs[0]) if response.kvs else None
+
+    def history(self, key: str, quiet: float = 0.4) -> "tuple[list[HistoryEntry], int, Optional[KV]]":
+        """Every put and delete of one key that etcd still has, oldest first.
+
+        Returns (entries, compact_revision or 0, current KV or None). The events are replayed
+        by a watch that starts at revision 1 (or etcd's compaction point) and is read up to the
+        key's current mod_revision; for a key that does not exist now, until etcd has sent
+        nothing more for `quiet` seconds (it replays history in rounds of ~100 ms).
+        """
+        snap = self.snapshot([], [key])
+        current = snap.rows.get(key)
+        deadline = time.monotonic() + self.settings.command_timeout
+        start, compacted = 1, 0
+        while True:
+            if self._client is None:
+                self._dial()
+            entries: list[HistoryEntry] = []
+            reader = _StreamReader(self._client, _watch_create(key, None, start, False))
+            try:
+                while True:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        if current is None:
+                            return entries, compacted, current
+                        raise UnreachableError(f"etcd at {self._current.url}: history of {key} not complete "
+                                               f"within --command-timeout {self.settings.command_timeout:g}s")
+                    item = reader.next(remaining if current is not None else min(remaining, quiet))
+                    if item is None:
+                        if current is None:
+                            return entries, compacted, current
+                        continue
+                    if isinstance(item, grpc.RpcError):
+                        raise map_rpc_error(item, self._current.url)
+                    if isinstance(item, Exception):
+                        raise UnreachableError(f"etcd at {self._current.url}: {item}")
+                    if item.compact_revision:
+                        break  # restart the replay at the compaction point
+                    for event in item.events:
+                        kv = event.kv
+                        entries.append(HistoryEntry(kv.mod_revision, event.type == 1, kv.value, kv.version))
+                    if current is not None and entries and entries[-1].revision >= current.mod_revision:
+                        return entries, compacted, current
+            finally:
+                reader.close()
+            compacted = start = item.compact_revision
+
+    def watch(self, key: str, range_end: Optional[bytes], start_revision: int, deadline: Optional[float] = None):
+        """Yield (revision, events) from start_revision on, until the deadline (time.monotonic()).
+
+        When the member serving the stream fails or loses its leader, reconnect through
+        another endpoint and resume at the revision after the last one delivered: no event is
+        lost or repeated. Compaction of revisions not yet delivered is an error.
+        """
+        next_revision = start_revision
+        while True:
+            reconnect_until = time.monotonic() + self.settings.dial_timeout + self.settings.command_timeout
+            while self._client is None:
+                try:
+                    self._dial()
+                except UnreachableError:
+                    if time.monotonic() >= reconnect_until:
+                        raise
+                    self._down.clear()  # try them all again: a member that was down may be back
+                    time.sleep(0.2)
+            reader = _StreamReader(self._client, _watch_create(key, range_end, next_revision, True))
+            failure = None
+            try:
+                while failure is None:
+                    wait = 0.5 if deadline is None else min(deadline - time.monotonic(), 0.5)
+                    if wait <= 0:
+                        return
+                    item = reader.next(wait)
+                    if item is None:
+                        continue
+                    if isinstance(item, grpc.RpcError):
+                        if item.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED,
+                                               grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN):
+                            raise map_rpc_error(item, self._current.url)
+                        failure = _short_reason(item.details() or str(item.code()))
+                    elif isinstance(item, Exception):
+                        failure = str(item)
+                    elif item.compact_revision:
+                        raise CompactedError(
+                            f"etcd compacted revisions up to {item.compact_revision} before they were "
+                            f"delivered: events from revision {next_revision} on are lost", item.compact_revision)
+                    elif item.canceled:
+                        failure = item.cancel_reason or "watch canceled by the server"
+                    elif item.events:
+                        next_revision = item.events[-1].kv.mod_revision + 1
+                        yield item.header.revision, list(item.events)
+            finally:
+                reader.close()
+            where = self._current.url
+            self._reset()
+            self._down[where] = failure  # prefer the other members for the next stream
+            self.on_reconnect(where, failure, next_revision)
+            time.sleep(0.1)
+
+    def on_reconnect(self, endpoint: str, reason: str, resume_revision: int) -> None:
+        """Called when a watch stream failed, before reconnecting (the CLI reports it)."""
+
+    def member_statuses(self) -> "list[MemberStatus]":
+        """Status of every endpoint, probed at once, within --dial-timeout + --command-timeout."""
+        timeout = self.settings.dial_timeout + self.settings.command_timeout
+        channels, futures = {}, {}
+        for ep in self.endpoints:
+            creds = self._channel_credentials() if ep.secure else None
+            channels[ep.url] = etcd3.Endpoint(ep.grpc_host, ep.port, secure=ep.secure, creds=creds,
+                                              opts=_GRPC_OPTIONS)
+            futures[ep.url] = MaintenanceStub(channels[ep.url].channel).Status.future(StatusRequest(),
+                                                                                       timeout=timeout)
+        results = []
+        for ep in self.endpoints:
+            future = futures[ep.url]
+            try:
+                status = future.result()
+                results.append(MemberStatus(ep.url, True, "", status.version, status.header.member_id,
+                                            status.leader, status.raftTerm))
+            except grpc.RpcError as exc:
+                detail = map_rpc_error(exc, ep.url).message if _answered(future) else _probe_failure(future, timeout)
+                results.append(MemberStatus(ep.url, False, detail))
+            finally:
+                channels[ep.url].close()
+        return results
+
+
+class CompactedError(NotFoundError):
+    """The revision asked for is older than etcd's last compaction."""
+
+    def __init__(self, message: str, compact_revision: int = 0, **kw):
+        super().__init__(message, **kw)
+        self.compact_revision = compact_revision
+
+
+class Snapshot(NamedTuple):
+    """Keys read at one revision."""
+
+    revision: int
+    rows: dict  # full key -> KV
+
+
+class HistoryEntry(NamedTuple):
+    revision: int
+    deleted: bool
+    value: bytes
+    version: int  # 1 on the put that created the key (again)
+
+
+class MemberStatus(NamedTuple):
+    endpoint: str
+    ok: bool
+    detail: str = ""  # why it failed
+    version: str = ""
+    member_id: int = 0
+    leader: int = 0
+    raft_term: int = 0
+
+
+def prefix_range_end(prefix: str) -> bytes:
+    return etcd3.utils.prefix_range_end(prefix.encode("utf-8"))
+
+
+def _raw_call(client, stub: str, method: str, request):
+    """A unary RPC with the client's deadline and credentials; network failures are mapped as the
+    library maps them, so that Store.run fails over and retries."""
+    try:
+        return getattr(getattr(client, stub), method)(request, client.timeout, credentials=client.call_credentials,
+                                                      metadata=client.metadata)
+    except grpc.RpcError as exc:
+        code = exc.code()
+        if code == grpc.StatusCode.UNAVAILABLE:
+            raise etcd_errors.ConnectionFailedError() from exc
+        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            raise etcd_errors.ConnectionTimeoutError() from exc
+        raise
+
+
+def _watch_create(key: str, range_end: Optional[bytes], start_revision: int, prev_kv: bool):
+    from etcd3.etcdrpc import WatchCreateRequest
+
+    create = WatchCreateRequest(key=key.encode("utf-8"), start_revision=start_revision, prev_kv=prev_kv)
+    if range_end is not None:
+        create.range_end = range_end
+    return create
+
+
+class _StreamReader:
+    """Reads a gRPC watch stream on a daemon thread, so that the caller waits with a timeout
+    and Ctrl-C stays responsive."""
+
+    def __init__(self, client, create):
+        import queue
+
+        from etcd3.etcdrpc import WatchRequest, WatchStub
+
+        self._queue_mod = queue
+        self.responses: "queue.Queue" = queue.Queue()
+        self._requests: "queue.Queue" = queue.Queue()
+        self._requests.put(WatchRequest(create_request=create))
+
+        def requests():
+            while True:
+                item = self._requests.get()
+                if item is None:
+                    return
+                yield item
+
+        # hasleader: a member that loses its leader ends the stream, so that we move on.
+        metadata = tuple(client.metadata or ()) + (("hasleader", "true"),)
+        self._call = WatchStub(client.channel).Watch(requests(), credentials=client.call_credentials,
+                                                     metadata=metadata)
+        threading.Thread(target=self._pump, name="deisctl-watch", daemon=True).start()
+
+    def _pump(self) -> None:
+        try:
+            for response in self._call:
+                self.responses.put(response)
+            self.responses.put(ConnectionError("the watch stream ended"))
+        except Exception as exc:  # grpc.RpcError mostly; never leave the reader hanging
+            self.responses.put(exc)
+
+    def next(self, timeout: float):
+        """The next response or exception object; None when the timeout passed first."""
+        try:
+            return self.responses.get(timeout=max(timeout, 0))
+        except self._queue_mod.Empty:
+            return None
+
+    def close(self) -> None:
+        self._requests.put(None)
+        self._call.cancel()

@@ -33,7 +33,7 @@ PY
   --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
   --initial-cluster "demo=http://127.0.0.1:$peer_port" >"$work/etcd.log" 2>&1 &
 etcd_pid=$!
-cleanup() { kill "$etcd_pid" 2>/dev/null && wait "$etcd_pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() { kill "$etcd_pid" 2>/dev/null && { wait "$etcd_pid" 2>/dev/null || true; }; rm -rf "$work"; }
 trap cleanup EXIT
 
 export DEISCTL_ENDPOINTS="http://127.0.0.1:$client_port"
