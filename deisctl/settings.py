@@ -37,6 +37,8 @@ class Settings:
         self.output, self.debug = output, debug
         self.tunnel = tunnel  # SSH bastion HOST[:PORT]; endpoints are resolved on its side
         self.context = context  # named context from the config file
+        self.context_values: dict = {}  # that context's settings (deisctl.contexts.value reads them)
+        self.sources: dict = {}  # option -> "flag or environment" | "context NAME" | "default"
 
     def __repr__(self) -> str:
         shown = {k: ("***" if k == "password" and v else v) for k, v in vars(self).items()}
@@ -103,9 +105,27 @@ def build(
     tunnel: Optional[str] = None,
     context: Optional[str] = None,
     env: Optional[dict] = None,
+    lenient_context: bool = False,
 ) -> Settings:
     env = os.environ if env is None else env
+    from deisctl import contexts  # reads the config file (and imports YAML) only if it exists
+
+    context, values = contexts.resolve(context or None, env, lenient=lenient_context)
+    given = {"endpoints": endpoints, "prefix": prefix, "cacert": cacert, "cert": cert, "key": key, "user": user,
+             "dial_timeout": dial_timeout, "command_timeout": command_timeout, "tunnel": tunnel}
+    sources = {}
+    for name, flag_value in given.items():
+        if flag_value is not None and flag_value != "":
+            sources[name] = "flag or environment"
+        elif name in values:
+            given[name], sources[name] = values[name], f"context {context}"
+        else:
+            sources[name] = "default"
+    endpoints, prefix, cacert, cert, key, user = (given[n] for n in ("endpoints", "prefix", "cacert", "cert", "key",
+                                                                      "user"))
+    dial_timeout, command_timeout, tunnel = given["dial_timeout"], given["command_timeout"], given["tunnel"]
     settings = Settings(debug=debug, tunnel=tunnel or None, context=context or None)
+    settings.context_values, settings.sources = values, sources
     settings.endpoints = split_endpoints(endpoints or DEFAULT_ENDPOINTS)
     settings.prefix = normalize_prefix(prefix or DEFAULT_PREFIX)
     settings.cacert, settings.cert, settings.key = cacert, cert, key

@@ -79,7 +79,7 @@ app = typer.Typer(
     help="Administer a Deis cluster whose configuration lives in etcd.",
     epilog=EXIT_CODE_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -131,7 +131,7 @@ def root(
     ctx.obj = settings_mod.build(
         endpoints=endpoints, prefix=prefix, cacert=cacert, cert=cert, key=key, user=user,
         dial_timeout=dial_timeout, command_timeout=command_timeout, output=output, debug=debug,
-        tunnel=tunnel, context=context,
+        tunnel=tunnel, context=context, lenient_context=ctx.invoked_subcommand == "context",
     )
 
 
@@ -139,6 +139,10 @@ def _register() -> None:
     from deisctl.cli import config
 
     app.add_typer(config.config_app, name="config")
+    from deisctl.cli import check, context, declarative, revisions  # noqa: F401  (issue 4: commands register themselves)
+
+    app.command("check")(check.check)
+    app.add_typer(context.context_app, name="context")
 
 
 _register()

@@ -9,6 +9,7 @@ from typer.core import TyperGroup
 
 from deisctl import keys as keyspec
 from deisctl import output
+from deisctl.cli import completion
 from deisctl.errors import NotFoundError, UsageError
 from deisctl.settings import Settings
 
@@ -23,6 +24,10 @@ class ConfigGroup(TyperGroup):
             ctx.meta[_COMPONENT] = keyspec.validate_component(args[0])
             return args[0], typer.main.get_command(component_app), args[1:]
         return super().resolve_command(ctx, args)
+
+    def shell_complete(self, ctx, incomplete):
+        """Complete this group's commands and the known component names."""
+        return super().shell_complete(ctx, incomplete) + completion.component_items(incomplete)
 
 
 config_app = typer.Typer(
@@ -53,7 +58,8 @@ def _open_store(settings: Settings):
 @component_app.command("set")
 def set_(
     ctx: typer.Context,
-    pairs: List[str] = typer.Argument(..., metavar="KEY=VALUE...", help="Split at the first '='."),
+    pairs: List[str] = typer.Argument(..., metavar="KEY=VALUE...", help="Split at the first '='.",
+                                      autocompletion=completion.assignments),
     strict: bool = typer.Option(False, "--strict", help="Refuse keys the schema does not know."),
     show_secrets: bool = typer.Option(False, "--show-secrets", help="Print secret values instead of ********."),
 ) -> None:
@@ -84,7 +90,7 @@ def set_(
 @component_app.command("get")
 def get(
     ctx: typer.Context,
-    keys: Optional[List[str]] = typer.Argument(None, metavar="[KEY]...",
+    keys: Optional[List[str]] = typer.Argument(None, metavar="[KEY]...", autocompletion=completion.keys,
                                                help="Keys to print; none lists every key of the component."),
     show_secrets: bool = typer.Option(False, "--show-secrets", help="In a listing, print secret values."),
 ) -> None:
@@ -133,7 +139,7 @@ def _closest_component(component: str) -> Optional[str]:
 @component_app.command("rm")
 def rm(
     ctx: typer.Context,
-    keys: List[str] = typer.Argument(..., metavar="KEY..."),
+    keys: List[str] = typer.Argument(..., metavar="KEY...", autocompletion=completion.keys),
     ignore_missing: bool = typer.Option(False, "--ignore-missing", help="Delete the keys that exist; skip the others."),
 ) -> None:
     """Delete keys atomically; a missing key deletes nothing (exit 3) unless --ignore-missing."""

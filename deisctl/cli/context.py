@@ -1,0 +1,117 @@
+"""`deisctl context list|use|show`: named clusters from the config file (see deisctl.contexts)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from deisctl import output
+from deisctl.cli.options import OUTPUT, settings_with_output
+
+context_app = typer.Typer(
+    help="Named cluster contexts from the config file (DEISCTL_CONFIG, default ~/.config/deisctl/config.yaml).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+_OPTIONS = ("endpoints", "prefix", "cacert", "cert", "key", "user", "dial_timeout", "command_timeout", "tunnel")
+
+
+def _config(ctx: typer.Context):
+    from deisctl import contexts
+    from deisctl.errors import UsageError
+
+    config = contexts.load()
+    if config is None:
+        raise UsageError(f"no config file at {contexts.config_path()}",
+                         hint="create it (see 'deisctl context --help'), or set DEISCTL_CONFIG")
+    return config
+
+
+def _complete_context(incomplete: str) -> list[str]:
+    from deisctl import contexts
+
+    try:
+        config = contexts.load()
+    except Exception:
+        return []
+    return [name for name in (config.contexts if config else ()) if name.startswith(incomplete)]
+
+
+class _Rows(output.Result):
+    def __init__(self, data, lines):
+        self._data, self._lines = data, lines
+
+    def data(self):
+        return self._data
+
+    def lines(self):
+        return iter(self._lines)
+
+
+@context_app.command("list")
+def list_(ctx: typer.Context, fmt: Optional[str] = OUTPUT) -> None:
+    """List the contexts; * marks the one in use."""
+    settings = settings_with_output(ctx, fmt)
+    config = _config(ctx)
+    active = settings.context or config.current
+    data = [{"name": name, "current": name == active, "endpoints": values.get("endpoints")}
+            for name, values in config.contexts.items()]
+    width = max([len(d["name"]) for d in data] + [4])
+    lines = [f"{'*' if d['current'] else ' '} {d['name']:<{width}}  {d['endpoints'] or ''}".rstrip() for d in data]
+    output.emit(_Rows(data, lines), settings.output)
+
+
+@context_app.command("use")
+def use(ctx: typer.Context, name: str = typer.Argument(..., autocompletion=_complete_context)) -> None:
+    """Make NAME the current context (current-context in the file; the rest is kept as is)."""
+    from deisctl import contexts
+    from deisctl.errors import UsageError
+
+    config = _config(ctx)
+    if name not in config.contexts:
+        raise UsageError(f"no context {name!r} in {config.path}",
+                         hint="known contexts: " + (", ".join(sorted(config.contexts)) or "none"))
+    contexts.set_current(config.path, name)
+    output.note(f"current context: {name}")
+
+
+@context_app.command("show")
+def show(ctx: typer.Context,
+         name: Optional[str] = typer.Argument(None, autocompletion=_complete_context,
+                                              help="A context's own settings; none: the settings in effect now."),
+         fmt: Optional[str] = OUTPUT) -> None:
+    """Show a context's settings, or (without NAME) every setting in effect and where it came
+    from: flag or environment > context > default."""
+    from deisctl.errors import UsageError
+
+    settings = settings_with_output(ctx, fmt)
+    if name is not None:
+        config = _config(ctx)
+        if name not in config.contexts:
+            raise UsageError(f"no context {name!r} in {config.path}")
+        values = {k: _masked(k, v) for k, v in config.contexts[name].items()}
+        lines = [f"{k}={v}" for k, v in values.items()]
+        output.emit(_Rows({"name": name, "settings": values}, lines), settings.output)
+        return
+    effective = {
+        "endpoints": ",".join(settings.endpoints), "prefix": settings.prefix, "cacert": settings.cacert,
+        "cert": settings.cert, "key": settings.key,
+        "user": settings.user + (":********" if settings.password else "") if settings.user else None,
+        "dial_timeout": settings.dial_timeout, "command_timeout": settings.command_timeout,
+        "tunnel": settings.tunnel,
+    }
+    rows = {k: {"value": v, "source": settings.sources.get(k, "default")} for k, v in effective.items()}
+    for k, v in settings.context_values.items():
+        if k not in rows:
+            rows[k] = {"value": _masked(k, v), "source": f"context {settings.context}"}
+    lines = [f"context={settings.context or '(none)'}"]
+    lines += [f"{k}={'' if r['value'] is None else r['value']}  ({r['source']})" for k, r in rows.items()]
+    output.emit(_Rows({"context": settings.context, "settings": rows}, lines), settings.output)
+
+
+def _masked(key: str, value):
+    if key == "user" and isinstance(value, str) and ":" in value:
+        return value.split(":", 1)[0] + ":********"
+    return value

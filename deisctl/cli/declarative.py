@@ -1,0 +1,222 @@
+"""`deisctl config export|apply|diff`: settings as a document kept in git and applied from playbooks.
+
+Only Typer and the standard library at import time: the document code (YAML) and the
+etcd client are imported inside the commands, so `config get` starts as fast as before.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import List, Optional
+
+import typer
+
+from deisctl import output
+from deisctl.cli import completion
+from deisctl.cli.config import _open_store, config_app
+from deisctl.cli.options import OUTPUT, settings_with_output
+from deisctl.errors import DeisctlError, ExitCode
+
+PROGRESS_MIN_CHANGES = 500  # a progress bar on stderr (a terminal) from this many changes on
+DIFF_FAILED = 7  # `config diff`: an operation failure (elsewhere exit 1, which means "different" here)
+_MAX_WARNINGS = 5
+
+
+def _warn_all(warnings: list[str]) -> None:
+    for message in warnings[:_MAX_WARNINGS]:
+        output.warn(message)
+    if len(warnings) > _MAX_WARNINGS:
+        output.warn(f"... and {len(warnings) - _MAX_WARNINGS} more warnings of this kind")
+
+
+# -- export -------------------------------------------------------------------------------
+
+@config_app.command("export")
+def export(
+    ctx: typer.Context,
+    components: Optional[List[str]] = typer.Argument(
+        None, metavar="[COMPONENT]...", help="Components to export; none exports every one.",
+        autocompletion=completion.component_names),
+    file: Optional[str] = typer.Option(None, "-f", "--file", metavar="FILE",
+                                       help="Write the document to FILE instead of standard output."),
+    show_secrets: bool = typer.Option(False, "--show-secrets",
+                                      help="Export secret values instead of ********."),
+    fmt: Optional[str] = OUTPUT,
+) -> None:
+    """Print the settings as a YAML (default) or JSON document: {component: {key: value}}.
+
+    Nested keys stay slash paths; file-valued keys are exported as their stored content,
+    which 'config apply' accepts back as is. JSON with -o json or a FILE ending in .json.
+    """
+    from deisctl import keys as keyspec
+    from deisctl import plan
+
+    settings = settings_with_output(ctx, fmt)
+    wanted = None
+    if components:
+        wanted = list(dict.fromkeys(keyspec.validate_component(c) for c in components))
+    with _open_store(settings) as store:
+        prefixes = [settings.component_prefix(c) for c in wanted] if wanted else [settings.prefix + "/"]
+        snap = store.snapshot(prefixes)
+    rows = [snap.rows[k] for k in sorted(snap.rows)]
+    doc, warnings, masked = plan.export_document(rows, settings.prefix, wanted, show_secrets)
+    _warn_all(warnings)
+    as_json = settings.output == "json" or (settings.output == "text" and (file or "").endswith(".json"))
+    if as_json:
+        import json
+
+        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = plan.dump_yaml(doc, masked)
+    if not file or file == "-":
+        typer.echo(text, nl=False)
+        return
+    _write_private(file, text, secret=show_secrets)
+    output.note(f"exported {sum(len(v) for v in doc.values())} keys of {len(doc)} components to {file}"
+                + (" (secrets masked)" if masked else ""))
+
+
+def _write_private(path: str, text: str, *, secret: bool) -> None:
+    """Write atomically; 0600 when the file holds secrets."""
+    import os
+
+    from deisctl.errors import UsageError
+
+    target = os.path.expanduser(path)
+    tmp = f"{target}.tmp-{os.getpid()}"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secret else 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+# -- apply and diff ---------------------------------------------------------------------------
+
+class ApplyResult(output.Result):
+    def __init__(self, changes, show_secrets: bool, dry_run: bool):
+        self.changes, self.show_secrets, self.dry_run = changes, show_secrets, dry_run
+
+    def data(self):
+        result = {"changed": bool(self.changes), "changes": [c.data(self.show_secrets) for c in self.changes]}
+        if self.dry_run:
+            result["dry_run"] = True
+        return result
+
+    def lines(self):
+        from deisctl import plan
+
+        for change in self.changes:
+            yield plan.change_line(change, self.show_secrets)
+        suffix = " (dry run: nothing written)" if self.dry_run and self.changes else ""
+        yield plan.summary(self.changes) + suffix
+
+
+def _compare(settings, file: str, *, prune: bool, strict: bool, keep_masked: bool):
+    """Validate the whole document first, then read every listed component at one revision."""
+    from deisctl import plan
+
+    doc = plan.load(file, strict=strict, keep_masked=keep_masked)
+    _warn_all(doc.warnings)
+    store = _open_store(settings)
+    try:
+        snap = store.snapshot([settings.component_prefix(c) for c in doc.components])
+    except BaseException:
+        store.close()
+        raise
+    return doc, store, snap, plan.plan(doc, snap, settings.prefix, prune=prune)
+
+
+class _Progress:
+    """`applying: 12/79 transactions (1536/10000 changes)` on stderr, rewritten in place."""
+
+    def __init__(self, total_changes: int):
+        self.total = total_changes
+
+    def __call__(self, done: int, batches: int) -> None:
+        from deisctl.store import MAX_TXN_OPS
+
+        written = min(done * MAX_TXN_OPS, self.total)
+        end = "\n" if done == batches else ""
+        sys.stderr.write(f"\rapplying: {done}/{batches} transactions ({written}/{self.total} changes){end}")
+        sys.stderr.flush()
+
+
+_FILE_HELP = "The settings document (YAML or JSON), or - for standard input."
+
+
+@config_app.command("apply")
+def apply(
+    ctx: typer.Context,
+    file: str = typer.Option(..., "-f", "--file", metavar="FILE", help=_FILE_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the changes; write nothing."),
+    prune: bool = typer.Option(False, "--prune",
+                               help="Also delete keys of the listed components that the file does not name."),
+    strict: bool = typer.Option(False, "--strict", help="Refuse keys the schema does not know."),
+    keep_masked: bool = typer.Option(False, "--keep-masked",
+                                     help="Leave keys whose value is ******** (a masked export) as they are."),
+    show_secrets: bool = typer.Option(False, "--show-secrets", help="Print secret values in the changes."),
+    fmt: Optional[str] = OUTPUT,
+) -> None:
+    """Make etcd match FILE, writing only the keys that differ.
+
+    The whole file is validated first (exit 2, nothing written). Every written or deleted key
+    is guarded by the revision it had when read: a concurrent change → exit 6. Up to 128
+    changes are one transaction (all or nothing); more are split into transactions of 128,
+    each all or nothing, applied in key order (see the README). JSON output:
+    {"changed": bool, "changes": [{key, action, old, new}]}.
+    """
+    settings = settings_with_output(ctx, fmt)
+    doc, store, snap, changes = _compare(settings, file, prune=prune, strict=strict, keep_masked=keep_masked)
+    with store:
+        if changes and not dry_run:
+            progress = None
+            if len(changes) >= PROGRESS_MIN_CHANGES and sys.stderr.isatty():
+                progress = _Progress(len(changes))
+            store.guarded_write([(c.full_key, c.new) for c in changes],
+                                {c.full_key: c.mod_revision for c in changes}, progress=progress)
+    output.emit(ApplyResult(changes, show_secrets, dry_run), settings.output)
+
+
+@config_app.command("diff")
+def diff(
+    ctx: typer.Context,
+    file: str = typer.Option(..., "-f", "--file", metavar="FILE", help=_FILE_HELP),
+    prune: bool = typer.Option(False, "--prune", help="Also show keys that 'apply --prune' would delete."),
+    strict: bool = typer.Option(False, "--strict", help="Refuse keys the schema does not know."),
+    keep_masked: bool = typer.Option(False, "--keep-masked", help="Ignore keys whose value is ********."),
+    show_secrets: bool = typer.Option(False, "--show-secrets", help="Show secret values."),
+    fmt: Optional[str] = OUTPUT,
+) -> None:
+    """Show what 'config apply' would change, as a unified diff (etcd → FILE).
+
+    Exit status (kubectl's convention): 0 no differences, 1 differences, >1 trouble: 2-6 as
+    for every command, and 7 when the comparison failed (what other commands report as 1).
+    """
+    from deisctl import plan
+
+    settings = settings_with_output(ctx, fmt)
+    try:
+        doc, store, snap, changes = _compare(settings, file, prune=prune, strict=strict, keep_masked=keep_masked)
+        store.close()
+    except DeisctlError as exc:
+        if exc.exit_code == ExitCode.FAILED:
+            exc.exit_code = DIFF_FAILED
+        raise
+    except Exception as exc:  # a bug or an unmapped library failure: still not "different"
+        failure = DeisctlError(f"unexpected {type(exc).__name__}: {exc}", hint="rerun with --debug for a traceback")
+        failure.exit_code = DIFF_FAILED
+        raise failure from exc
+    if settings.output == "text":
+        for line in plan.diff_lines(changes, left=f"etcd {settings.prefix} (revision {snap.revision})",
+                                    right=doc.source, show_secrets=show_secrets):
+            typer.echo(line)
+    else:
+        output.emit(ApplyResult(changes, show_secrets, False), settings.output)
+    raise typer.Exit(1 if changes else 0)

@@ -1,0 +1,363 @@
+"""Settings documents: export, validation, and the change plan of `config apply` / `config diff`.
+
+A document is a mapping ``{component: {key: value}}``; nested keys are slash paths
+(``auth/ldap/bind/dn``). Every scalar is taken as the exact text written: ``workers: 4``
+stores ``4`` and ``registrationEnabled: False`` stores ``False`` (YAML's booleans and
+numbers are not interpreted, so what is stored is what the file says).
+
+File-valued keys (``platform/sshPrivateKey``, ``router/sslCert``, ``router/sslKey``,
+``router/sslDhparam``): a plain string is the *stored content* (what ``export`` writes:
+the PEM text for the router keys, its base64 for ``sshPrivateKey``); to load a local file
+as ``config set`` does, write ``{file: PATH}`` (``~`` expanded, relative to the document).
+
+``export`` masks secrets as ``********`` unless ``--show-secrets``; ``apply`` and ``diff``
+refuse a masked value (it would overwrite the secret with asterisks) unless
+``--keep-masked``, which leaves those keys as they are in etcd.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from typing import Any, Iterable, Optional
+
+from deisctl import keys as keyspec
+from deisctl import schema
+from deisctl.errors import UsageError
+from deisctl.keys import MASK, is_secret, shown
+
+MAX_PROBLEMS_SHOWN = 5
+
+
+# -- reading a document ---------------------------------------------------------------
+
+def _yaml_loader():
+    """YAML with every scalar as text (no bool/int/null guessing) and duplicate keys refused."""
+    import yaml
+
+    base = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+    class Loader(base):  # type: ignore[misc, valid-type]
+        def construct_mapping(self, node, deep=False):
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r}", key_node.start_mark)
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return Loader
+
+
+def _from_json(value: Any, where: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _from_json(v, f"{where}/{k}" if where else k) for k, v in value.items()}
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if value is None or isinstance(value, (str, list)):
+        return value
+    raise UsageError(f"{where}: write the value as a JSON string (e.g. \"{value}\") so that its exact text is stored")
+
+
+def parse_document(text: str, source: str) -> dict:
+    """The document's raw mapping (JSON or YAML; scalars as text)."""
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        import json
+
+        def no_duplicates(pairs):
+            seen = {}
+            for k, v in pairs:
+                if k in seen:
+                    raise UsageError(f"{source}: duplicate key {k!r}")
+                seen[k] = v
+            return seen
+
+        try:
+            return _from_json(json.loads(text, object_pairs_hook=no_duplicates), "")
+        except json.JSONDecodeError:
+            pass  # YAML flow style, perhaps: let the YAML parser say what is wrong
+    import yaml
+
+    try:
+        data = yaml.load(text, Loader=_yaml_loader())
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{source} is not valid YAML or JSON: {' '.join(str(exc).split())}") from None
+    return data
+
+
+class Entry:
+    """One key of the document, checked and resolved to the text to store."""
+
+    __slots__ = ("component", "key", "value", "masked")
+
+    def __init__(self, component: str, key: str, value: Optional[str], masked: bool = False):
+        self.component, self.key, self.value, self.masked = component, key, value, masked
+
+
+class Document:
+    """A validated document: components (in file order) and their entries."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.components: dict[str, dict[str, Entry]] = {}
+        self.warnings: list[str] = []
+
+    def entries(self) -> Iterable[Entry]:
+        for entries in self.components.values():
+            yield from entries.values()
+
+
+def _content_of_file_key(component: str, key: str, spec, value: str) -> str:
+    """A plain string for a file-valued key is the stored content: check it as such."""
+    name = f"{component}/{key}"
+    hint = f"to read a local file instead, write {key}: {{file: PATH}}"
+    if spec.file == "base64":
+        try:
+            decoded = base64.b64decode("".join(value.split()), validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            raise UsageError(f"{name}: not base64 (the stored form of this key); {hint}") from None
+        if spec.validate and (problem := spec.validate(decoded)):
+            raise UsageError(f"{name}: the base64 content decodes to something else: {problem}; {hint}")
+        return value
+    if spec.validate and (problem := spec.validate(value)):
+        raise UsageError(f"{name}: {problem}; {hint}")
+    return value
+
+
+def _check_entry(component: str, key: str, raw: Any, doc: Document, base_dir: str, strict: bool,
+                 keep_masked: bool) -> Entry:
+    keyspec.validate_key(key)
+    name = f"{component}/{key}"
+    spec = schema.key_spec(component, key)
+    if isinstance(raw, dict):
+        if spec is None or not spec.file or set(raw) != {"file"} or not isinstance(raw["file"], str):
+            if spec is not None and spec.file:
+                raise UsageError(f"{name}: expected the stored content as a string, or {{file: PATH}}")
+            raise UsageError(f"{name}: values are strings; write nested keys as slash paths "
+                             f"({key}/sub/key: value)")
+        path = os.path.join(base_dir, os.path.expanduser(raw["file"]))
+        checked = schema.check(component, key, path, strict=strict)
+        doc.warnings.extend(checked.warnings)
+        return Entry(component, key, checked.value)
+    if isinstance(raw, list):
+        raise UsageError(f"{name}: values are strings, not lists")
+    if raw is None:
+        raise UsageError(f"{name}: no value", hint="omit the key (with --prune to delete it)")
+    value = str(raw)
+    if value == "":
+        raise UsageError(f"{name}: empty value", hint="omit the key (with --prune to delete it)")
+    if value == MASK and is_secret(key):
+        if keep_masked:
+            return Entry(component, key, None, masked=True)
+        raise UsageError(f"{name} is masked ({MASK}): applying it would overwrite the secret with asterisks",
+                         hint="export with --show-secrets, drop the key, or pass --keep-masked to leave it as it is")
+    if spec is not None and spec.file:
+        return Entry(component, key, _content_of_file_key(component, key, spec, value))
+    checked = schema.check(component, key, value, strict=strict)
+    doc.warnings.extend(checked.warnings)
+    return Entry(component, key, checked.value)
+
+
+def load(path: str, *, strict: bool = False, keep_masked: bool = False) -> Document:
+    """Read and validate a whole document: any invalid entry is a UsageError naming them all."""
+    import sys
+
+    if path == "-":
+        text, source, base_dir = sys.stdin.read(), "standard input", os.getcwd()
+    else:
+        try:
+            with open(os.path.expanduser(path), encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as exc:
+            raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"{path} is not UTF-8 text") from None
+        source, base_dir = path, os.path.dirname(os.path.abspath(os.path.expanduser(path)))
+    data = parse_document(text, source)
+    if not isinstance(data, dict) or not data:
+        raise UsageError(f"{source}: expected a mapping of component to settings, like "
+                         "'controller: {registrationMode: admin_only}'")
+    doc = Document(source)
+    problems: list[str] = []
+    for component, settings in data.items():
+        try:
+            keyspec.validate_component(component)
+        except UsageError as exc:
+            problems.append(exc.message)
+            continue
+        if settings in ("", None):
+            settings = {}
+        if not isinstance(settings, dict):
+            problems.append(f"{component}: expected a mapping of key to value")
+            continue
+        entries = doc.components.setdefault(component, {})
+        for key, raw in settings.items():
+            try:
+                entries[key] = _check_entry(component, key, raw, doc, base_dir, strict, keep_masked)
+            except UsageError as exc:
+                message = exc.message if exc.message.startswith(component) else f"{component}/{key}: {exc.message}"
+                problems.append(message + (f" ({exc.hint})" if exc.hint else ""))
+    if problems:
+        shown_problems = "; ".join(problems[:MAX_PROBLEMS_SHOWN])
+        more = f"; and {len(problems) - MAX_PROBLEMS_SHOWN} more" if len(problems) > MAX_PROBLEMS_SHOWN else ""
+        noun = "entry" if len(problems) == 1 else "entries"
+        raise UsageError(f"{source}: {len(problems)} invalid {noun}, nothing was written: {shown_problems}{more}")
+    return doc
+
+
+# -- comparing with etcd ----------------------------------------------------------------
+
+class Change:
+    __slots__ = ("component", "key", "action", "old", "new", "full_key", "mod_revision")
+
+    def __init__(self, component, key, action, old, new, full_key, mod_revision):
+        self.component, self.key, self.action = component, key, action
+        self.old, self.new, self.full_key, self.mod_revision = old, new, full_key, mod_revision
+
+    @property
+    def name(self) -> str:
+        return f"{self.component}/{self.key}"
+
+    def data(self, show_secrets: bool) -> dict:
+        return {"key": self.name, "action": self.action,
+                "old": shown(self.key, self.old, show_secrets), "new": shown(self.key, self.new, show_secrets)}
+
+
+def plan(doc: Document, snapshot, prefix: str, *, prune: bool) -> list[Change]:
+    """The changes that make etcd match the document, sorted by component and key."""
+    changes = []
+    for component in sorted(doc.components):
+        entries = doc.components[component]
+        base = f"{prefix}/{component}/"
+        for key in sorted(entries):
+            entry = entries[key]
+            if entry.masked:
+                continue
+            kv = snapshot.rows.get(base + key)
+            if kv is None:
+                changes.append(Change(component, key, "added", None, entry.value, base + key, 0))
+            elif kv.value != entry.value.encode("utf-8"):
+                changes.append(Change(component, key, "changed", kv.text, entry.value, base + key, kv.mod_revision))
+        if prune:
+            for full_key in sorted(k for k in snapshot.rows if k.startswith(base)):
+                key = full_key[len(base):]
+                if key not in entries:
+                    kv = snapshot.rows[full_key]
+                    changes.append(Change(component, key, "removed", kv.text, None, full_key, kv.mod_revision))
+    changes.sort(key=lambda c: (c.component, c.key))
+    return changes
+
+
+# -- rendering -------------------------------------------------------------------------
+
+def one_line(value: Optional[str], limit: int = 60) -> str:
+    if value is None:
+        return "(none)"
+    if "\n" not in value.rstrip("\n") and len(value) <= limit:
+        return value
+    lines = value.rstrip("\n").split("\n")
+    first = lines[0][:limit] + ("…" if len(lines[0]) > limit else "")
+    return f"{first} … ({len(lines)} lines, {len(value)} chars)" if len(lines) > 1 else first
+
+
+def change_line(change: Change, show_secrets: bool) -> str:
+    old = one_line(shown(change.key, change.old, show_secrets))
+    new = one_line(shown(change.key, change.new, show_secrets))
+    if change.action == "added":
+        return f"added    {change.name}: {new}"
+    if change.action == "removed":
+        return f"removed  {change.name}: {old}"
+    if old == new:  # masked, or equal when shortened
+        return f"changed  {change.name}"
+    return f"changed  {change.name}: {old} → {new}"
+
+
+def summary(changes: list[Change]) -> str:
+    if not changes:
+        return "no changes"
+    counts = {a: sum(1 for c in changes if c.action == a) for a in ("added", "changed", "removed")}
+    return ", ".join(f"{n} {a}" for a, n in counts.items() if n)
+
+
+def diff_lines(changes: list[Change], *, left: str, right: str, show_secrets: bool) -> Iterable[str]:
+    """Unified-diff-like text: one hunk per key, every line of multi-line values shown."""
+    if not changes:
+        return
+    yield f"--- {left}"
+    yield f"+++ {right}"
+    for change in changes:
+        label = {"added": " (added)", "removed": " (removed)", "changed": ""}[change.action]
+        yield f"@@ {change.name}{label} @@"
+        for sign, value in (("-", change.old), ("+", change.new)):
+            if value is None:
+                continue
+            text = shown(change.key, value, show_secrets)
+            for line in text.split("\n") if text else [""]:
+                yield f"{sign}{line}"
+
+
+# -- export ------------------------------------------------------------------------------
+
+def export_document(rows: Iterable, prefix: str, components: Optional[list[str]], show_secrets: bool
+                    ) -> tuple[dict, list[str], bool]:
+    """(document, warnings, masked_any) from the KVs under prefix; keys that apply would refuse
+    are left out with a warning."""
+    doc: dict[str, dict[str, str]] = {c: {} for c in components or []}
+    skipped: list[str] = []
+    masked = False
+    base = prefix + "/"
+    for kv in rows:
+        rest = kv.key[len(base):]
+        component, sep, key = rest.partition("/")
+        if components is not None and component not in doc:
+            continue
+        try:
+            keyspec.validate_component(component)
+            if not sep:
+                raise UsageError("no component")
+            keyspec.validate_key(key)
+            text = kv.value.decode("utf-8")
+        except (UsageError, UnicodeDecodeError):
+            skipped.append(f"{kv.key} (not a <component>/<key> name or not UTF-8 text)")
+            continue
+        if text == "":
+            skipped.append(f"{kv.key} (empty value)")
+            continue
+        value = shown(key, text, show_secrets)
+        masked = masked or value != text
+        doc.setdefault(component, {})[key] = value
+    warnings = []
+    if skipped:
+        more = f" and {len(skipped) - MAX_PROBLEMS_SHOWN} more" if len(skipped) > MAX_PROBLEMS_SHOWN else ""
+        warnings.append(f"left out {len(skipped)} key(s) that apply could not write back: "
+                        + ", ".join(skipped[:MAX_PROBLEMS_SHOWN]) + more)
+    return {c: dict(sorted(v.items())) for c, v in sorted(doc.items())}, warnings, masked
+
+
+def dump_yaml(doc: dict, masked: bool) -> str:
+    import yaml
+
+    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+    class Dumper(base):  # type: ignore[misc, valid-type]
+        pass
+
+    def text(dumper, value: str):
+        # Block style for multi-line text (certificates) when YAML can keep it exact.
+        style = "|" if "\n" in value and not any(line != line.rstrip() for line in value.split("\n")) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, text)
+    body = yaml.dump(doc, Dumper=Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False,
+                     width=1 << 20)
+    header = "# deisctl config export: {component: {key: value}}\n"
+    if masked:
+        header += (f"# secrets are masked ({MASK}): 'config apply' refuses them unless --keep-masked;\n"
+                   "# export with --show-secrets for a file that restores them\n")
+    return header + body

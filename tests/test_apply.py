@@ -1,0 +1,351 @@
+"""`deisctl config export|apply|diff` against real etcd; state checked with etcdctl."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from deisctl.store import Store
+from tests.test_config_cli import assert_error
+
+CERT = "-----BEGIN CERTIFICATE-----\nMIIBfake\nline2\n-----END CERTIFICATE-----\n"
+PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----\nMIGHAgEA\n-----END PRIVATE KEY-----\n"
+
+
+@pytest.fixture
+def dctl(cli, etcd):
+    def run(*args, env=None, input=None):
+        return cli("--endpoints", etcd.endpoints, *args, env=env, input=input)
+
+    return run
+
+
+@pytest.fixture
+def seeded(etcd):
+    """A realistic tree: nested keys, multi-line and file-valued keys, secrets, awkward text."""
+    values = {
+        "/deis/controller/registrationEnabled": "0",
+        "/deis/controller/registrationMode": "admin_only",
+        "/deis/controller/webEnabled": "True",
+        "/deis/controller/secretKey": "s3cr3t=with=equals",
+        "/deis/controller/auth/ldap/bind/dn": "cn=admin,dc=example,dc=com",
+        "/deis/controller/auth/ldap/bind/password": "p@ss: word",
+        "/deis/platform/domain": "example.com",
+        "/deis/platform/sshPrivateKey": base64.b64encode(PRIVATE_KEY.encode()).decode(),
+        "/deis/router/sslCert": CERT,
+        "/deis/router/bodySize": "1m",
+        "/deis/myapp/motd": "line one\n  indented: yes\nno newline at end",
+        "/deis/myapp/trailing": "two trailing newlines\n\n",
+        "/deis/myapp/spaces": "  leading and trailing  ",
+        "/deis/myapp/yes": "yes",
+        "/deis/myapp/null": "null",
+        "/deis/myapp/octal": "0777",
+        "/deis/myapp/unicode": "héllo → wörld",
+        "/deis/myapp/quotes": "it's \"quoted\" # not a comment",
+    }
+    for key, value in values.items():
+        etcd.write(key, value)
+    assert etcd.read_prefix("/deis/") == values
+    return values
+
+
+def write(tmp_path, text, name="settings.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+# -- export / apply round trip ---------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_export_apply_round_trip_is_lossless(dctl, etcd, seeded, tmp_path, fmt):
+    out = dctl("config", "export", "--show-secrets", "-o", fmt)
+    assert out.exit_code == 0, out.stderr
+    path = write(tmp_path, out.stdout, f"export.{fmt}")
+    if fmt == "json":
+        assert json.loads(out.stdout)["controller"]["auth/ldap/bind/dn"] == "cn=admin,dc=example,dc=com"
+
+    etcd.wipe()
+    applied = dctl("config", "apply", "-f", path, "-o", "json")
+    assert applied.exit_code == 0, applied.stderr
+    assert json.loads(applied.stdout)["changed"] is True
+    assert etcd.read_prefix("/deis/") == seeded
+
+    again = dctl("config", "apply", "-f", path, "-o", "json")
+    assert again.exit_code == 0, again.stderr
+    assert json.loads(again.stdout) == {"changed": False, "changes": []}
+    assert dctl("config", "diff", "-f", path).exit_code == 0
+
+
+def test_export_of_some_components_and_to_a_file(dctl, etcd, seeded, tmp_path):
+    target = tmp_path / "out.yaml"
+    out = dctl("config", "export", "platform", "router", "-f", str(target))
+    assert out.exit_code == 0, out.stderr
+    assert out.stdout == ""
+    text = target.read_text()
+    assert "platform:" in text and "router:" in text and "controller:" not in text
+    assert "sshPrivateKey: '********'" in text  # a secret (ends in Key): masked
+    assert "-----BEGIN CERTIFICATE-----" in text  # stored content, as is
+    assert "secrets are masked" in text
+
+
+def test_masked_export_is_refused_then_kept_with_keep_masked(dctl, etcd, seeded, tmp_path):
+    path = write(tmp_path, dctl("config", "export", "controller").stdout)
+    etcd.write("/deis/controller/registrationMode", "enabled")
+    out = dctl("config", "apply", "-f", path)
+    assert_error(out, 2, "controller/secretKey is masked", "--show-secrets", "nothing was written")
+    assert etcd.read("/deis/controller/registrationMode") == "enabled"
+
+    out = dctl("config", "apply", "-f", path, "--keep-masked", "--prune")
+    assert out.exit_code == 0, out.stderr
+    assert out.stdout.splitlines() == ["changed  controller/registrationMode: enabled → admin_only", "1 changed"]
+    assert etcd.read("/deis/controller/secretKey") == "s3cr3t=with=equals"  # neither written nor pruned
+    assert etcd.read("/deis/controller/auth/ldap/bind/password") == "p@ss: word"
+
+
+# -- what a document means ---------------------------------------------------------------
+
+def test_scalars_are_stored_as_written(dctl, etcd, tmp_path):
+    path = write(tmp_path, "controller:\n  registrationEnabled: False\n  workers: 4\n"
+                           "platform:\n  enablePlacementOptions: true\n  domain: example.com\n")
+    out = dctl("config", "apply", "-f", path)
+    assert out.exit_code == 0, out.stderr
+    assert etcd.read_prefix("/deis/") == {
+        "/deis/controller/registrationEnabled": "False", "/deis/controller/workers": "4",
+        "/deis/platform/enablePlacementOptions": "true", "/deis/platform/domain": "example.com"}
+
+
+def test_json_document_from_stdin(dctl, etcd):
+    out = dctl("config", "apply", "-f", "-", input='{"controller": {"workers": 3, "webEnabled": "False"}}')
+    assert out.exit_code == 0, out.stderr
+    assert etcd.read("/deis/controller/workers") == "3"
+    assert etcd.read("/deis/controller/webEnabled") == "False"
+
+
+def test_file_valued_keys_take_content_or_a_file_reference(dctl, etcd, tmp_path):
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "router.pem").write_text(CERT)
+    (tmp_path / "id_rsa").write_text(PRIVATE_KEY)
+    path = write(tmp_path, "router:\n  sslCert: {file: certs/router.pem}\n"
+                           "platform:\n  sshPrivateKey: {file: id_rsa}\n")
+    out = dctl("config", "apply", "-f", path)
+    assert out.exit_code == 0, out.stderr
+    assert etcd.read_prefix("/deis/router/")["/deis/router/sslCert"] == CERT
+    assert base64.b64decode(etcd.read("/deis/platform/sshPrivateKey")).decode() == PRIVATE_KEY
+
+    # A path written as a plain string is not content: a clear error with the fix.
+    bad = write(tmp_path, "router:\n  sslCert: certs/router.pem\n", "bad.yaml")
+    assert_error(dctl("config", "apply", "-f", bad), 2, "router/sslCert", "{file: PATH}")
+
+
+def test_whole_file_is_validated_before_anything_is_written(dctl, etcd, tmp_path):
+    etcd.write("/deis/controller/workers", "2")
+    path = write(tmp_path, "controller:\n  workers: 8\n  registrationEnabled: true\n"
+                           "  webEnabled: maybe\nplatform:\n  domain: not a domain\n"
+                           "Bad_Component:\n  x: 1\nmyapp:\n  'bad key': 1\n  nested: {a: b}\n  empty: ''\n")
+    out = dctl("config", "apply", "-f", path)
+    assert_error(out, 2, "7 invalid entries", "nothing was written", "controller/registrationEnabled",
+                 "'true'/'false' would crash it", "controller/webEnabled")
+    assert etcd.read_prefix("/deis/") == {"/deis/controller/workers": "2"}
+    assert dctl("config", "diff", "-f", path).exit_code == 2
+
+
+def test_duplicate_keys_and_non_mappings_are_refused(dctl, etcd, tmp_path):
+    assert_error(dctl("config", "apply", "-f", write(tmp_path, "myapp:\n  a: 1\n  a: 2\n")), 2, "duplicate key")
+    assert_error(dctl("config", "apply", "-f", write(tmp_path, "- a\n- b\n")), 2, "expected a mapping")
+    assert_error(dctl("config", "apply", "-f", write(tmp_path, "a: [\n")), 2, "not valid YAML")
+    assert_error(dctl("config", "apply", "-f", str(tmp_path / "missing.yaml")), 2, "cannot read")
+    assert etcd.read_prefix("/deis/") == {}
+
+
+def test_unknown_keys_warn_or_fail_with_strict(dctl, etcd, tmp_path):
+    path = write(tmp_path, "controller:\n  registrationEnable: 0\n")
+    out = dctl("config", "apply", "-f", path, "--strict")
+    assert_error(out, 2, "did you mean 'registrationEnabled'")
+    assert etcd.read_prefix("/deis/") == {}
+    out = dctl("config", "apply", "-f", path)
+    assert out.exit_code == 0
+    assert "warning: controller/registrationEnable is not a known controller setting" in out.stderr
+
+
+# -- changes, prune, dry run, output -----------------------------------------------------------
+
+def test_apply_writes_only_what_differs_and_reports_it(dctl, etcd, tmp_path):
+    etcd.write("/deis/controller/workers", "2")
+    etcd.write("/deis/controller/registrationMode", "enabled")
+    etcd.write("/deis/controller/secretKey", "old-secret")
+    before = json.loads(etcd.etcdctl("get", "/deis/controller/registrationMode", "-w", "json").stdout)
+    path = write(tmp_path, "controller:\n  workers: 4\n  registrationMode: enabled\n"
+                           "  secretKey: new-secret\n  webEnabled: 'True'\n")
+    out = dctl("config", "apply", "-f", path, "-o", "json")
+    assert out.exit_code == 0, out.stderr
+    assert json.loads(out.stdout) == {"changed": True, "changes": [
+        {"key": "controller/secretKey", "action": "changed", "old": "********", "new": "********"},
+        {"key": "controller/webEnabled", "action": "added", "old": None, "new": "True"},
+        {"key": "controller/workers", "action": "changed", "old": "2", "new": "4"},
+    ]}
+    after = json.loads(etcd.etcdctl("get", "/deis/controller/registrationMode", "-w", "json").stdout)
+    assert after["kvs"][0]["mod_revision"] == before["kvs"][0]["mod_revision"]  # untouched: not rewritten
+    assert etcd.read("/deis/controller/secretKey") == "new-secret"
+
+
+def test_prune_deletes_only_unnamed_keys_of_listed_components(dctl, etcd, tmp_path):
+    for key in ("controller/workers", "controller/stale", "controller/auth/ldap/bind/dn", "router/bodySize",
+                "controllers/x"):
+        etcd.write(f"/deis/{key}", "1")
+    path = write(tmp_path, "controller:\n  workers: 1\n")
+    plain = dctl("config", "apply", "-f", path)
+    assert (plain.exit_code, plain.stdout) == (0, "no changes\n")
+    diff = dctl("config", "diff", "-f", path, "--prune")
+    assert diff.exit_code == 1
+    assert "@@ controller/stale (removed) @@\n-1\n" in diff.stdout
+    out = dctl("config", "apply", "-f", path, "--prune")
+    assert out.exit_code == 0, out.stderr
+    assert out.stdout.splitlines() == ["removed  controller/auth/ldap/bind/dn: 1", "removed  controller/stale: 1",
+                                       "2 removed"]
+    assert etcd.read_prefix("/deis/") == {"/deis/controller/workers": "1", "/deis/router/bodySize": "1",
+                                          "/deis/controllers/x": "1"}
+
+
+def test_empty_component_with_prune_empties_it(dctl, etcd, tmp_path):
+    etcd.write("/deis/myapp/a", "1")
+    etcd.write("/deis/other/b", "2")
+    out = dctl("config", "apply", "-f", write(tmp_path, "myapp: {}\n"), "--prune")
+    assert out.exit_code == 0, out.stderr
+    assert etcd.read_prefix("/deis/") == {"/deis/other/b": "2"}
+
+
+def test_dry_run_writes_nothing(dctl, etcd, tmp_path):
+    etcd.write("/deis/controller/workers", "2")
+    out = dctl("config", "apply", "-f", write(tmp_path, "controller:\n  workers: 3\n"), "--dry-run")
+    assert out.exit_code == 0
+    assert out.stdout.splitlines() == ["changed  controller/workers: 2 → 3", "1 changed (dry run: nothing written)"]
+    assert etcd.read("/deis/controller/workers") == "2"
+
+
+def test_diff_text_and_exit_codes(dctl, etcd, tmp_path):
+    etcd.write("/deis/myapp/motd", "hello\nworld")
+    path = write(tmp_path, "myapp:\n  motd: |-\n    hello\n    there\n  new: x\n")
+    out = dctl("config", "diff", "-f", path)
+    assert out.exit_code == 1, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("--- etcd /deis (revision ") and lines[1] == f"+++ {path}"
+    assert lines[2:] == ["@@ myapp/motd @@", "-hello", "-world", "+hello", "+there",
+                         "@@ myapp/new (added) @@", "+x"]
+    assert etcd.read("/deis/myapp/motd") == "hello\nworld"
+    json_out = dctl("config", "diff", "-f", path, "-o", "json")
+    assert json_out.exit_code == 1 and json.loads(json_out.stdout)["changed"] is True
+    assert dctl("config", "apply", "-f", path).exit_code == 0
+    same = dctl("config", "diff", "-f", path)
+    assert (same.exit_code, same.stdout) == (0, "")
+
+
+def test_diff_unreachable_is_4(cli, tmp_path):
+    from tests.rig.etcd import free_port
+
+    out = cli("--endpoints", f"http://127.0.0.1:{free_port()}", "--dial-timeout", "0.5", "config", "diff", "-f",
+              write(tmp_path, "myapp:\n  a: 1\n"))
+    assert_error(out, 4, "cannot reach etcd")
+
+
+# -- optimistic concurrency --------------------------------------------------------------------
+
+def test_concurrent_change_between_read_and_write_is_a_conflict(dctl, etcd, tmp_path, monkeypatch):
+    etcd.write("/deis/controller/workers", "2")
+    calls = []
+
+    def someone_else(index, total):
+        calls.append((index, total))
+        etcd.write("/deis/controller/workers", "9")  # etcdctl: another client, between read and write
+
+    monkeypatch.setattr(Store, "before_guarded_txn", someone_else)
+    path = write(tmp_path, "controller:\n  workers: 4\n  webEnabled: 'True'\n")
+    out = dctl("config", "apply", "-f", path)
+    assert_error(out, 6, "/deis/controller/workers", "nothing was written")
+    assert calls == [(0, 1)]
+    assert etcd.read_prefix("/deis/") == {"/deis/controller/workers": "9"}
+
+
+def test_concurrent_creation_of_a_key_being_added_is_a_conflict(dctl, etcd, tmp_path, monkeypatch):
+    monkeypatch.setattr(Store, "before_guarded_txn", lambda i, n: etcd.write("/deis/myapp/b", "theirs"))
+    out = dctl("config", "apply", "-f", write(tmp_path, "myapp:\n  a: 1\n  b: mine\n"))
+    assert_error(out, 6, "/deis/myapp/b", "nothing was written")
+    assert etcd.read_prefix("/deis/") == {"/deis/myapp/b": "theirs"}
+
+
+def test_concurrent_delete_of_a_key_being_pruned_or_changed_is_a_conflict(dctl, etcd, tmp_path, monkeypatch):
+    etcd.write("/deis/myapp/a", "1")
+    etcd.write("/deis/myapp/b", "1")
+    monkeypatch.setattr(Store, "before_guarded_txn", lambda i, n: etcd.etcdctl("del", "/deis/myapp/a"))
+    out = dctl("config", "apply", "-f", write(tmp_path, "myapp:\n  a: 2\n"), "--prune")
+    assert_error(out, 6, "/deis/myapp/a")
+    assert etcd.read_prefix("/deis/") == {"/deis/myapp/b": "1"}
+
+
+# -- large change sets ----------------------------------------------------------------------------
+
+def big_document(n: int, value: str = "v") -> str:
+    return "bulk:\n" + "".join(f"  k{i:05d}: {value}{i}\n" for i in range(n))
+
+
+def count_keys(etcd, prefix="/deis/bulk/") -> int:
+    return len(etcd.read_prefix(prefix))
+
+
+def test_a_change_set_of_1000_keys(dctl, etcd, tmp_path):
+    path = write(tmp_path, big_document(1000))
+    out = dctl("config", "apply", "-f", path, "-o", "json")
+    assert out.exit_code == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["changed"] is True and len(result["changes"]) == 1000
+    assert count_keys(etcd) == 1000
+    assert etcd.read("/deis/bulk/k00999") == "v999"
+    again = dctl("config", "apply", "-f", path, "-o", "json")
+    assert json.loads(again.stdout) == {"changed": False, "changes": []}
+
+    # 1,000 deletes and 1,000 puts in one apply: 16 guarded transactions.
+    renamed = write(tmp_path, "bulk:\n" + "".join(f"  n{i:05d}: x\n" for i in range(1000)), "renamed.yaml")
+    out = dctl("config", "apply", "-f", renamed, "--prune")
+    assert out.exit_code == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == "1000 added, 1000 removed"
+    stored = etcd.read_prefix("/deis/bulk/")
+    assert len(stored) == 1000 and all(k.startswith("/deis/bulk/n") for k in stored)
+
+
+def test_conflict_in_a_later_transaction_reports_what_was_written(dctl, etcd, tmp_path, monkeypatch):
+    path = write(tmp_path, big_document(1000))
+
+    def interfere(index, total):
+        if index == 3:  # before the 4th of 8 transactions, a key that it writes (k00384..k00511)
+            etcd.write("/deis/bulk/k00400", "theirs")
+
+    monkeypatch.setattr(Store, "before_guarded_txn", interfere)
+    out = dctl("config", "apply", "-f", path)
+    assert_error(out, 6, "/deis/bulk/k00400", "the first 384 of 1000 changes (3 of 8 transactions) were written")
+    assert count_keys(etcd) == 385  # 384 written by apply + the other writer's key
+    monkeypatch.setattr(Store, "before_guarded_txn", None)
+    # Idempotent: running it again converges (overwriting the other writer's value, as the file says).
+    out = dctl("config", "apply", "-f", path)
+    assert out.exit_code == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == "615 added, 1 changed"
+    assert count_keys(etcd) == 1000
+
+
+def test_installed_executable_apply_json_for_ansible(run_deisctl, etcd, tmp_path):
+    path = write(tmp_path, "controller:\n  registrationMode: admin_only\n")
+    first = run_deisctl("--endpoints", etcd.endpoints, "config", "apply", "-f", path, "-o", "json")
+    assert first.exit_code == 0, first.stderr
+    assert json.loads(first.stdout)["changed"] is True
+    second = run_deisctl("config", "apply", "-f", path, "-o", "json", env={"DEISCTL_ENDPOINTS": etcd.endpoints})
+    assert json.loads(second.stdout) == {"changed": False, "changes": []}
+
+
+@pytest.mark.cluster
+def test_apply_on_a_cluster_with_a_dead_member(cli, cluster, tmp_path):
+    cluster.members[0].kill()
+    path = write(tmp_path, big_document(300))
+    out = cli("--endpoints", cluster.endpoints, "config", "apply", "-f", path)
+    assert out.exit_code == 0, out.stderr
+    assert count_keys(cluster) == 300
