@@ -139,6 +139,10 @@ def _register() -> None:
     from deisctl.cli import config
 
     app.add_typer(config.config_app, name="config")
+    from deisctl.cli import dock, users
+
+    app.add_typer(users.users_app, name="users")
+    dock.register(app)
     from deisctl.cli import check, context, declarative, revisions  # noqa: F401  (issue 4: commands register themselves)
 
     app.command("check")(check.check)

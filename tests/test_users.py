@@ -1,0 +1,475 @@
+"""`deisctl users ...` end to end: real sshd, real dockerd, the real Django + DRF controller.
+
+Token checks go through the controller's real HTTP API (401 for a revoked token).
+The controller is shared by the session, so every test seeds its own usernames.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.remote_helpers import ExecCounter, keygen, new_users, node_flags, ssh_connections
+from tests.rig.docker_engine import APP_DIR
+from tests.test_config_cli import assert_error
+
+
+@pytest.fixture
+def node(sshd_server, controller_container):
+    return node_flags(sshd_server)
+
+
+@pytest.fixture
+def users(cli, node):
+    """`deisctl [ROOT...] users <node flags> ARGS...` in-process."""
+
+    def run(*args, root=(), env=None, input=None):
+        return cli(*root, "users", *node, *args, env=env, input=input)
+
+    return run
+
+
+def is_admin(controller, name: str) -> tuple[bool, bool]:
+    script = ("from django.contrib.auth.models import User\n"
+              f"u = User.objects.get(username={name!r})\nprint(u.is_superuser, u.is_staff)\n")
+    superuser, staff = controller.shell(script).stdout.split()
+    return superuser == "True", staff == "True"
+
+
+# -- revoke-token ------------------------------------------------------------------
+
+
+def test_revoke_one_user_old_token_gets_401_others_still_work(users, controller_container):
+    bob, alice = new_users(2)
+    tokens = controller_container.seed(bob, alice)
+    assert controller_container.check_token(tokens[bob]) == 200
+
+    out = users("revoke-token", bob)
+
+    assert (out.exit_code, out.stdout, out.stderr) == (0, f"{bob}: token revoked\n", "")
+    assert controller_container.api_get(tokens[bob]) == (401, {"detail": "Invalid token."})
+    assert controller_container.api_get(tokens[alice]) == (200, {"user": alice})
+
+
+def test_revoke_many_uses_one_connection_and_one_django_process(users, sshd_server, docker_engine,
+                                                                controller_container):
+    names = new_users(5)
+    tokens = controller_container.seed(*names)
+    keep = new_users(1)[0]
+    keep_token = controller_container.seed(keep)[keep]
+    before, execs = ssh_connections(sshd_server), ExecCounter(docker_engine)
+
+    out = users("revoke-token", *names)
+
+    assert out.exit_code == 0, out.stderr
+    assert out.stdout.splitlines() == [f"{n}: token revoked" for n in names]
+    assert ssh_connections(sshd_server) - before == 1
+    assert execs.commands() == ["python manage.py shell -v 0"]
+    assert {controller_container.check_token(tokens[n]) for n in names} == {401}
+    assert controller_container.check_token(keep_token) == 200
+
+
+def test_revoke_is_idempotent_and_json_has_changed_flags(users, controller_container):
+    bob, carol = new_users(2)
+    controller_container.seed(bob, carol)
+    assert users("revoke-token", carol).exit_code == 0
+
+    out = users("revoke-token", bob, carol, root=("-o", "json"))
+
+    assert out.exit_code == 0, out.stderr
+    assert json.loads(out.stdout) == {"changed": True, "dry_run": False, "users": [
+        {"user": bob, "result": "revoked", "changed": True},
+        {"user": carol, "result": "no-token", "changed": False}]}
+    again = users("revoke-token", bob, root=("-o", "yaml"))
+    assert again.stdout == f"changed: false\ndry_run: false\nusers:\n- user: {bob}\n  result: no-token\n  changed: false\n"
+    assert users("revoke-token", bob).stdout == f"{bob}: no token\n"
+
+
+def test_dry_run_changes_nothing(users, controller_container):
+    bob, carol = new_users(2)
+    tokens = controller_container.seed(bob, carol)
+    users("revoke-token", carol)
+
+    out = users("revoke-token", "--dry-run", bob, carol)
+
+    assert out.exit_code == 0, out.stderr
+    assert out.stdout == f"{bob}: token would be revoked (dry run)\n{carol}: no token\n"
+    assert controller_container.check_token(tokens[bob]) == 200
+    listing = users("revoke-token", "--all", "--dry-run", root=("-o", "json"))
+    rows = json.loads(listing.stdout)["users"]
+    assert {"user": bob, "result": "would-revoke", "changed": False} in rows
+    assert controller_container.check_token(tokens[bob]) == 200
+
+
+def test_revoke_all_with_yes(users, controller_container):
+    names = new_users(3)
+    tokens = controller_container.seed(*names)
+
+    out = users("revoke-token", "--all", "--yes")
+
+    assert out.exit_code == 0, out.stderr
+    for name in names:
+        assert f"{name}: token revoked" in out.stdout.splitlines()
+        assert controller_container.check_token(tokens[name]) == 401
+    again = users("revoke-token", "--all", "--yes")
+    assert (again.exit_code, again.stdout) == (0, "")
+    assert "no user has a token" in again.stderr
+
+
+def test_revoke_all_without_terminal_or_yes_is_refused_before_connecting(users, sshd_server, controller_container):
+    (bob,) = new_users(1)
+    token = controller_container.seed(bob)[bob]
+    before = ssh_connections(sshd_server)
+
+    out = users("revoke-token", "--all")
+
+    assert_error(out, 2, "--yes")
+    assert ssh_connections(sshd_server) == before
+    assert controller_container.check_token(token) == 200
+    assert_error(users("revoke-token", "--all", bob), 2, "not both")
+    assert_error(users("revoke-token"), 2, "at least one user")
+
+
+def test_revoke_all_asks_on_a_terminal(sshd_server, controller_container, tmp_path):
+    """Real pseudo-terminal: answering 'n' changes nothing."""
+    import pty
+
+    (bob,) = new_users(1)
+    token = controller_container.seed(bob)[bob]
+    master, slave = pty.openpty()
+    from tests.conftest import deisctl_command
+
+    proc = subprocess.Popen([*deisctl_command(), "users", *node_flags(sshd_server), "revoke-token", "--all"],
+                            stdin=slave, stdout=slave, stderr=slave, close_fds=True,
+                            env={k: v for k, v in os.environ.items() if not k.startswith("DEISCTL_")})
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 30
+    while b"[y/N]" not in seen and time.monotonic() < deadline:
+        seen += os.read(master, 1024)
+    os.write(master, b"n\n")
+    assert proc.wait(timeout=30) == 2
+    try:
+        while True:
+            seen += os.read(master, 1024)
+    except OSError:
+        pass
+    os.close(master)
+    assert b"EVERY user" in seen and b"not confirmed" in seen, seen
+    assert controller_container.check_token(token) == 200
+
+
+def test_missing_user_changes_nothing(users, controller_container):
+    bob, ghost1, ghost2 = new_users(3)
+    token = controller_container.seed(bob)[bob]
+
+    out = users("revoke-token", bob, ghost1, ghost2)
+
+    assert_error(out, 3, ghost1, ghost2, "nothing was changed")
+    assert bob not in out.stderr
+    # Valid for Django, so it is looked up like any name: data, never an option or code.
+    assert_error(users("revoke-token", "--", "-rf"), 3, "-rf")
+    assert controller_container.check_token(token) == 200
+    assert_error(users("promote", bob, ghost1), 3, ghost1)
+    assert is_admin(controller_container, bob) == (False, False)
+
+
+HOSTILE = [
+    "bob; touch /tmp/deisctl-canary",
+    "$(touch /tmp/deisctl-canary)",
+    "`touch /tmp/deisctl-canary`",
+    "bob'); import os; os.system('touch /tmp/deisctl-canary'); ('",
+    'bob"\nimport os\n',
+    "bob\n",
+    "bob smith",
+    "../../etc/passwd",
+    "",
+    "a" * 151,
+    "bob\x00",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_usernames_are_refused_and_nothing_is_sent(users, sshd_server, name):
+    canary = Path("/tmp/deisctl-canary")
+    canary.unlink(missing_ok=True)
+    before = ssh_connections(sshd_server)
+    (bob,) = new_users(1)
+
+    for command in ("revoke-token", "promote", "demote"):
+        out = users(command, bob, name)
+        assert_error(out, 2, "invalid username", "nothing was sent")
+
+    assert ssh_connections(sshd_server) == before
+    assert not canary.exists()
+
+
+def test_unusual_but_valid_usernames_work(users, controller_container):
+    tag = new_users(1)[0]
+    names = [f"jörg.{tag}", f"a+b@example.com-{tag}", f"_{tag}"]
+    tokens = controller_container.seed(*names)
+
+    out = users("revoke-token", *names)
+
+    assert out.exit_code == 0, out.stderr
+    assert out.stdout.splitlines() == [f"{n}: token revoked" for n in names]
+    assert {controller_container.check_token(tokens[n]) for n in names} == {401}
+
+
+# -- promote / demote / list -------------------------------------------------------------------
+
+
+def test_promote_demote_and_list(users, controller_container):
+    bob, carol = new_users(2)
+    controller_container.seed(bob, carol)
+
+    out = users("promote", bob)
+    assert (out.exit_code, out.stdout) == (0, f"{bob}: promoted to administrator\n"), out.stderr
+    assert is_admin(controller_container, bob) == (True, True)
+    assert users("promote", bob, carol).stdout == \
+        f"{bob}: already an administrator\n{carol}: promoted to administrator\n"
+
+    listing = users("list", root=("-o", "json"))
+    assert listing.exit_code == 0, listing.stderr
+    rows = {r["username"]: r for r in json.loads(listing.stdout)}
+    assert rows[bob]["admin"] is True and rows[bob]["staff"] is True and rows[bob]["has_token"] is True
+    assert rows[bob]["date_joined"][:4].isdigit()
+
+    dry = users("demote", "--dry-run", bob, root=("-o", "json"))
+    assert json.loads(dry.stdout)["users"] == [{"user": bob, "result": "would-demote", "changed": False}]
+    assert is_admin(controller_container, bob) == (True, True)
+
+    out = users("demote", bob, carol)
+    assert out.stdout == f"{bob}: demoted to normal user\n{carol}: demoted to normal user\n"
+    assert is_admin(controller_container, bob) == (False, False)
+    assert users("demote", bob).stdout == f"{bob}: not an administrator\n"
+
+    users("revoke-token", carol)
+    text = users("list").stdout.splitlines()
+    assert text[0].split() == ["USERNAME", "ADMIN", "TOKEN", "JOINED"]
+    row = next(line for line in text if line.startswith(carol + " "))
+    assert row.split()[1:3] == ["no", "no"]
+
+
+# -- reaching the node --------------------------------------------------------------------------
+
+
+def test_host_from_the_controller_heartbeat_key(cli, etcd, sshd_server, controller_container):
+    (bob,) = new_users(1)
+    token = controller_container.seed(bob)[bob]
+    flags = node_flags(sshd_server)[2:]  # no --host
+    missing = cli("--endpoints", etcd.endpoints, "users", *flags, "revoke-token", bob)
+    assert_error(missing, 3, "/deis/controller/host", "--host")
+
+    etcd.write("/deis/controller/host", sshd_server.host)
+    out = cli("--endpoints", etcd.endpoints, "users", *flags, "revoke-token", bob)
+
+    assert (out.exit_code, out.stdout) == (0, f"{bob}: token revoked\n"), out.stderr
+    assert controller_container.check_token(token) == 401
+
+
+def test_options_from_environment_and_flag_beats_env(cli, sshd_server, controller_container):
+    (bob,) = new_users(1)
+    controller_container.seed(bob)
+    env = {"DEISCTL_HOST": sshd_server.host, "DEISCTL_SSH_PORT": str(sshd_server.port),
+           "DEISCTL_SSH_USER": sshd_server.user, "DEISCTL_SSH_KEY": sshd_server.client_key,
+           "DEISCTL_KNOWN_HOSTS": sshd_server.known_hosts, "DEISCTL_CONTAINER": "deis-controller",
+           "DEISCTL_RUNTIME": "docker"}
+    assert cli("users", "revoke-token", bob, env=env).stdout == f"{bob}: token revoked\n"
+
+    wrong = dict(env, DEISCTL_SSH_PORT="1", DEISCTL_CONTAINER="no-such-container")
+    out = cli("users", "--ssh-port", str(sshd_server.port), "revoke-token", bob,
+              "--container", "deis-controller", env=wrong)
+    assert (out.exit_code, out.stdout) == (0, f"{bob}: no token\n"), out.stderr
+
+
+def test_default_key_and_known_hosts_from_home(cli, sshd_server, controller_container, tmp_path):
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    shutil.copy(sshd_server.client_key, home / ".ssh" / "id_ed25519")
+    shutil.copy(sshd_server.known_hosts, home / ".ssh" / "known_hosts")
+    (bob,) = new_users(1)
+    controller_container.seed(bob)
+
+    out = cli("users", "--host", sshd_server.host, "--ssh-port", str(sshd_server.port),
+              "--ssh-user", sshd_server.user, "revoke-token", bob, env={"HOME": str(home), "SSH_AUTH_SOCK": ""})
+
+    assert (out.exit_code, out.stdout) == (0, f"{bob}: token revoked\n"), out.stderr
+
+
+def test_unknown_host_key_is_refused_with_its_fingerprint(cli, sshd_server, controller_container):
+    (bob,) = new_users(1)
+    token = controller_container.seed(bob)[bob]
+    empty = sshd_server.make_empty_known_hosts()
+
+    out = cli("users", *node_flags(sshd_server, known_hosts=empty), "revoke-token", bob)
+
+    assert_error(out, 5, "not known", sshd_server.host_key_fingerprint, "accept-new")
+    assert controller_container.check_token(token) == 200
+    assert Path(empty).read_text() == ""
+
+
+def test_changed_host_key_is_always_refused(cli, sshd_server, controller_container):
+    (bob,) = new_users(1)
+    token = controller_container.seed(bob)[bob]
+    wrong = sshd_server.make_wrong_known_hosts()
+    recorded = Path(wrong).read_text()
+
+    for policy in ("yes", "accept-new"):
+        out = cli("users", *node_flags(sshd_server, known_hosts=wrong), "--strict-host-key-checking", policy,
+                  "revoke-token", bob)
+        assert_error(out, 5, "CHANGED", sshd_server.host_key_fingerprint, "ssh-keygen -R")
+
+    assert Path(wrong).read_text() == recorded
+    assert controller_container.check_token(token) == 200
+
+
+def test_accept_new_records_the_key_and_says_so(cli, sshd_server, controller_container, tmp_path):
+    (bob,) = new_users(1)
+    controller_container.seed(bob)
+    known = tmp_path / "new" / "known_hosts"  # not there yet: created 0600 in a new dir
+
+    out = cli("users", *node_flags(sshd_server, known_hosts=str(known)), "--strict-host-key-checking",
+              "accept-new", "revoke-token", bob)
+
+    assert (out.exit_code, out.stdout) == (0, f"{bob}: token revoked\n"), out.stderr
+    assert "permanently added" in out.stderr and sshd_server.host_key_fingerprint in out.stderr
+    assert known.read_text().split() == [sshd_server.known_hosts_host, *sshd_server.host_public_key.split()[:2]]
+    assert known.stat().st_mode & 0o777 == 0o600
+    # The recorded key is trusted from now on, with the default policy, silently.
+    again = cli("users", *node_flags(sshd_server, known_hosts=str(known)), "revoke-token", bob)
+    assert (again.exit_code, again.stdout, again.stderr) == (0, f"{bob}: no token\n", "")
+    # OpenSSH reads the entry deisctl wrote.
+    ssh = subprocess.run([*sshd_server.ssh_args(known_hosts=str(known)), "true"], capture_output=True,
+                         stdin=subprocess.DEVNULL, timeout=30)
+    assert ssh.returncode == 0, ssh.stderr
+
+
+def test_wrong_client_key_is_refused(cli, sshd_server, controller_container, tmp_path):
+    other = keygen(tmp_path / "other_key")
+    out = cli("users", *node_flags(sshd_server, key=other), "list")
+    assert_error(out, 5, "refused the key", other)
+
+
+def test_missing_key_file_is_a_usage_error(cli, sshd_server, tmp_path):
+    out = cli("users", *node_flags(sshd_server, key=str(tmp_path / "nope")), "list")
+    assert_error(out, 2, "--ssh-key", "does not exist")
+
+
+def test_sshd_down_fails_fast_with_exit_4(cli, sshd_server):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+    started = time.monotonic()
+    out = cli("users", *node_flags(sshd_server, port=dead_port), "list")
+    assert_error(out, 4, "connection refused", f"127.0.0.1:{dead_port}")
+    assert time.monotonic() - started < 2
+
+
+def test_silent_server_times_out_with_exit_4(cli, sshd_server):
+    """Accepts TCP, never sends an SSH banner: --ssh-timeout bounds the wait."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True).start()
+    try:
+        started = time.monotonic()
+        out = cli("users", *node_flags(sshd_server, port=listener.getsockname()[1]), "--ssh-timeout", "1", "list")
+        assert_error(out, 4, "no SSH banner within --ssh-timeout 1s")
+        assert time.monotonic() - started < 4
+    finally:
+        for conn, _ in accepted:
+            conn.close()
+        listener.close()
+
+
+def test_container_stopped_is_a_remote_failure(users, controller_container):
+    (bob,) = new_users(1)
+    token = controller_container.seed(bob)[bob]
+    with controller_container.stopped():
+        out = users("revoke-token", bob)
+        assert_error(out, 1, "remote command failed", "is not running")
+    assert controller_container.check_token(token) == 200
+
+
+def test_unknown_container_is_a_remote_failure(users):
+    out = users("list", "--container", "deis-nothing")
+    assert_error(out, 1, "No such container", "deis-nothing")
+
+
+# -- runtime none: manage.py directly on the node ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def node_app(tmp_path_factory):
+    """A second deployment of the controller app directly on the node (this machine), own sqlite db."""
+    root = tmp_path_factory.mktemp("node-app")
+    app = root / "app"
+    shutil.copytree(APP_DIR, app, ignore=shutil.ignore_patterns("__pycache__"))
+    db = root / "db.sqlite3"
+    with open(app / "controller" / "settings.py", "a") as settings:
+        settings.write(f"\n# This deployment's own database.\nDATABASES['default']['NAME'] = {str(db)!r}\n")
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=app, check=True, capture_output=True)
+
+    def manage(*args):
+        return subprocess.run([sys.executable, "manage.py", *args], cwd=app, check=True, capture_output=True,
+                              text=True).stdout
+
+    return app, manage
+
+
+def test_runtime_none_runs_manage_py_in_the_app_dir_on_the_node(cli, sshd_server, node_app, controller_container):
+    app, manage = node_app
+    bob, alice = new_users(2)
+    tokens = json.loads(manage("seed", bob, alice))
+    in_container = controller_container.seed(bob)[bob]
+    flags = [*node_flags(sshd_server), "--runtime", "none", "--app-dir", str(app), "--python", sys.executable]
+
+    out = cli("users", *flags, "revoke-token", bob)
+
+    assert (out.exit_code, out.stdout) == (0, f"{bob}: token revoked\n"), out.stderr
+    script = ("from rest_framework.authtoken.models import Token\n"
+              "print(sorted(Token.objects.values_list('key', flat=True)))\n")
+    left = subprocess.run([sys.executable, "manage.py", "shell", "-v", "0"], cwd=app, input=script, text=True,
+                          capture_output=True, check=True).stdout
+    assert tokens[alice] in left and tokens[bob] not in left
+    assert controller_container.check_token(in_container) == 200  # the container's db was not touched
+    listing = cli("-o", "json", "users", *flags, "list")
+    assert {r["username"] for r in json.loads(listing.stdout)} >= {bob, alice}
+
+    missing_dir = cli("users", *node_flags(sshd_server), "--runtime", "none", "--app-dir", "/nonexistent/app",
+                      "list")
+    assert_error(missing_dir, 1, "/nonexistent/app")
+
+
+def test_bad_option_values_are_usage_errors(cli, sshd_server):
+    for args, fragment in ((["--runtime", "lxc"], "--runtime"), (["--strict-host-key-checking", "no"], "yes or"),
+                           (["--app-dir", "relative"], "absolute"), (["--container", "a b"], "--container"),
+                           (["--ssh-timeout", "0"], "--ssh-timeout"), (["--host", "-oProxyCommand=x"], "invalid host")):
+        before = ssh_connections(sshd_server)
+        out = cli("users", *node_flags(sshd_server), *args, "list")
+        assert_error(out, 2, fragment)
+        assert ssh_connections(sshd_server) == before
+
+
+def test_config_commands_do_not_import_paramiko(etcd):
+    code = ("import sys\nfrom deisctl.cli.app import main\n"
+            "try:\n    main(['--endpoints', sys.argv[1], 'config', 'controller', 'get'])\n"
+            "except SystemExit as e:\n    assert e.code == 0, e.code\n"
+            "print('paramiko' in sys.modules, file=sys.stderr)\n")
+    proc = subprocess.run([sys.executable, "-c", code, etcd.endpoints], capture_output=True, text=True, timeout=60,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("DEISCTL_")})
+    assert proc.stderr.splitlines()[-1] == "False", proc.stderr
+    help_ = subprocess.run([sys.executable, "-c", "import sys\nfrom deisctl.cli.app import main\ntry:\n"
+                            "    main(['users', '--help'])\nexcept SystemExit:\n    pass\n"
+                            "print('paramiko' in sys.modules, file=sys.stderr)\n"], capture_output=True, text=True)
+    assert help_.stderr.splitlines()[-1] == "False", help_.stderr
