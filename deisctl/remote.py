@@ -37,10 +37,21 @@ def _paramiko():
     import logging
     import warnings
 
-    with warnings.catch_warnings():
-        # e.g. cryptography's deprecation notices: not the user's concern, and stderr is for errors.
-        warnings.simplefilter("ignore")
-        import paramiko
+    if "paramiko" not in sys.modules:
+        # paramiko.config imports the optional `invoke` only for ssh_config's `Match exec`, which
+        # deisctl never reads: ~90 ms of every remote command. Without it paramiko carries on as designed.
+        hidden = "invoke" not in sys.modules
+        if hidden:
+            sys.modules["invoke"] = None  # makes `import invoke` raise ImportError
+        try:
+            with warnings.catch_warnings():
+                # e.g. cryptography's deprecation notices: not the user's concern; stderr is for errors.
+                warnings.simplefilter("ignore")
+                import paramiko
+        finally:
+            if hidden:
+                del sys.modules["invoke"]
+    import paramiko
     logger = logging.getLogger("paramiko")
     if not logger.handlers:
         # Else Python's last-resort handler prints the transport thread's tracebacks on stderr.
@@ -92,17 +103,24 @@ def ssh_options(*, user=None, port=None, key_file=None, known_hosts=None, strict
     return SSHOptions(user, port, key_file, known_hosts, strict, timeout)
 
 
-def ssh_options_from_env(env: Mapping[str, str] = os.environ) -> SSHOptions:
-    """For commands without the SSH flags (e.g. `config` with --tunnel): DEISCTL_SSH_* or defaults."""
-    port = env.get("DEISCTL_SSH_PORT")
+def ssh_options_from_env(env: Mapping[str, str] = os.environ, settings=None) -> SSHOptions:
+    """For commands without the SSH flags (e.g. `config` with --tunnel): DEISCTL_SSH_*, else the
+    context's values (deisctl.contexts), else the defaults."""
+    context = {}
+    if settings is not None:
+        from deisctl import contexts
+
+        context = {k: contexts.value(settings, k) for k in ("ssh_user", "ssh_key", "ssh_port", "known_hosts")}
+    port = env.get("DEISCTL_SSH_PORT") or context.get("ssh_port")
     timeout = env.get("DEISCTL_SSH_TIMEOUT")
     try:
         port = int(port) if port else None
         timeout = float(timeout) if timeout else None
     except ValueError:
         raise UsageError("DEISCTL_SSH_PORT / DEISCTL_SSH_TIMEOUT must be numbers") from None
-    return ssh_options(user=env.get("DEISCTL_SSH_USER"), port=port, key_file=env.get("DEISCTL_SSH_KEY"),
-                       known_hosts=env.get("DEISCTL_KNOWN_HOSTS"),
+    return ssh_options(user=env.get("DEISCTL_SSH_USER") or context.get("ssh_user"), port=port,
+                       key_file=env.get("DEISCTL_SSH_KEY") or context.get("ssh_key"),
+                       known_hosts=env.get("DEISCTL_KNOWN_HOSTS") or context.get("known_hosts"),
                        strict=env.get("DEISCTL_STRICT_HOST_KEY_CHECKING"), timeout=timeout)
 
 

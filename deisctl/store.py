@@ -250,7 +250,8 @@ class Store:
         if self._via is None and self.settings.tunnel:
             from deisctl import remote  # paramiko: only when a tunnel is asked for
 
-            self._own_tunnel = self._via = remote.open_tunnel(self.settings.tunnel, remote.ssh_options_from_env())
+            self._own_tunnel = self._via = remote.open_tunnel(self.settings.tunnel,
+                                                              remote.ssh_options_from_env(settings=self.settings))
         return self._via
 
     def _unreachable(self) -> UnreachableError:

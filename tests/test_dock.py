@@ -110,3 +110,10 @@ def test_a_terminal_gets_a_pty(sshd_server, controller_container):
     piped = subprocess.run([*deisctl_command(), "dock", *node_flags(sshd_server), "controller", "tty"],
                            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
     assert piped.stdout.strip() == "not a tty"
+
+
+def test_remote_timeout_stops_waiting(dock):
+    started = time.monotonic()
+    out = dock("--remote-timeout", "1", "controller", "sleep", "5")
+    assert_error(out, 4, "did not finish within --remote-timeout 1s")
+    assert time.monotonic() - started < 3.5

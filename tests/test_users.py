@@ -473,3 +473,46 @@ def test_config_commands_do_not_import_paramiko(etcd):
                             "    main(['users', '--help'])\nexcept SystemExit:\n    pass\n"
                             "print('paramiko' in sys.modules, file=sys.stderr)\n"], capture_output=True, text=True)
     assert help_.stderr.splitlines()[-1] == "False", help_.stderr
+
+
+def test_node_options_from_a_context_flag_and_env_win(cli, sshd_server, controller_container, tmp_path):
+    (bob,) = new_users(1)
+    token = controller_container.seed(bob)[bob]
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "current-context: rig\n"
+        "contexts:\n"
+        "  rig:\n"
+        f"    ssh_user: {sshd_server.user}\n"
+        f"    ssh_key: {sshd_server.client_key}\n"
+        f"    ssh_port: {sshd_server.port}\n"
+        f"    known_hosts: {sshd_server.known_hosts}\n"
+        f"    controller_host: {sshd_server.host}\n"
+        "  wrong:\n"
+        "    ssh_user: nobody-here\n"
+        "    ssh_port: 1\n"
+        "    controller_host: 127.0.0.1\n"
+        f"    ssh_key: {sshd_server.client_key}\n"
+        f"    known_hosts: {sshd_server.known_hosts}\n")
+    env = {"DEISCTL_CONFIG": str(config)}
+
+    out = cli("users", "revoke-token", bob, env=env)
+    assert (out.exit_code, out.stdout) == (0, f"{bob}: token revoked\n"), out.stderr
+    assert controller_container.check_token(token) == 401
+
+    # The context's values lose to flags and to DEISCTL_* variables.
+    out = cli("--context", "wrong", "users", "--ssh-port", str(sshd_server.port), "revoke-token", bob,
+              env=dict(env, DEISCTL_SSH_USER=sshd_server.user))
+    assert (out.exit_code, out.stdout) == (0, f"{bob}: no token\n"), out.stderr
+    assert_error(cli("--context", "wrong", "users", "list", env=env), 4, "127.0.0.1:1")
+
+
+def test_remote_timeout_bounds_the_remote_command(cli, sshd_server, tmp_path):
+    slow = tmp_path / "slow-python"  # stands in for a Django that never answers
+    slow.write_text("#!/bin/sh\nexec sleep 5\n")
+    slow.chmod(0o755)
+    started = time.monotonic()
+    out = cli("users", *node_flags(sshd_server), "--runtime", "none", "--app-dir", str(tmp_path),
+              "--python", str(slow), "--remote-timeout", "1", "revoke-token", "bob")
+    assert_error(out, 4, "did not finish within --remote-timeout 1s", "may or may not")
+    assert time.monotonic() - started < 3.5

@@ -25,7 +25,7 @@ def dock(
     The node is --host, else the <prefix>/COMPONENT/host key in etcd.
     """
     keys.validate_component(component)
-    node = resolve(ctx)
+    node = resolve(ctx, component)
     argv = list(command or ["sh"])
     tty = bool(sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty())
     if node.runtime != "none":

@@ -106,8 +106,18 @@ class NodeOptions:
             raise UsageError(f"invalid --python {self.python!r}")
 
 
-def resolve(ctx: typer.Context) -> NodeOptions:
+# Our option -> the context file's key (deisctl.contexts): flag > DEISCTL_* > context > default.
+_FROM_CONTEXT = {"ssh_user": "ssh_user", "ssh_key": "ssh_key", "ssh_port": "ssh_port",
+                 "known_hosts": "known_hosts"}
+
+
+def resolve(ctx: typer.Context, component: str = "controller") -> NodeOptions:
+    from deisctl import contexts
+
+    settings = ctx.find_root().obj
     merged: dict = {}
+    for ours, theirs in dict(_FROM_CONTEXT, **({"host": "controller_host"} if component == "controller" else {})).items():
+        merged[ours] = contexts.value(settings, theirs)
     for layer in ctx.meta.get(_META, []):
         merged.update({k: v for k, v in layer.items() if v is not None})
     return NodeOptions(merged)
@@ -158,7 +168,8 @@ class Reach:
     def connect(self, host: str):
         from deisctl import remote
 
-        session = remote.connect(host, self.node.ssh, via=self._open_tunnel(), note=_note)
+        tunnel = self._open_tunnel()
+        session = remote.connect(host, self.node.ssh, via=tunnel.session if tunnel else None, note=_note)
         self._sessions.append(session)
         return session
 

@@ -1,0 +1,127 @@
+"""`--tunnel`: etcd and the node reached only through an SSH bastion.
+
+etcd (TLS, certificate for `etcd.internal` only) and the node's sshd live in a
+network namespace made for these tests: from this process they cannot be
+reached, and their names do not even resolve; the bastion is the one way in
+(see tests/rig/netns.py).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.remote_helpers import new_users
+from tests.rig.netns import ETCD_NAME, NODE_NAME, PrivateNetwork
+from tests.test_config_cli import assert_error
+
+
+@pytest.fixture(scope="module")
+def net(docker_engine):
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        pytest.skip("needs root and `ip` (iproute2) to create a network namespace")
+    probe = subprocess.run(["ip", "netns", "list"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"network namespaces unavailable: {probe.stderr.decode().strip()}")
+    with PrivateNetwork(node_env={"DOCKER_HOST": docker_engine.host}) as network:
+        network.etcd.etcdctl("put", "/deis/controller/host", NODE_NAME)
+        network.etcd.etcdctl("put", "/deis/controller/registrationEnabled", "0")
+        yield network
+
+
+def ssh_env(net) -> dict:
+    """For commands without SSH flags (config): the bastion login comes from DEISCTL_SSH_*."""
+    return {"DEISCTL_SSH_KEY": net.client_key, "DEISCTL_KNOWN_HOSTS": net.known_hosts}
+
+
+def node_flags(net) -> list[str]:
+    return ["--ssh-user", net.node.user, "--ssh-port", str(net.node.port), "--ssh-key", net.client_key,
+            "--known-hosts", net.known_hosts]
+
+
+def etcd_flags(net, url=None) -> list[str]:
+    return ["--endpoints", url or net.etcd.url, "--cacert", net.etcd.ca]
+
+
+def test_etcd_and_node_are_unreachable_without_the_tunnel(cli, net):
+    for port in (net.etcd.port, net.node.port):
+        with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), timeout=2):
+            pass
+    with pytest.raises(socket.gaierror):
+        socket.getaddrinfo(ETCD_NAME, net.etcd.port)
+    out = cli(*etcd_flags(net), "config", "controller", "get", "registrationEnabled")
+    assert_error(out, 4, "cannot reach etcd")
+
+
+def test_config_get_through_the_tunnel(cli, net):
+    out = cli("--tunnel", net.tunnel, *etcd_flags(net), "config", "controller", "get", "registrationEnabled", "host",
+              env=ssh_env(net))
+    assert (out.exit_code, out.stdout, out.stderr) == (0, f"0\n{NODE_NAME}\n", "")
+    out = cli(*etcd_flags(net), "config", "controller", "get", "host",
+              env=dict(ssh_env(net), DEISCTL_TUNNEL=net.tunnel))
+    assert (out.exit_code, out.stdout) == (0, f"{NODE_NAME}\n"), out.stderr
+
+
+def test_users_through_the_tunnel_one_bastion_connection(cli, net, controller_container):
+    bob, alice = new_users(2)
+    tokens = controller_container.seed(bob, alice)
+    bastion_before = net.bastion.connections
+
+    # No --host: the heartbeat key is read from etcd through the tunnel; its value (node.internal)
+    # and the endpoint's name are resolved by the bastion.
+    out = cli("--tunnel", net.tunnel, *etcd_flags(net), "users", *node_flags(net), "revoke-token", bob)
+
+    assert (out.exit_code, out.stdout, out.stderr) == (0, f"{bob}: token revoked\n", "")
+    assert controller_container.check_token(tokens[bob]) == 401
+    assert controller_container.check_token(tokens[alice]) == 200
+    assert net.bastion.connections - bastion_before == 1  # etcd and node over the same SSH connection
+
+
+def test_dock_through_the_tunnel(cli, net, controller_container):
+    out = cli("--tunnel", net.tunnel, *etcd_flags(net), "dock", *node_flags(net), "controller",
+              "sh", "-c", "cat; exit 9", input="through the bastion\n")
+    assert (out.exit_code, out.stdout) == (9, "through the bastion\n"), out.stderr
+
+
+def test_tls_is_verified_against_the_endpoint_name_not_the_forwarder(cli, net):
+    # Same server through the same tunnel, but named by address: its certificate only says etcd.internal.
+    url = f"https://127.0.0.1:{net.etcd.port}"
+    out = cli("--tunnel", net.tunnel, *etcd_flags(net, url), "config", "controller", "get", "host",
+              env=ssh_env(net))
+    assert_error(out, 4, "Hostname Verification Check failed")
+
+
+def test_endpoint_the_bastion_cannot_reach(cli, net):
+    url = f"https://{ETCD_NAME}:{net.node.port + 1 if net.node.port < 65535 else 1}"
+    out = cli("--tunnel", net.tunnel, *etcd_flags(net, url), "config", "controller", "get", "host",
+              env=ssh_env(net))
+    assert_error(out, 4, "cannot reach etcd", "connect failed")
+    out = cli("--tunnel", net.tunnel, *etcd_flags(net), "users", *node_flags(net), "--host", "nowhere.internal",
+              "list")
+    assert_error(out, 4, "cannot reach nowhere.internal")
+
+
+def test_bastion_host_key_is_verified(cli, net, tmp_path):
+    only_node = tmp_path / "known_hosts"
+    only_node.write_text(Path(net.known_hosts).read_text().splitlines()[0] + "\n")
+    env = dict(ssh_env(net), DEISCTL_KNOWN_HOSTS=str(only_node))
+    out = cli("--tunnel", net.tunnel, *etcd_flags(net), "config", "controller", "get", "host", env=env)
+    assert_error(out, 5, "not known", net.bastion.host_key_fingerprint)
+    wrong = net.bastion.make_wrong_known_hosts(tmp_path / "wrong")
+    out = cli("--tunnel", net.tunnel, *etcd_flags(net), "users", *node_flags(net), "--known-hosts", wrong, "list")
+    assert_error(out, 5, "CHANGED")
+
+
+def test_bastion_down_or_bad_spec(cli, net):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    out = cli("--tunnel", f"127.0.0.1:{dead}", *etcd_flags(net), "config", "controller", "get", "host",
+              env=ssh_env(net))
+    assert_error(out, 4, "cannot reach bastion", "connection refused")
+    out = cli("--tunnel", "root@", *etcd_flags(net), "config", "controller", "get", "host", env=ssh_env(net))
+    assert_error(out, 2, "invalid --tunnel")
