@@ -200,6 +200,7 @@ def watch(
             output.note(f"watch: lost {endpoint} ({reason}); resuming at revision {revision} on another member")
 
         store.on_reconnect = reconnecting
+        output.note(f"watching {watched}{'*' if key is None else ''} from revision {start}")
         for revision, events in store.watch(watched, range_end, start, deadline):
             for event in events:
                 _print_event(event, base, settings.output, show_secrets)

@@ -1,0 +1,306 @@
+"""`config COMPONENT history|rollback|watch` on etcd's revisions, single node and 3 members."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from deisctl.store import Store
+from tests.conftest import deisctl_command
+from tests.test_config_cli import assert_error
+
+
+@pytest.fixture
+def dctl(cli, etcd):
+    def run(*args, env=None, input=None):
+        return cli("--endpoints", etcd.endpoints, *args, env=env, input=input)
+
+    return run
+
+
+def put(cluster, key: str, value: str) -> int:
+    """Write with etcdctl; return the revision of the write."""
+    cluster.write(key, value)
+    out = cluster.etcdctl("get", key, "-w", "json").stdout
+    return int(json.loads(out)["kvs"][0]["mod_revision"])
+
+
+# -- history ------------------------------------------------------------------------------
+
+def test_history_after_several_sets(dctl, etcd):
+    revisions = [put(etcd, "/deis/controller/workers", str(n)) for n in (1, 2, 3)]
+    etcd.write("/deis/controller/other", "x")  # another key's revisions are not in this history
+    out = dctl("config", "controller", "history", "workers")
+    assert out.exit_code == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split() == ["REVISION", "EVENT", "VALUE"]
+    assert [line.split() for line in lines[1:]] == [
+        [str(revisions[0]), "created", "1"], [str(revisions[1]), "changed", "2"],
+        [str(revisions[2]), "changed", "3", "(current)"]]
+
+    data = json.loads(dctl("config", "controller", "history", "workers", "-o", "json").stdout)
+    assert data == {"key": "controller/workers", "compacted_before": None, "entries": [
+        {"revision": revisions[0], "event": "created", "value": "1"},
+        {"revision": revisions[1], "event": "changed", "value": "2"},
+        {"revision": revisions[2], "event": "changed", "value": "3"}]}
+
+
+def test_history_across_delete_and_recreate_and_of_a_deleted_key(dctl, etcd):
+    first = put(etcd, "/deis/myapp/a", "1")
+    etcd.etcdctl("del", "/deis/myapp/a")
+    second = put(etcd, "/deis/myapp/a", "2")
+    data = json.loads(dctl("config", "myapp", "history", "a", "-o", "json").stdout)
+    assert [(e["revision"], e["event"], e["value"]) for e in data["entries"]] == [
+        (first, "created", "1"), (first + 1, "deleted", None), (second, "created", "2")]
+    etcd.etcdctl("del", "/deis/myapp/a")
+    data = json.loads(dctl("config", "myapp", "history", "a", "-o", "json").stdout)
+    assert [e["event"] for e in data["entries"]] == ["created", "deleted", "created", "deleted"]
+
+
+def test_history_masks_secrets_unless_asked(dctl, etcd):
+    put(etcd, "/deis/controller/secretKey", "hunter2")
+    assert "hunter2" not in dctl("config", "controller", "history", "secretKey").stdout
+    assert "hunter2" in dctl("config", "controller", "history", "secretKey", "--show-secrets").stdout
+
+
+def test_history_of_a_key_that_never_existed_is_not_found(dctl, etcd):
+    assert_error(dctl("config", "controller", "history", "nothing"), 3, "no history for /deis/controller/nothing")
+
+
+def test_history_after_a_compaction_says_so(dctl, etcd):
+    revisions = [put(etcd, "/deis/controller/workers", str(n)) for n in range(1, 6)]
+    etcd.etcdctl("compact", str(revisions[2]))
+    out = dctl("config", "controller", "history", "workers", "-o", "json")
+    assert out.exit_code == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["compacted_before"] == revisions[2]
+    assert [e["value"] for e in data["entries"]] == ["3", "4", "5"]
+    assert f"compacted its history up to revision {revisions[2]}" in out.stderr
+
+    # Rolling back to a compacted revision is a clear error; to a kept one works.
+    assert_error(dctl("config", "controller", "rollback", "workers", "--to-revision", str(revisions[0])), 3,
+                 f"revision {revisions[0]}", "compacted")
+    out = dctl("config", "controller", "rollback", "workers", "--to-revision", str(revisions[3]))
+    assert out.exit_code == 0, out.stderr
+    assert etcd.read("/deis/controller/workers") == "4"
+
+
+# -- rollback -------------------------------------------------------------------------------
+
+def test_rollback_restores_the_value_at_a_revision(dctl, etcd):
+    revisions = [put(etcd, "/deis/controller/registrationMode", v) for v in ("enabled", "admin_only", "disabled")]
+    out = dctl("config", "controller", "rollback", "registrationMode", "--to-revision", str(revisions[0]))
+    assert out.exit_code == 0, out.stderr
+    assert out.stdout == f"registrationMode=enabled (restored: the value at revision {revisions[0]})\n"
+    assert etcd.read("/deis/controller/registrationMode") == "enabled"
+    # Nothing to do the second time: no write.
+    out = dctl("config", "controller", "rollback", "registrationMode", "--to-revision", str(revisions[0]),
+               "-o", "json")
+    assert json.loads(out.stdout) == {"key": "registrationMode", "value": "enabled", "previous": "enabled",
+                                      "changed": False, "revision": revisions[0]}
+
+
+def test_rollback_of_a_deleted_key_recreates_it(dctl, etcd):
+    revision = put(etcd, "/deis/myapp/a", "1")
+    etcd.etcdctl("del", "/deis/myapp/a")
+    assert dctl("config", "myapp", "rollback", "a", "--to-revision", str(revision)).exit_code == 0
+    assert etcd.read("/deis/myapp/a") == "1"
+
+
+def test_rollback_errors(dctl, etcd):
+    revision = put(etcd, "/deis/myapp/other", "x")
+    put(etcd, "/deis/myapp/a", "1")
+    assert_error(dctl("config", "myapp", "rollback", "a", "--to-revision", str(revision)), 3,
+                 "did not exist at revision")
+    assert_error(dctl("config", "myapp", "rollback", "a", "--to-revision", "999999"), 2, "does not exist yet")
+    assert_error(dctl("config", "myapp", "rollback", "a", "--to-revision", "0"), 2)
+
+
+def test_rollback_guarded_against_a_concurrent_change(dctl, etcd, monkeypatch):
+    first = put(etcd, "/deis/controller/workers", "1")
+    put(etcd, "/deis/controller/workers", "2")
+    monkeypatch.setattr(Store, "before_guarded_txn", lambda i, n: etcd.write("/deis/controller/workers", "7"))
+    out = dctl("config", "controller", "rollback", "workers", "--to-revision", str(first))
+    assert_error(out, 6, "/deis/controller/workers", "nothing was written")
+    assert etcd.read("/deis/controller/workers") == "7"
+
+
+# -- watch ----------------------------------------------------------------------------------
+
+class Watcher:
+    """`deisctl ... watch` as a real process; stdout lines collected by a thread."""
+
+    def __init__(self, *args: str):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DEISCTL_")}
+        self.proc = subprocess.Popen(deisctl_command() + list(args), stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=env)
+        self.lines: "queue.Queue[str]" = queue.Queue()
+        self.stderr: list[str] = []
+        self._ready = threading.Event()
+        threading.Thread(target=self._read_out, daemon=True).start()
+        threading.Thread(target=self._read_err, daemon=True).start()
+
+    def _read_out(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def _read_err(self):
+        for line in self.proc.stderr:
+            self.stderr.append(line)
+            if line.startswith("watching "):
+                self._ready.set()
+
+    def wait_ready(self, timeout: float = 15):
+        assert self._ready.wait(timeout), "".join(self.stderr)
+
+    def collect(self, n: int, timeout: float = 30) -> list[str]:
+        end, got = time.monotonic() + timeout, []
+        while len(got) < n:
+            try:
+                got.append(self.lines.get(timeout=max(end - time.monotonic(), 0.01)))
+            except queue.Empty:
+                raise AssertionError(f"{len(got)} of {n} lines: {got}; stderr: {''.join(self.stderr)}")
+        return got
+
+    def wait(self, timeout: float = 30) -> int:
+        return self.proc.wait(timeout=timeout)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def watchers():
+    started: list[Watcher] = []
+
+    def start(*args):
+        started.append(Watcher(*args))
+        return started[-1]
+
+    yield start
+    for watcher in started:
+        watcher.stop()
+
+
+def test_watch_prints_changes_then_stops_at_count(etcd, watchers):
+    etcd.write("/deis/controller/workers", "1")
+    w = watchers("--endpoints", etcd.endpoints, "config", "controller", "watch", "--count", "4")
+    w.wait_ready()
+    etcd.write("/deis/controller/workers", "2")
+    etcd.write("/deis/controller/secretKey", "hunter2")
+    etcd.write("/deis/controllers/not-this-one", "x")
+    etcd.etcdctl("del", "/deis/controller/workers")
+    etcd.write("/deis/controller/auth/ldap/bind/dn", "cn=a")
+    assert w.collect(4) == ["workers: 1 → 2", "secretKey: (none) → ********", "workers: 2 → (deleted)",
+                            "auth/ldap/bind/dn: (none) → cn=a"]
+    assert w.wait() == 0
+
+
+def test_watch_one_key_as_json_lines(etcd, watchers):
+    w = watchers("--endpoints", etcd.endpoints, "-o", "json", "config", "myapp", "watch", "a", "--count", "2")
+    w.wait_ready()
+    etcd.write("/deis/myapp/b", "ignored")
+    first = put(etcd, "/deis/myapp/a", "1")
+    put(etcd, "/deis/myapp/a", "2")
+    events = [json.loads(line) for line in w.collect(2)]
+    assert events == [{"key": "a", "event": "put", "revision": first, "old": None, "new": "1"},
+                      {"key": "a", "event": "put", "revision": first + 1, "old": "1", "new": "2"}]
+    assert w.wait() == 0
+
+
+def test_watch_timeout(cli, etcd):
+    started = time.monotonic()
+    out = cli("--endpoints", etcd.endpoints, "config", "myapp", "watch", "--timeout", "0.5")
+    assert (out.exit_code, out.stdout) == (0, "")
+    assert time.monotonic() - started < 3
+    out = cli("--endpoints", etcd.endpoints, "config", "myapp", "watch", "--timeout", "0.5", "--count", "1")
+    assert out.exit_code == 1
+    assert out.stderr.splitlines()[-1] == "error: timed out after 0.5s: 0 of 1 changes seen"
+
+
+def test_watch_ctrl_c_exits_cleanly(etcd, watchers):
+    w = watchers("--endpoints", etcd.endpoints, "config", "myapp", "watch")
+    w.wait_ready()
+    etcd.write("/deis/myapp/a", "1")
+    assert w.collect(1) == ["a: (none) → 1"]
+    w.proc.send_signal(signal.SIGINT)
+    assert w.wait(10) == 130
+    stderr = "".join(w.stderr)
+    assert "Traceback" not in stderr and "error:" not in stderr
+
+
+def connected_ports(pid: int) -> set[int]:
+    """Remote ports of the process's established TCP connections (from /proc)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    ports = set()
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):  # gRPC may use IPv4-mapped IPv6 sockets
+        with open(name) as table:
+            for line in table.readlines()[1:]:
+                fields = line.split()
+                if fields[9] in inodes and fields[3] == "01":
+                    ports.add(int(fields[2].rsplit(":", 1)[1], 16))
+    return ports
+
+
+@pytest.mark.cluster
+def test_watch_survives_the_death_of_its_member_without_losing_an_event(cluster, watchers):
+    """Kill the member the watch streams from, mid-stream, while changes keep coming."""
+    total = 60
+    w = watchers("--endpoints", cluster.endpoints, "-o", "json", "config", "myapp", "watch", "--count", str(total))
+    w.wait_ready()
+    serving = [i for i, m in enumerate(cluster.members) if m.client_port in connected_ports(w.proc.pid)]
+    assert len(serving) == 1, serving
+    victim = cluster.members[serving[0]]
+    others = ",".join(m.url for m in cluster.members if m is not victim)
+    killed = threading.Event()
+
+    def writer():
+        for i in range(total):
+            deadline = time.monotonic() + 20
+            while True:  # etcdctl may time out while the survivors elect a leader: retry, once applied
+                done = cluster.etcdctl("put", "/deis/myapp/n", str(i), endpoints=others, check=False)
+                if done.returncode == 0 or cluster.read("/deis/myapp/n") == str(i):
+                    break
+                assert time.monotonic() < deadline, done.stderr
+                time.sleep(0.2)
+            if i == total // 3:
+                victim.kill()
+                killed.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    events = [json.loads(line) for line in w.collect(total, timeout=60)]
+    thread.join()
+    assert killed.is_set()
+    assert [e["new"] for e in events] == [str(i) for i in range(total)]  # none lost, none repeated
+    assert [e["old"] for e in events[1:]] == [str(i) for i in range(total - 1)]
+    revisions = [e["revision"] for e in events]
+    assert revisions == sorted(set(revisions))
+    assert w.wait() == 0
+    assert "resuming at revision" in "".join(w.stderr)
+
+
+@pytest.mark.cluster
+def test_history_on_a_cluster_with_a_dead_member(cli, cluster):
+    for n in range(3):
+        cluster.write("/deis/controller/workers", str(n + 1))
+    cluster.members[0].kill()
+    out = cli("--endpoints", cluster.endpoints, "-o", "json", "config", "controller", "history", "workers")
+    assert out.exit_code == 0, out.stderr
+    assert [e["value"] for e in json.loads(out.stdout)["entries"]] == ["1", "2", "3"]
