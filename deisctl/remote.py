@@ -11,6 +11,7 @@ deisctl.errors: cannot connect 4, host key or auth refused 5, remote failure 1.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 import re
@@ -241,17 +242,18 @@ class KnownHosts:
 
     def append(self, name: str, key) -> None:
         path = self.user_file
-        directory = os.path.dirname(path)
-        if directory and not os.path.isdir(directory):
-            os.makedirs(directory, mode=0o700, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        with os.fdopen(fd, "a") as handle:
-            if handle.tell() > 0:
-                with open(path, "rb") as check:
-                    check.seek(-1, os.SEEK_END)
-                    if check.read(1) != b"\n":
-                        handle.write("\n")
-            handle.write(f"{name} {key.get_name()} {key.get_base64()}\n")
+        try:
+            directory = os.path.dirname(path)
+            if directory and not os.path.isdir(directory):
+                os.makedirs(directory, mode=0o700, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            with os.fdopen(fd, "r+b") as handle:
+                size = handle.seek(0, os.SEEK_END)
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    handle.write(b"\n")
+                handle.write(f"{name} {key.get_name()} {key.get_base64()}\n".encode())
+        except OSError as exc:
+            raise UsageError(f"cannot record the host key in {path}: {exc.strerror or exc}") from None
 
 
 def _glob(pattern: str):
@@ -341,15 +343,17 @@ class SSHSession:
 
     def run(self, argv: list[str], stdin: bytes = b"", timeout: Optional[float] = None) -> "Completed":
         """Run argv (quoted once with shlex.join) with stdin; collect its output within timeout."""
+        paramiko = _paramiko()
         command = shlex.join(argv)
         chan = self._session()
         try:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            chan.settimeout(timeout)  # bounds the send below too, should the remote side not read
             chan.exec_command(command)
             # Sent at once, then EOF: Django's `shell` reads stdin only if data is already waiting.
             if stdin:
                 chan.sendall(stdin)
             chan.shutdown_write()
-            deadline = None if timeout is None else time.monotonic() + timeout
             out, err = _collect(chan, deadline)
             if not chan.exit_status_ready():
                 raise UnreachableError(
@@ -357,7 +361,7 @@ class SSHSession:
                     hint="it may or may not have made its changes; check before retrying",
                 )
             return Completed(chan.recv_exit_status(), out, err)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, paramiko.SSHException) as exc:
             raise UnreachableError(f"ssh {self.label}: connection lost: {_reason(exc)}") from None
         finally:
             chan.close()
@@ -431,27 +435,30 @@ def _load_key(path: str, flag: str):
     paramiko = _paramiko()
     try:
         return paramiko.PKey.from_path(path)
-    except paramiko.PasswordRequiredException:
-        if sys.stdin is not None and sys.stdin.isatty():
-            import getpass
-
-            passphrase = getpass.getpass(f"passphrase for {path}: ")
-            try:
-                return paramiko.PKey.from_path(path, passphrase.encode())
-            except paramiko.SSHException:
-                raise AuthError(f"wrong passphrase for SSH key {path}") from None
-        raise AuthError(f"SSH key {path} is encrypted and there is no terminal to ask for its passphrase",
-                        hint="load it into ssh-agent and omit --ssh-key") from None
     except FileNotFoundError:
         raise UsageError(f"{flag} file {path!r} does not exist") from None
     except OSError as exc:
         raise UsageError(f"cannot read {flag} file {path!r}: {exc.strerror or exc}") from None
     except (paramiko.SSHException, ValueError, TypeError) as exc:
-        raise UsageError(f"{flag} file {path!r} is not a usable private key: {_reason(exc)}") from None
+        # An encrypted OpenSSH key shows up as a TypeError from cryptography, older formats as
+        # PasswordRequiredException.
+        if not (isinstance(exc, paramiko.PasswordRequiredException) or "password" in str(exc).lower()):
+            raise UsageError(f"{flag} file {path!r} is not a usable private key: {_reason(exc)}") from None
+    if sys.stdin is None or not sys.stdin.isatty():
+        raise AuthError(f"SSH key {path} is encrypted and there is no terminal to ask for its passphrase",
+                        hint="load it into ssh-agent and omit --ssh-key")
+    import getpass
+
+    passphrase = getpass.getpass(f"passphrase for {path}: ")
+    try:
+        return paramiko.PKey.from_path(path, passphrase.encode())
+    except (paramiko.SSHException, ValueError, TypeError):
+        raise AuthError(f"wrong passphrase for SSH key {path}") from None
 
 
-def _authenticate(transport, opts: SSHOptions, label: str) -> None:
-    """Public keys only: --ssh-key alone if given, else the agent's keys, then ~/.ssh/id_*."""
+def _authenticate(transport, opts: SSHOptions, label: str, key_file_key=None) -> None:
+    """Public keys only: --ssh-key alone if given (loaded beforehand), else the agent's keys,
+    then ~/.ssh/id_*."""
     paramiko = _paramiko()
     tried: list[str] = []
     agent = None
@@ -459,7 +466,7 @@ def _authenticate(transport, opts: SSHOptions, label: str) -> None:
     def candidates():
         nonlocal agent
         if opts.key_file:
-            yield opts.key_file, _load_key(opts.key_file, "--ssh-key")
+            yield opts.key_file, key_file_key
             return
         try:
             agent = paramiko.Agent()
@@ -471,8 +478,8 @@ def _authenticate(transport, opts: SSHOptions, label: str) -> None:
             if os.path.isfile(path):
                 try:
                     yield path, paramiko.PKey.from_path(path)
-                except (paramiko.SSHException, OSError, ValueError):
-                    continue  # encrypted (without agent) or unreadable: OpenSSH would skip it too
+                except (paramiko.SSHException, OSError, ValueError, TypeError):
+                    continue  # encrypted (without agent) or unreadable: skipped
 
     try:
         for name, key in candidates():
@@ -524,6 +531,9 @@ def connect(host: str, opts: SSHOptions, *, port: Optional[int] = None, user: Op
     user = user or opts.user
     label = str(Address(host, port, user))
     deadline_msg = f"within --ssh-timeout {opts.timeout:g}s"
+    # Before dialling: a bad --ssh-key fails without a connection, and a passphrase prompt
+    # does not eat into the server's login timeout.
+    key_file_key = _load_key(opts.key_file, "--ssh-key") if opts.key_file else None
     if via is not None:
         sock = via.open_forward(host, port)
     else:
@@ -532,7 +542,7 @@ def connect(host: str, opts: SSHOptions, *, port: Optional[int] = None, user: Op
         except OSError as exc:
             why = f"no answer {deadline_msg}" if isinstance(exc, (socket.timeout, TimeoutError)) else _reason(exc)
             raise UnreachableError(f"cannot reach {what} {label}: {why}") from None
-    transport = None
+    transport = session = None
     try:
         transport = paramiko.Transport(sock)
         transport.banner_timeout = transport.handshake_timeout = transport.auth_timeout = opts.timeout
@@ -543,15 +553,15 @@ def connect(host: str, opts: SSHOptions, *, port: Optional[int] = None, user: Op
         security.key_types = _preferred_key_types(entries, tuple(security.key_types))
         _handshake(transport, opts.timeout, f"cannot reach {what} {label}")
         verify_host_key(known, host, port, transport.get_remote_server_key(), opts.strict_host_key_checking, note)
-        _authenticate(transport, replace(opts, user=user), label)
+        _authenticate(transport, replace(opts, user=user), label, key_file_key)
         session = SSHSession(transport, label, opts.timeout)
-        transport = None
         return session
     except (OSError, EOFError, paramiko.SSHException) as exc:
         raise UnreachableError(f"{what} {label}: connection lost: {_reason(exc)}") from None
     finally:
-        if transport is not None:
-            transport.close()
+        if session is None:
+            if transport is not None:
+                transport.close()
             sock.close()
 
 
@@ -567,38 +577,43 @@ class _Streamer:
         self.stdin, self.stdout, self.stderr = sys.stdin, sys.stdout, sys.stderr
 
     def run(self) -> int:
+        paramiko = _paramiko()
         chan = self.session._session()
-        restore = None
+        self._restore = None
         try:
-            if self.pty:
-                cols, rows = _terminal_size(self.stdout)
-                chan.get_pty(term=os.environ.get("TERM", "xterm"), width=cols, height=rows)
-            chan.exec_command(shlex.join(self.argv))
-            if self.pty:
-                restore = _raw_terminal(self.stdin, chan, self.stdout)
-            pumps = [threading.Thread(target=self._pump_out, args=(chan.recv, self.stdout), daemon=True)]
-            if not self.pty:  # a pty merges stderr into stdout
-                pumps.append(threading.Thread(target=self._pump_out, args=(chan.recv_stderr, self.stderr),
-                                              daemon=True))
-            for pump in pumps:
-                pump.start()
-            # Never joined: it may sit in a read of our stdin after the command is gone.
-            threading.Thread(target=self._pump_in, args=(chan,), daemon=True).start()
-            if not chan.status_event.wait(self.timeout):
-                raise UnreachableError(
-                    f"ssh {self.session.label}: the command did not finish within --remote-timeout "
-                    f"{self.timeout:g}s; stopped waiting")
-            for pump in pumps:
-                pump.join(5)
-            status = chan.recv_exit_status()
-            if status < 0:
-                raise DeisctlError(f"ssh {self.session.label}: the command ended without an exit status "
-                                   "(killed by a signal?)")
-            return status
+            return self._run(chan)
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            raise UnreachableError(f"ssh {self.session.label}: connection lost: {_reason(exc)}") from None
         finally:
-            if restore:
-                restore()
+            if self._restore:
+                self._restore()
             chan.close()
+
+    def _run(self, chan) -> int:
+        if self.pty:
+            cols, rows = _terminal_size(self.stdout)
+            chan.get_pty(term=os.environ.get("TERM", "xterm"), width=cols, height=rows)
+        chan.exec_command(shlex.join(self.argv))
+        if self.pty:
+            self._restore = _raw_terminal(self.stdin, chan, self.stdout)
+        pumps = [threading.Thread(target=self._pump_out, args=(chan.recv, self.stdout), daemon=True)]
+        if not self.pty:  # a pty merges stderr into stdout
+            pumps.append(threading.Thread(target=self._pump_out, args=(chan.recv_stderr, self.stderr),
+                                          daemon=True))
+        for pump in pumps:
+            pump.start()
+        # Never joined: it may sit in a read of our stdin after the command is gone.
+        threading.Thread(target=self._pump_in, args=(chan,), daemon=True).start()
+        if not chan.status_event.wait(self.timeout):
+            raise UnreachableError(f"ssh {self.session.label}: the command did not finish within "
+                                   f"--remote-timeout {self.timeout:g}s; stopped waiting")
+        for pump in pumps:
+            pump.join(5)
+        status = chan.recv_exit_status()
+        if status < 0:
+            raise DeisctlError(f"ssh {self.session.label}: the command ended without an exit status "
+                               "(killed by a signal?)")
+        return status
 
     @staticmethod
     def _pump_out(recv, stream) -> None:
@@ -731,7 +746,8 @@ class Tunnel:
             threading.Thread(target=self._copy, args=(conn.recv, chan.sendall, chan.shutdown_write, conn, chan),
                              daemon=True).start()
             threading.Thread(target=self._copy, args=(chan.recv, conn.sendall,
-                                                      lambda: _shutdown(conn), conn, chan), daemon=True).start()
+                                                      functools.partial(_shutdown, conn), conn, chan),
+                             daemon=True).start()
 
     def _copy(self, recv, send, eof, conn, chan) -> None:
         try:
@@ -748,6 +764,7 @@ class Tunnel:
     def close(self) -> None:
         self._closed = True
         for listener in self._listeners.values():
+            _shutdown(listener, socket.SHUT_RDWR)  # wakes the thread blocked in accept()
             listener.close()
         for item in list(self._open):
             try:
@@ -757,9 +774,9 @@ class Tunnel:
         self.session.close()
 
 
-def _shutdown(conn: socket.socket) -> None:
+def _shutdown(conn: socket.socket, how: int = socket.SHUT_WR) -> None:
     try:
-        conn.shutdown(socket.SHUT_WR)
+        conn.shutdown(how)
     except OSError:
         pass
 

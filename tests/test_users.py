@@ -359,9 +359,23 @@ def test_wrong_client_key_is_refused(cli, sshd_server, controller_container, tmp
     assert_error(out, 5, "refused the key", other)
 
 
-def test_missing_key_file_is_a_usage_error(cli, sshd_server, tmp_path):
+def test_missing_or_bad_key_file_is_a_usage_error_before_connecting(cli, sshd_server, tmp_path):
+    before = ssh_connections(sshd_server)
     out = cli("users", *node_flags(sshd_server, key=str(tmp_path / "nope")), "list")
     assert_error(out, 2, "--ssh-key", "does not exist")
+    garbage = tmp_path / "garbage"
+    garbage.write_text("not a key\n")
+    out = cli("users", *node_flags(sshd_server, key=str(garbage)), "list")
+    assert_error(out, 2, "--ssh-key", "not a usable private key")
+    assert ssh_connections(sshd_server) == before
+
+
+def test_encrypted_key_without_terminal_is_refused(cli, sshd_server, tmp_path):
+    locked = tmp_path / "locked"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "s3cret", "-f", str(locked)], check=True,
+                   capture_output=True, stdin=subprocess.DEVNULL)
+    out = cli("users", *node_flags(sshd_server, key=str(locked)), "list")
+    assert_error(out, 5, "encrypted", "ssh-agent")
 
 
 def test_sshd_down_fails_fast_with_exit_4(cli, sshd_server):

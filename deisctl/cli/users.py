@@ -63,7 +63,7 @@ class ListResult(output.Result):
             (r["username"], "yes" if r["admin"] else "no", "yes" if r["has_token"] else "no",
              (r["date_joined"] or "-")[:19].replace("T", " ")) for r in self.rows]
         widths = [max(len(row[i]) for row in table) for i in range(3)]
-        return ("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[3] for row in table)
+        return ("  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths)) + "  " + row[3] for row in table)
 
 
 def _run(ctx: typer.Context, request: dict, before_connect=None) -> dict:
