@@ -32,24 +32,42 @@ MAX_PROBLEMS_SHOWN = 5
 
 # -- reading a document ---------------------------------------------------------------
 
-def _yaml_loader():
-    """YAML with every scalar as text (no bool/int/null guessing) and duplicate keys refused."""
+def _load_yaml(text: str, source: str):
+    """YAML with every scalar as the text written (no bool/int/null guessing), duplicate keys
+    refused. libyaml composes the node tree (fast); the walk below builds plain values."""
     import yaml
 
-    base = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+    class Loader(getattr(yaml, "CBaseLoader", yaml.BaseLoader)):  # type: ignore[misc]
+        def resolve(self, kind, value, implicit):  # tags are not used: skip resolving each node
+            return ""
 
-    class Loader(base):  # type: ignore[misc, valid-type]
-        def construct_mapping(self, node, deep=False):
-            seen = set()
-            for key_node, _ in node.value:
-                key = self.construct_scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key {key!r}", key_node.start_mark)
-                seen.add(key)
-            return super().construct_mapping(node, deep=deep)
+    loader = Loader(text)
+    try:
+        node = loader.get_single_node()
+    finally:
+        loader.dispose()
+    if node is None:
+        return None
+    scalar, mapping = yaml.ScalarNode, yaml.MappingNode
 
-    return Loader
+    def build(node, depth=0):
+        if isinstance(node, scalar):
+            return node.value
+        if depth > 50:
+            raise UsageError(f"{source}: nested too deeply")
+        if isinstance(node, mapping):
+            result = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, scalar):
+                    raise UsageError(f"{source}, line {key_node.start_mark.line + 1}: keys must be plain text")
+                key = key_node.value
+                if key in result:
+                    raise UsageError(f"{source}, line {key_node.start_mark.line + 1}: duplicate key {key!r}")
+                result[key] = build(value_node, depth + 1)
+            return result
+        return [build(item, depth + 1) for item in node.value]
+
+    return build(node)
 
 
 def _from_json(value: Any, where: str) -> Any:
@@ -85,7 +103,7 @@ def parse_document(text: str, source: str) -> dict:
     import yaml
 
     try:
-        data = yaml.load(text, Loader=_yaml_loader())
+        data = _load_yaml(text, source)
     except yaml.YAMLError as exc:
         raise UsageError(f"{source} is not valid YAML or JSON: {' '.join(str(exc).split())}") from None
     return data

@@ -400,7 +400,7 @@ class Store:
         transaction that detects it (the ones before it stay written). Returns the revision
         of the last transaction.
         """
-        from etcd3.etcdrpc import Compare, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest
+        from etcd3.etcdrpc import Compare, TxnRequest
 
         from deisctl.errors import ConflictError
 
@@ -409,21 +409,21 @@ class Store:
         for index, batch in enumerate(batches):
             if Store.before_guarded_txn is not None:
                 Store.before_guarded_txn(index, len(batches))
-            compares, ops, reads = [], [], []
+            request = TxnRequest()
+            compare, success, failure = request.compare.add, request.success.add, request.failure.add
             for key, value in batch:
                 raw = key.encode("utf-8")
                 mod = expected.get(key) or 0
                 if mod:
-                    compares.append(Compare(key=raw, result=Compare.EQUAL, target=Compare.MOD, mod_revision=mod))
+                    compare(key=raw, result=Compare.EQUAL, target=Compare.MOD, mod_revision=mod)
                 else:
-                    compares.append(Compare(key=raw, result=Compare.EQUAL, target=Compare.CREATE,
-                                            create_revision=0))
+                    compare(key=raw, result=Compare.EQUAL, target=Compare.CREATE, create_revision=0)
                 if value is None:
-                    ops.append(RequestOp(request_delete_range=DeleteRangeRequest(key=raw)))
+                    success().request_delete_range.key = raw
                 else:
-                    ops.append(RequestOp(request_put=PutRequest(key=raw, value=value.encode("utf-8"))))
-                reads.append(RequestOp(request_range=RangeRequest(key=raw)))
-            request = TxnRequest(compare=compares, success=ops, failure=reads)
+                    put = success().request_put
+                    put.key, put.value = raw, value.encode("utf-8")
+                failure().request_range.key = raw
             response = self.run(lambda c: _raw_call(c, "kvstub", "Txn", request))
             revision = response.header.revision
             if not response.succeeded:
