@@ -573,10 +573,14 @@ class Store:
         """Status of every endpoint, probed at once, within --dial-timeout + --command-timeout."""
         timeout = self.settings.dial_timeout + self.settings.command_timeout
         channels, futures = {}, {}
+        via = self._tunnel()
         for ep in self.endpoints:
             creds = self._channel_credentials() if ep.secure else None
-            channels[ep.url] = etcd3.Endpoint(ep.grpc_host, ep.port, secure=ep.secure, creds=creds,
-                                              opts=_GRPC_OPTIONS)
+            host, port, opts = ep.grpc_host, ep.port, _GRPC_OPTIONS
+            if via is not None:  # as _dial does: through the bastion, TLS name kept
+                host, port = via.local_address(ep.host, ep.port)
+                opts = opts + [("grpc.ssl_target_name_override", ep.host)]
+            channels[ep.url] = etcd3.Endpoint(host, port, secure=ep.secure, creds=creds, opts=opts)
             futures[ep.url] = MaintenanceStub(channels[ep.url].channel).Status.future(StatusRequest(),
                                                                                        timeout=timeout)
         results = []
@@ -588,6 +592,8 @@ class Store:
                                             status.leader, status.raftTerm))
             except grpc.RpcError as exc:
                 detail = map_rpc_error(exc, ep.url).message if _answered(future) else _probe_failure(future, timeout)
+                if via is not None and not _answered(future):
+                    detail = via.failure(ep.host, ep.port) or detail
                 results.append(MemberStatus(ep.url, False, detail))
             finally:
                 channels[ep.url].close()

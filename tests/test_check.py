@@ -100,3 +100,40 @@ def test_leaderless_cluster_fails_without_hanging(cli, cluster):
     assert rows["cluster leader"]["detail"] == "no member has a leader: the cluster has lost its quorum"
     assert rows[f"endpoint {cluster.members[0].url}"]["detail"].endswith("no leader")
     assert rows["setting platform/domain"]["detail"] == "not read: the cluster has no leader"
+
+
+# -- --controller: SSH to the node and the container's state (the remote rig: sshd + dockerd) -----
+
+def test_controller_ssh_and_container(cli, etcd, sshd_server, controller_container):
+    from tests.remote_helpers import node_flags
+
+    healthy(etcd)
+    out = cli("--endpoints", etcd.endpoints, "-o", "json", "check", "--controller", *node_flags(sshd_server))
+    assert out.exit_code == 0, (out.stdout, out.stderr)
+    rows = {row["check"]: row for row in json.loads(out.stdout)}
+    assert rows["controller ssh"] == {"check": "controller ssh", "ok": True,
+                                      "detail": f"{sshd_server.user}@{sshd_server.host}:{sshd_server.port}"}
+    assert rows["controller container deis-controller"]["ok"]
+    assert rows["controller container deis-controller"]["detail"].startswith("running")
+
+    with controller_container.stopped():
+        out = cli("--endpoints", etcd.endpoints, "-o", "json", "check", "--controller", *node_flags(sshd_server))
+        assert out.exit_code == 1
+        row = {r["check"]: r for r in json.loads(out.stdout)}["controller container deis-controller"]
+        assert not row["ok"] and row["detail"].startswith("exited")
+
+    out = cli("--endpoints", etcd.endpoints, "-o", "json", "check", "--controller", *node_flags(sshd_server),
+              "--container", "deis-nothing")
+    assert out.exit_code == 1
+    assert "No such" in {r["check"]: r for r in json.loads(out.stdout)}["controller container deis-nothing"]["detail"]
+
+
+def test_controller_ssh_failure_is_a_failed_check(cli, etcd, sshd_server):
+    from tests.remote_helpers import node_flags
+
+    healthy(etcd)
+    out = cli("--endpoints", etcd.endpoints, "-o", "json", "check", "--controller",
+              *node_flags(sshd_server, port=free_port()), "--ssh-timeout", "2")
+    assert out.exit_code == 1
+    rows = {row["check"]: row for row in json.loads(out.stdout)}
+    assert not rows["controller ssh"]["ok"] and "refused" in rows["controller ssh"]["detail"]

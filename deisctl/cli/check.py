@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 
 from deisctl import output
+from deisctl.cli.node_options import node_options
 from deisctl.cli.options import OUTPUT, settings_with_output
 
 REQUIRED_SETTINGS = ("platform/domain",)
@@ -106,12 +107,45 @@ def run_checks(settings) -> tuple[list[tuple[str, bool, str]], bool]:
     return rows, True
 
 
+def controller_checks(ctx: typer.Context, settings) -> list[tuple[str, bool, str]]:
+    """SSH to the controller's node (--host, else its heartbeat key) and its container's state."""
+    from deisctl.cli.node_options import Reach, resolve
+    from deisctl.errors import DeisctlError
+
+    node = resolve(ctx)  # bad options: a usage error, before any connection
+    with Reach(settings, node) as reach:
+        try:
+            host = reach.host_of("controller")
+            session = reach.connect(host)
+        except DeisctlError as exc:
+            return [("controller ssh", False, exc.message)]
+        rows = [("controller ssh", True, f"{node.ssh.user}@{host}:{node.ssh.port}")]
+        if node.runtime == "none":
+            return rows + [("controller container", True, "--runtime none: the controller runs on the node")]
+        name = f"controller container {node.container}"
+        try:
+            done = session.run([node.runtime, "inspect", "--format", "{{.State.Status}}", node.container],
+                               timeout=node.remote_timeout or node.ssh.timeout)
+        except DeisctlError as exc:
+            return rows + [(name, False, exc.message)]
+        state = done.stdout.decode("utf-8", "replace").strip()
+        if done.status != 0:
+            rows.append((name, False, f"{node.runtime} inspect failed: {done.last_error_line()}"))
+        else:
+            rows.append((name, state == "running", f"{state} ({node.runtime} on {host})"))
+    return rows
+
+
+@node_options(django=True, envvar=True)
 def check(
     ctx: typer.Context,
     fmt: Optional[str] = OUTPUT,
+    controller: bool = typer.Option(False, "--controller",
+                                    help="Also SSH to the controller's node and check that its container runs."),
 ) -> Optional[int]:
     """Smoke checks: each endpoint answers (version, leader), the cluster has a leader, the
-    required settings (platform/domain) are set and valid, the controller's heartbeat is there.
+    required settings (platform/domain) are set and valid, the controller's heartbeat is there;
+    with --controller, SSH to the controller's node works and its container is running.
 
     Text: a table; JSON/YAML: a list of {check, ok, detail}. Exit status: 0 every check
     passed, 1 a check failed, 4 no etcd endpoint answered.
@@ -120,6 +154,8 @@ def check(
 
     settings = settings_with_output(ctx, fmt)
     rows, reachable = run_checks(settings)
+    if controller and reachable:
+        rows += controller_checks(ctx, settings)
     result = CheckResult(rows)
     output.emit(result, settings.output)
     if not reachable:
