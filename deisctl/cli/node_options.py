@@ -61,7 +61,8 @@ def node_options(*, django: bool, envvar: bool) -> Callable:
             params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option,
                                             annotation=Optional[kind]))
         hints = typing.get_type_hints(fn)
-        own = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in inspect.signature(fn).parameters.values()]
+        own = [p.replace(annotation=hints.get(p.name, p.annotation))
+               for p in inspect.signature(fn).parameters.values()]
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any):
@@ -81,7 +82,7 @@ def node_options(*, django: bool, envvar: bool) -> Callable:
 
 
 class NodeOptions:
-    """Resolved node options of one command (flags > DEISCTL_* > defaults)."""
+    """Resolved, checked node options of one command (flag > DEISCTL_* > context > default)."""
 
     def __init__(self, values: dict):
         from deisctl import controller, remote
@@ -115,9 +116,10 @@ def resolve(ctx: typer.Context, component: str = "controller") -> NodeOptions:
     from deisctl import contexts
 
     settings = ctx.find_root().obj
-    merged: dict = {}
-    for ours, theirs in dict(_FROM_CONTEXT, **({"host": "controller_host"} if component == "controller" else {})).items():
-        merged[ours] = contexts.value(settings, theirs)
+    from_context = dict(_FROM_CONTEXT)
+    if component == "controller":  # the context names the controller's node only
+        from_context["host"] = "controller_host"
+    merged = {ours: contexts.value(settings, theirs) for ours, theirs in from_context.items()}
     for layer in ctx.meta.get(_META, []):
         merged.update({k: v for k, v in layer.items() if v is not None})
     return NodeOptions(merged)
