@@ -9,17 +9,19 @@ import sys
 from typing import Any, Optional
 
 import typer
-from typer.core import TyperGroup
 
 from deisctl import __version__, settings as settings_mod
+from deisctl.cli.lazy import LazyGroup
 from deisctl.errors import EXIT_CODE_HELP, DeisctlError, ExitCode
 
 # Click's exceptions, from Click itself or from the copy that Typer >= 0.26 ships.
 click_errors = sys.modules[typer.Exit.__module__]
 
 
-class RootGroup(TyperGroup):
+class RootGroup(LazyGroup):
     """Runs the command tree and maps every failure to one stderr line and an exit code."""
+
+    lazy_table = "root"  # check, context: built when used (deisctl.cli.lazy)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
         argv = list(sys.argv[1:] if args is None else args)
@@ -143,10 +145,6 @@ def _register() -> None:
 
     app.add_typer(users.users_app, name="users")
     dock.register(app)
-    from deisctl.cli import check, context, declarative, revisions  # noqa: F401  (issue 4: commands register themselves)
-
-    app.command("check")(check.check)
-    app.add_typer(context.context_app, name="context")
 
 
 _register()

@@ -136,6 +136,10 @@ def controller_checks(ctx: typer.Context, settings) -> list[tuple[str, bool, str
     return rows
 
 
+check_app = typer.Typer(rich_markup_mode=None, add_completion=False)
+
+
+@check_app.command("check")
 @node_options(django=True, envvar=True)
 def check(
     ctx: typer.Context,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import List, Optional
 
 import typer
-from typer.core import TyperGroup
+from deisctl.cli.lazy import LazyGroup
 
 from deisctl import keys as keyspec
 from deisctl import output
@@ -16,8 +16,10 @@ from deisctl.settings import Settings
 _COMPONENT = "deisctl.component"
 
 
-class ConfigGroup(TyperGroup):
+class ConfigGroup(LazyGroup):
     """`config` takes either one of its own commands or a COMPONENT followed by set/get/rm."""
+
+    lazy_table = "config"  # export, apply, diff: built when used (deisctl.cli.lazy)
 
     def resolve_command(self, ctx, args):
         if args and args[0] not in self.commands and not args[0].startswith("-"):
@@ -37,7 +39,12 @@ config_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
+class ComponentGroup(LazyGroup):
+    lazy_table = "component"  # history, rollback, watch: built when used (deisctl.cli.lazy)
+
+
 component_app = typer.Typer(
+    cls=ComponentGroup,
     help="Settings of one component (e.g. controller, platform, router).",
     add_completion=False,
     no_args_is_help=True,

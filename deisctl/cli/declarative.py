@@ -13,9 +13,13 @@ import typer
 
 from deisctl import output
 from deisctl.cli import completion
-from deisctl.cli.config import _open_store, config_app
+from deisctl.cli.config import _open_store
 from deisctl.cli.options import OUTPUT, settings_with_output
 from deisctl.errors import DeisctlError, ExitCode
+
+export_app = typer.Typer(rich_markup_mode=None, add_completion=False)
+apply_app = typer.Typer(rich_markup_mode=None, add_completion=False)
+diff_app = typer.Typer(rich_markup_mode=None, add_completion=False)
 
 PROGRESS_MIN_CHANGES = 500  # a progress bar on stderr (a terminal) from this many changes on
 DIFF_FAILED = 7  # `config diff`: an operation failure (elsewhere exit 1, which means "different" here)
@@ -31,7 +35,7 @@ def _warn_all(warnings: list[str]) -> None:
 
 # -- export -------------------------------------------------------------------------------
 
-@config_app.command("export")
+@export_app.command("export")
 def export(
     ctx: typer.Context,
     components: Optional[List[str]] = typer.Argument(
@@ -160,7 +164,7 @@ class _Progress:
 _FILE_HELP = "The settings document (YAML or JSON), or - for standard input."
 
 
-@config_app.command("apply")
+@apply_app.command("apply")
 def apply(
     ctx: typer.Context,
     file: str = typer.Option(..., "-f", "--file", metavar="FILE", help=_FILE_HELP),
@@ -193,7 +197,7 @@ def apply(
     _emit(ApplyResult(changes, show_secrets, dry_run), settings.output)
 
 
-@config_app.command("diff")
+@diff_app.command("diff")
 def diff(
     ctx: typer.Context,
     file: str = typer.Option(..., "-f", "--file", metavar="FILE", help=_FILE_HELP),

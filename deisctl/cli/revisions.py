@@ -14,9 +14,13 @@ import typer
 
 from deisctl import output
 from deisctl.cli import completion
-from deisctl.cli.config import _context, _open_store, component_app
+from deisctl.cli.config import _context, _open_store
 from deisctl.cli.options import OUTPUT, settings_with_output
 from deisctl.errors import DeisctlError, NotFoundError, UsageError
+
+history_app = typer.Typer(rich_markup_mode=None, add_completion=False)
+rollback_app = typer.Typer(rich_markup_mode=None, add_completion=False)
+watch_app = typer.Typer(rich_markup_mode=None, add_completion=False)
 
 INTERRUPTED = 130  # Ctrl-C ends `watch` with the shell's SIGINT status, without an error line
 
@@ -69,7 +73,7 @@ class HistoryResult(output.Result):
             yield f"{rev:<{width}}  {event:<8} {text}{current}".rstrip()
 
 
-@component_app.command("history")
+@history_app.command("history")
 def history(
     ctx: typer.Context,
     key: str = typer.Argument(..., metavar="KEY", autocompletion=completion.keys),
@@ -120,7 +124,7 @@ class RollbackResult(output.Result):
                f"({state}: the value at revision {self.revision})")
 
 
-@component_app.command("rollback")
+@rollback_app.command("rollback")
 def rollback(
     ctx: typer.Context,
     key: str = typer.Argument(..., metavar="KEY", autocompletion=completion.keys),
@@ -157,7 +161,7 @@ def rollback(
 
 # -- watch ---------------------------------------------------------------------------------
 
-@component_app.command("watch")
+@watch_app.command("watch")
 def watch(
     ctx: typer.Context,
     key: Optional[str] = typer.Argument(None, metavar="[KEY]", autocompletion=completion.keys,
