@@ -349,3 +349,16 @@ def test_apply_on_a_cluster_with_a_dead_member(cli, cluster, tmp_path):
     out = cli("--endpoints", cluster.endpoints, "config", "apply", "-f", path)
     assert out.exit_code == 0, out.stderr
     assert count_keys(cluster) == 300
+
+
+def test_export_leaves_out_what_apply_could_not_write_back(dctl, etcd, tmp_path):
+    etcd.etcdctl("put", "/deis/services/x y", "1")
+    etcd.etcdctl("put", "/deis/toplevel", "1")
+    etcd.etcdctl("put", "/deis/myapp/empty", "")
+    etcd.write("/deis/myapp/ok", "1")
+    out = dctl("config", "export")
+    assert out.exit_code == 0
+    assert "warning: left out 3 key(s) that apply could not write back" in out.stderr
+    path = write(tmp_path, out.stdout)
+    assert dctl("config", "diff", "-f", path).exit_code == 0
+    assert "myapp:\n  ok: '1'\n" in out.stdout
