@@ -21,7 +21,7 @@ click_errors = sys.modules[typer.Exit.__module__]
 class RootGroup(LazyGroup):
     """Runs the command tree and maps every failure to one stderr line and an exit code."""
 
-    lazy_table = "root"  # check, context: built when used (deisctl.cli.lazy)
+    lazy_table = "root"  # check, context, users, dock: built when used (deisctl.cli.lazy)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
         argv = list(sys.argv[1:] if args is None else args)
@@ -141,10 +141,6 @@ def _register() -> None:
     from deisctl.cli import config
 
     app.add_typer(config.config_app, name="config")
-    from deisctl.cli import dock, users
-
-    app.add_typer(users.users_app, name="users")
-    dock.register(app)
 
 
 _register()

@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from deisctl import keys
+from deisctl.errors import EXIT_CODE_HELP
 from deisctl.cli.node_options import Reach, node_options, resolve
 
 
@@ -36,9 +37,7 @@ def dock(
     raise typer.Exit(status)
 
 
-def register(app: typer.Typer) -> None:
-    from deisctl.errors import EXIT_CODE_HELP
-
-    # Everything after COMPONENT belongs to CMD, options included (`dock router ls -la`).
-    app.command("dock", epilog=EXIT_CODE_HELP,
-                context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True})(dock)
+# Everything after COMPONENT belongs to CMD, options included (`dock router ls -la`).
+dock_app = typer.Typer(add_completion=False, rich_markup_mode=None)
+dock_app.command("dock", epilog=EXIT_CODE_HELP,
+                 context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True})(dock)

@@ -19,6 +19,10 @@ TABLE: dict[str, dict[str, tuple[str, str]]] = {
     "root": {
         "check": ("deisctl.cli.check:check_app", "Smoke checks for CI and operators (exit 0 ok, 1 failed, 4 etcd unreachable)."),
         "context": ("deisctl.cli.context:context_app", "Named cluster contexts from the config file."),
+        "users": ("deisctl.cli.users:users_app",
+                  "Manage the controller's users inside its container, over SSH: revoke API tokens, "
+                  "promote and demote administrators, list."),
+        "dock": ("deisctl.cli.dock:dock_app", "Run a command (default sh) inside a component's container on its node."),
     },
     "config": {
         "export": ("deisctl.cli.declarative:export_app", "Print the settings as a YAML or JSON document."),
