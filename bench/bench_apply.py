@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.rig.cli import deisctl_command  # noqa: E402
 from tests.rig.etcd import ETCDCTL, EtcdCluster  # noqa: E402
 
 PREFIX = "/deis/bench/"
@@ -46,14 +46,6 @@ for i in range(0, n, 128):
 t1 = time.perf_counter()
 print(f"{t1 - t0:.6f}")
 """
-
-
-def deisctl_exe() -> list[str]:
-    beside = Path(sys.executable).with_name("deisctl")
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("deisctl")
-    return [found] if found else [sys.executable, "-m", "deisctl"]
 
 
 def count(etcd: EtcdCluster) -> int:
@@ -82,14 +74,14 @@ def main() -> None:
     # As users run it: with Python's bytecode cache (some shells set PYTHONDONTWRITEBYTECODE,
     # which makes every run recompile deisctl's modules; the library's are compiled at install).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    subprocess.run(deisctl_exe() + ["--help"], capture_output=True, env=env)  # warm the cache
+    subprocess.run(deisctl_command() + ["--help"], capture_output=True, env=env)  # warm the cache
 
     with tempfile.TemporaryDirectory(prefix="deisctl-bench-") as tmp, EtcdCluster(1, name="bench") as etcd:
         doc = Path(tmp) / "doc.yaml"
         doc.write_text("bench:\n" + "".join(f"  k{i:05d}: value-{i}\n" for i in range(n)))
         member = etcd.members[0]
 
-        apply_cmd = deisctl_exe() + ["--endpoints", etcd.endpoints, "config", "apply", "-f", str(doc)]
+        apply_cmd = deisctl_command() + ["--endpoints", etcd.endpoints, "config", "apply", "-f", str(doc)]
         floor_cmd = [sys.executable, "-c", FLOOR, "127.0.0.1", str(member.client_port), str(n), PREFIX]
         apply_times, floor_whole, floor_txn = [], [], []
         for _ in range(args.runs):  # interleaved, so that a busy moment of the machine hits both
@@ -120,10 +112,10 @@ def main() -> None:
     whole_med, txn_med = statistics.median(floor_whole), statistics.median(floor_txn)
     rows = [
         (f"deisctl config apply ({n} new keys, whole process)", apply_med),
-        (f"deisctl config apply (same file again: no changes)", noop_time),
+        ("deisctl config apply (same file again: no changes)", noop_time),
         (f"etcdctl put loop ({n} processes; {sample} timed, x{n / sample:g})", loop_total),
-        (f"floor: python-etcd3 txns of 128 puts, whole process", whole_med),
-        (f"floor: python-etcd3 txns of 128 puts, transactions only", txn_med),
+        ("floor: python-etcd3 txns of 128 puts, whole process", whole_med),
+        ("floor: python-etcd3 txns of 128 puts, transactions only", txn_med),
     ]
     width = max(len(name) for name, _ in rows)
     print(f"{'':<{width}}  seconds")

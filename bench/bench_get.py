@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -16,17 +15,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.rig.cli import deisctl_command  # noqa: E402
 from tests.rig.etcd import ETCDCTL, EtcdCluster  # noqa: E402
 
 KEY = "/deis/controller/registrationEnabled"
-
-
-def deisctl_exe() -> list[str]:
-    beside = Path(sys.executable).with_name("deisctl")
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("deisctl")
-    return [found] if found else [sys.executable, "-m", "deisctl"]
 
 
 def run_once(cmd: list[str], expect: str, env: dict) -> float:
@@ -70,7 +62,7 @@ def main() -> None:
         )
         rows = [
             ("deisctl config controller get registrationEnabled",
-             deisctl_exe() + ["--endpoints", etcd.endpoints, "config", "controller", "get", "registrationEnabled"]),
+             deisctl_command() + ["--endpoints", etcd.endpoints, "config", "controller", "get", "registrationEnabled"]),
             ("etcdctl get (Go, reference)",
              [ETCDCTL, "--endpoints", etcd.endpoints, "get", KEY, "--print-value-only"]),
             ("python -c 'import etcd3; ...get...' (floor)", [sys.executable, "-c", one_liner]),

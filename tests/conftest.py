@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 
 import pytest
 from typer.testing import CliRunner
 
+from tests.rig.cli import deisctl_command
 from tests.rig.etcd import EtcdCluster, make_tls
 
 pytest_plugins = ["tests.plugins.remote_rig"]
@@ -48,11 +48,6 @@ def cli():
         return Outcome(result.exit_code, result.stdout, result.stderr)
 
     return invoke
-
-
-def deisctl_command() -> list[str]:
-    exe = shutil.which("deisctl")
-    return [exe] if exe else [sys.executable, "-m", "deisctl"]
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from deisctl import contexts, settings as settings_mod
-from tests.conftest import deisctl_command
+from tests.rig.cli import deisctl_command
 from tests.rig.etcd import free_port
 from tests.test_config_cli import assert_error
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import deisctl_command
+from tests.rig.cli import deisctl_command
 from tests.rig.etcd import free_port
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from deisctl.store import Store
-from tests.conftest import deisctl_command
+from tests.rig.cli import deisctl_command
 from tests.test_config_cli import assert_error
 
 

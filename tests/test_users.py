@@ -145,7 +145,7 @@ def test_revoke_all_asks_on_a_terminal(sshd_server, controller_container, tmp_pa
     (bob,) = new_users(1)
     token = controller_container.seed(bob)[bob]
     master, slave = pty.openpty()
-    from tests.conftest import deisctl_command
+    from tests.rig.cli import deisctl_command
 
     proc = subprocess.Popen([*deisctl_command(), "users", *node_flags(sshd_server), "revoke-token", "--all"],
                             stdin=slave, stdout=slave, stderr=slave, close_fds=True,

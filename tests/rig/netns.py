@@ -82,8 +82,7 @@ class NodeSSHD(SSHServer):
         self.netns = netns
 
     def _launch(self) -> bool:
-        config = self.root / "sshd_config"
-        config.write_text(self._config())
+        config = self._write_config()
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen([*self.netns.prefix(), SSHD, "-D", "-e", "-f", str(config)],
                                          stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -113,11 +112,7 @@ class BastionSSHD(SSHServer):
         return super()._config().replace("AllowTcpForwarding no", "AllowTcpForwarding local")
 
     def _launch(self) -> bool:
-        config = self.root / "sshd_config"
-        config.write_text(self._config())
-        check = subprocess.run([SSHD, "-t", "-f", str(config)], capture_output=True, text=True)
-        if check.returncode != 0:
-            raise RuntimeError(f"sshd rejects its config:\n{check.stderr}")
+        config = self._write_config()
         listener = socket.socket()
         try:
             listener.bind((self.host, self.port))

@@ -136,12 +136,17 @@ class SSHServer:
             lines.append("SetEnv " + " ".join(f"{k}={v}" for k, v in self.session_env.items()))
         return "\n".join(lines) + "\n"
 
-    def _launch(self) -> bool:
+    def _write_config(self) -> Path:
+        """Write sshd_config and have sshd check it (`-t`) before anything listens."""
         config = self.root / "sshd_config"
         config.write_text(self._config())
         check = subprocess.run([SSHD, "-t", "-f", str(config)], capture_output=True, text=True)
         if check.returncode != 0:
             raise RuntimeError(f"sshd rejects its config:\n{check.stderr}")
+        return config
+
+    def _launch(self) -> bool:
+        config = self._write_config()
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
