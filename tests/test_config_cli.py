@@ -361,3 +361,11 @@ def test_help_documents_exit_codes(cli):
     out = cli("--help")
     assert out.exit_code == 0
     assert "Exit codes: 0 ok" in out.stdout and "6 conflict" in out.stdout
+
+
+@pytest.mark.parametrize("args", [[], ["config"], ["config", "controller"], ["users"], ["context"]])
+def test_a_bare_group_prints_its_help(cli, args):
+    out = cli(*args)
+    assert out.exit_code == 0 and out.stderr == ""
+    assert out.stdout.startswith("Usage: deisctl")
+    assert ("--install-completion" in out.stdout) == (args == [])

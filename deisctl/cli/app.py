@@ -47,6 +47,10 @@ def _run(invoke, debug: bool) -> int:
             traceback.print_exc()
         typer.echo(exc.render(), err=True)
         return int(exc.exit_code)
+    except click_errors.NoArgsIsHelpError as exc:
+        # A bare `deisctl` or `deisctl config`: the help was what the user needed.
+        typer.echo(exc.ctx.get_help())
+        return int(ExitCode.OK)
     except click_errors.UsageError as exc:
         where = exc.ctx.command_path if exc.ctx else "deisctl"
         message = " ".join(exc.format_message().splitlines())

@@ -13,6 +13,7 @@ context_app = typer.Typer(
     help="Named cluster contexts from the config file (DEISCTL_CONFIG, default ~/.config/deisctl/config.yaml).",
     no_args_is_help=True,
     rich_markup_mode=None,
+    add_completion=False,
 )
 
 _OPTIONS = ("endpoints", "prefix", "cacert", "cert", "key", "user", "dial_timeout", "command_timeout", "tunnel")

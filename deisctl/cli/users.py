@@ -18,6 +18,7 @@ users_app = typer.Typer(
     epilog=EXIT_CODE_HELP,
     no_args_is_help=True,
     rich_markup_mode=None,
+    add_completion=False,
 )
 
 _TEXT = {
