@@ -369,3 +369,8 @@ def test_a_bare_group_prints_its_help(cli, args):
     assert out.exit_code == 0 and out.stderr == ""
     assert out.stdout.startswith("Usage: deisctl")
     assert ("--install-completion" in out.stdout) == (args == [])
+
+
+def test_a_global_option_after_the_command_gets_a_hint(cli):
+    out = cli("config", "controller", "get", "--endpoints", "http://127.0.0.1:9")
+    assert_error(out, 2, "No such option: --endpoints", "global option: put it before the command")

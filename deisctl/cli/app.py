@@ -54,7 +54,11 @@ def _run(invoke, debug: bool) -> int:
     except click_errors.UsageError as exc:
         where = exc.ctx.command_path if exc.ctx else "deisctl"
         message = " ".join(exc.format_message().splitlines())
-        typer.echo(f"error: {message} (see '{where} --help')", err=True)
+        hint = f"see '{where} --help'"
+        option = getattr(exc, "option_name", None)
+        if isinstance(exc, click_errors.NoSuchOption) and exc.ctx and exc.ctx.parent and option in _global_options(exc.ctx):
+            hint = f"{option} is a global option: put it before the command, as in 'deisctl {option} ... config ...'"
+        typer.echo(f"error: {message} ({hint})", err=True)
         return int(ExitCode.USAGE)
     except click_errors.Exit as exc:
         return exc.exit_code
@@ -77,6 +81,11 @@ def _run(invoke, debug: bool) -> int:
         typer.echo(f"error: unexpected {type(exc).__name__}: {detail} (rerun with --debug for a traceback)",
                    err=True)
         return int(ExitCode.FAILED)
+
+
+def _global_options(ctx) -> set:
+    root = ctx.find_root().command
+    return {name for param in root.params for name in param.opts}
 
 
 app = typer.Typer(
