@@ -143,3 +143,11 @@ def test_completion_of_components_and_keys():
     assert complete("deisctl config export pla") == ["platform"]
     assert "--install-completion" in subprocess.run(deisctl_command() + ["--help"], capture_output=True,
                                                     text=True).stdout
+
+
+def test_context_list_without_a_config_file_is_empty_not_an_error(cli, tmp_path):
+    out = cli("context", "list", env={"DEISCTL_CONFIG": str(tmp_path / "absent.yaml")})
+    assert (out.exit_code, out.stdout) == (0, "")
+    assert "no contexts: no config file at" in out.stderr
+    out = cli("-o", "json", "context", "list", env={"DEISCTL_CONFIG": str(tmp_path / "absent.yaml")})
+    assert (out.exit_code, out.stdout.strip()) == (0, "[]")

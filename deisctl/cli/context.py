@@ -54,8 +54,14 @@ class _Rows(output.Result):
 @context_app.command("list")
 def list_(ctx: typer.Context, fmt: Optional[str] = OUTPUT) -> None:
     """List the contexts; * marks the one in use."""
+    from deisctl import contexts
+
     settings = settings_with_output(ctx, fmt)
-    config = _config(ctx)
+    config = contexts.load()
+    if config is None:  # nothing configured is an answer, not an error
+        output.note(f"no contexts: no config file at {contexts.config_path()} (see 'deisctl context --help')")
+        output.emit(_Rows([], []), settings.output)
+        return
     active = settings.context or config.current
     data = [{"name": name, "current": name == active, "endpoints": values.get("endpoints")}
             for name, values in config.contexts.items()]
