@@ -108,7 +108,7 @@ def test_bad_config_files(cli, tmp_path, monkeypatch):
     path = tmp_path / "c.yaml"
     monkeypatch.setenv("DEISCTL_CONFIG", str(path))
     assert_error(cli("--context", "x", "config", "a", "get"), 2, "no config file at")
-    assert_error(cli("context", "list"), 2, "no config file at")
+    assert_error(cli("context", "use", "a"), 2, "no config file at")
     path.write_text("contexts:\n  a:\n    endpoint: http://x\n")
     assert_error(cli("config", "a", "get"), 2, "unknown setting 'endpoint'")
     path.write_text("contexts: [\n")
