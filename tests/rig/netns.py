@@ -29,6 +29,7 @@ import uuid
 from pathlib import Path
 
 from tests.rig.etcd import ETCD, ETCDCTL, _openssl
+from tests.rig.process import stop_process
 from tests.rig.sshd import SSHD, SSHServer
 
 ETCD_NAME = "etcd.internal"
@@ -210,13 +211,7 @@ class NetnsEtcd:
         return result
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
         shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -15,12 +15,13 @@ import hashlib
 import os
 import pwd
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from tests.rig.process import stop_process
 
 SSHD = "/usr/sbin/sshd"
 HOST = "127.0.0.1"
@@ -169,13 +170,7 @@ class SSHServer:
 
     def stop(self) -> None:
         """SIGTERM sshd by PID (its sessions go with it), delete the temp dir."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
         if self.root:
             shutil.rmtree(self.root, ignore_errors=True)
