@@ -80,6 +80,8 @@ def _kv_from_meta(value: bytes, meta) -> KV:
 
 def _short_reason(details: str) -> str:
     lowered = details.lower()
+    if "hostname verification" in lowered:
+        return "TLS: the server certificate does not name this host (use the name it was issued for)"
     if "handshake" in lowered or "certificate" in lowered or "ssl" in lowered:
         return "TLS handshake failed (check --cacert and the endpoint's http/https scheme)"
     if "refused" in lowered:
