@@ -10,11 +10,8 @@ deisctl.errors: cannot connect 4, host key or auth refused 5, remote failure 1.
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
 import os
-import re
 import shlex
 import socket
 import sys
@@ -24,9 +21,10 @@ from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Optional
 
 from deisctl.errors import AuthError, DeisctlError, UnreachableError, UsageError
+from deisctl.known_hosts import (DEFAULT_SSH_PORT, KnownHosts, fingerprint, known_hosts_name, preferred_key_types,
+                                 verify_host_key)
 
 DEFAULT_SSH_USER = "core"  # the login user of Deis (CoreOS) nodes
-DEFAULT_SSH_PORT = 22
 DEFAULT_SSH_TIMEOUT = 10.0
 DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
 GLOBAL_KNOWN_HOSTS = "/etc/ssh/ssh_known_hosts"
@@ -34,7 +32,8 @@ HOST_KEY_POLICIES = ("yes", "accept-new")
 _DEFAULT_KEY_FILES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
 
 
-def _paramiko():
+def load_paramiko():
+    """paramiko, imported on first use (with its optional `invoke` hidden) and kept quiet."""
     import logging
     import warnings
 
@@ -167,141 +166,6 @@ def check_host(host: str, where: str) -> str:
     return host
 
 
-# -- known hosts -------------------------------------------------------------------
-
-
-def fingerprint(key) -> str:
-    """OpenSSH's SHA256 fingerprint of a paramiko key."""
-    return "SHA256:" + base64.b64encode(hashlib.sha256(key.asbytes()).digest()).decode().rstrip("=")
-
-
-def known_hosts_name(host: str, port: int) -> str:
-    """The name OpenSSH writes to and looks up in known_hosts."""
-    return host if port == DEFAULT_SSH_PORT else f"[{host}]:{port}"
-
-
-@dataclass
-class _HostEntry:
-    path: str
-    lineno: int
-    key: object
-    revoked: bool
-
-
-class KnownHosts:
-    """OpenSSH known_hosts files: plain, hashed (|1|) and wildcard names, @revoked markers."""
-
-    def __init__(self, user_file: str, extra_files: tuple[str, ...] = ()):
-        self.user_file = user_file
-        self.files = (user_file, *extra_files)
-
-    def entries_for(self, name: str) -> list[_HostEntry]:
-        paramiko = _paramiko()
-        found = []
-        for path in self.files:
-            try:
-                with open(path, encoding="utf-8", errors="replace") as handle:
-                    lines = handle.read().splitlines()
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                raise UsageError(f"cannot read known_hosts file {path!r}: {exc.strerror or exc}") from None
-            for lineno, line in enumerate(lines, 1):
-                line = line.strip()
-                if not line or line.startswith("#"):
-                    continue
-                revoked = False
-                if line.startswith("@"):
-                    marker, _, line = line.partition(" ")
-                    if marker != "@revoked":
-                        continue  # @cert-authority: certificates are not supported
-                    revoked = True
-                try:
-                    entry = paramiko.hostkeys.HostKeyEntry.from_line(line, lineno)
-                except Exception:  # a key type paramiko does not know, or a broken line
-                    continue
-                if entry is not None and entry.key is not None and self._matches(name, entry.hostnames):
-                    found.append(_HostEntry(path, lineno, entry.key, revoked))
-        return found
-
-    @staticmethod
-    def _matches(name: str, patterns: list[str]) -> bool:
-        paramiko = _paramiko()
-        matched = False
-        for pattern in patterns:
-            negated = pattern.startswith("!")
-            pattern = pattern[1:] if negated else pattern
-            if pattern.startswith("|1|"):
-                hit = paramiko.HostKeys.hash_host(name, pattern) == pattern
-            else:
-                hit = _glob(pattern).match(name.lower()) is not None
-            if hit and negated:
-                return False
-            matched = matched or hit
-        return matched
-
-    def append(self, name: str, key) -> None:
-        path = self.user_file
-        try:
-            directory = os.path.dirname(path)
-            if directory and not os.path.isdir(directory):
-                os.makedirs(directory, mode=0o700, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
-            with os.fdopen(fd, "r+b") as handle:
-                size = handle.seek(0, os.SEEK_END)
-                if size and os.pread(fd, 1, size - 1) != b"\n":
-                    handle.write(b"\n")
-                handle.write(f"{name} {key.get_name()} {key.get_base64()}\n".encode())
-        except OSError as exc:
-            raise UsageError(f"cannot record the host key in {path}: {exc.strerror or exc}") from None
-
-
-def _glob(pattern: str):
-    """OpenSSH host patterns: only * and ? are special ('[' is literal, as in [host]:port)."""
-    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern.lower())
-    return re.compile("".join(parts) + r"\Z")
-
-
-def _preferred_key_types(known: list[_HostEntry], offered: tuple[str, ...]) -> list[str]:
-    """Ask the server for a key type we already know, as OpenSSH does (else a new type looks 'changed')."""
-    wanted = []
-    for entry in known:
-        name = entry.key.get_name()
-        for algo in (("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa") if name == "ssh-rsa" else (name,)):
-            if algo in offered and algo not in wanted:
-                wanted.append(algo)
-    return wanted + [algo for algo in offered if algo not in wanted]
-
-
-def verify_host_key(known_hosts: KnownHosts, host: str, port: int, key, policy: str, note: Callable[[str], None]):
-    """Accept a known key; refuse an unknown one (or add it with accept-new); always refuse a changed one."""
-    name = known_hosts_name(host, port)
-    entries = known_hosts.entries_for(name)
-    blob, kind, fp = key.asbytes(), key.get_name(), fingerprint(key)
-    if any(e.revoked and e.key.asbytes() == blob for e in entries):
-        raise AuthError(f"host key of {name} ({kind} {fp}) is marked @revoked in known_hosts")
-    valid = [e for e in entries if not e.revoked]
-    if any(e.key.asbytes() == blob for e in valid):
-        return
-    if valid:
-        # A different key than the one on record: possibly a man in the middle. Never accepted.
-        old = valid[0]
-        raise AuthError(
-            f"HOST KEY OF {name} HAS CHANGED: it now presents {kind} {fp}, but {old.path}:{old.lineno} "
-            f"records {old.key.get_name()} {fingerprint(old.key)}; possible man-in-the-middle attack, "
-            "not connecting",
-            hint=f"if the change is expected, remove the old entry with: ssh-keygen -R '{name}' -f {old.path}",
-        )
-    if policy == "accept-new":
-        known_hosts.append(name, key)
-        note(f"warning: permanently added {name} ({kind} {fp}) to {known_hosts.user_file}")
-        return
-    raise AuthError(
-        f"host key of {name} is not known: {kind} {fp} (not in {', '.join(known_hosts.files)})",
-        hint="verify that fingerprint, then rerun with --strict-host-key-checking accept-new to record it",
-    )
-
-
 # -- connections -------------------------------------------------------------------
 
 
@@ -335,7 +199,7 @@ class SSHSession:
         self.close()
 
     def _session(self):
-        paramiko = _paramiko()
+        paramiko = load_paramiko()
         try:
             return self.transport.open_session(timeout=self.timeout)
         except (paramiko.SSHException, OSError, EOFError) as exc:
@@ -343,7 +207,7 @@ class SSHSession:
 
     def run(self, argv: list[str], stdin: bytes = b"", timeout: Optional[float] = None) -> "Completed":
         """Run argv (quoted once with shlex.join) with stdin; collect its output within timeout."""
-        paramiko = _paramiko()
+        paramiko = load_paramiko()
         command = shlex.join(argv)
         chan = self._session()
         try:
@@ -372,7 +236,7 @@ class SSHSession:
 
     def open_forward(self, host: str, port: int, origin=("127.0.0.1", 0)):
         """A direct-tcpip channel to host:port as the remote side resolves and reaches it."""
-        paramiko = _paramiko()
+        paramiko = load_paramiko()
         try:
             return self.transport.open_channel("direct-tcpip", (host, port), origin, timeout=self.timeout)
         except paramiko.ChannelException as exc:
@@ -432,7 +296,7 @@ def _collect(chan, deadline: Optional[float]) -> tuple[bytes, bytes]:
 
 
 def _load_key(path: str, flag: str):
-    paramiko = _paramiko()
+    paramiko = load_paramiko()
     try:
         return paramiko.PKey.from_path(path)
     except FileNotFoundError:
@@ -459,7 +323,7 @@ def _load_key(path: str, flag: str):
 def _authenticate(transport, opts: SSHOptions, label: str, key_file_key=None) -> None:
     """Public keys only: --ssh-key alone if given (loaded beforehand), else the agent's keys,
     then ~/.ssh/id_*."""
-    paramiko = _paramiko()
+    paramiko = load_paramiko()
     tried: list[str] = []
     agent = None
 
@@ -526,7 +390,7 @@ def connect(host: str, opts: SSHOptions, *, port: Optional[int] = None, user: Op
             via: Optional[SSHSession] = None, note: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
             what: str = "ssh") -> SSHSession:
     """Connect, verify the host key, log in. Through `via` (the bastion) if given."""
-    paramiko = _paramiko()
+    paramiko = load_paramiko()
     port = opts.port if port is None else port
     user = user or opts.user
     label = str(Address(host, port, user))
@@ -550,7 +414,7 @@ def connect(host: str, opts: SSHOptions, *, port: Optional[int] = None, user: Op
                            () if opts.known_hosts else (GLOBAL_KNOWN_HOSTS,))
         entries = [e for e in known.entries_for(known_hosts_name(host, port)) if not e.revoked]
         security = transport.get_security_options()
-        security.key_types = _preferred_key_types(entries, tuple(security.key_types))
+        security.key_types = preferred_key_types(entries, tuple(security.key_types))
         _handshake(transport, opts.timeout, f"cannot reach {what} {label}")
         verify_host_key(known, host, port, transport.get_remote_server_key(), opts.strict_host_key_checking, note)
         _authenticate(transport, replace(opts, user=user), label, key_file_key)
@@ -577,7 +441,7 @@ class _Streamer:
         self.stdin, self.stdout, self.stderr = sys.stdin, sys.stdout, sys.stderr
 
     def run(self) -> int:
-        paramiko = _paramiko()
+        paramiko = load_paramiko()
         chan = self.session._session()
         self._restore = None
         try:
