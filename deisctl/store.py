@@ -687,7 +687,8 @@ class _StreamReader:
         metadata = tuple(client.metadata or ()) + (("hasleader", "true"),)
         self._call = WatchStub(client.channel).Watch(requests(), credentials=client.call_credentials,
                                                      metadata=metadata)
-        threading.Thread(target=self._pump, name="deisctl-watch", daemon=True).start()
+        self._thread = threading.Thread(target=self._pump, name="deisctl-watch", daemon=True)
+        self._thread.start()
 
     def _pump(self) -> None:
         try:
@@ -705,5 +706,7 @@ class _StreamReader:
             return None
 
     def close(self) -> None:
-        self._requests.put(None)
-        self._call.cancel()
+        self._call.cancel()  # first: ends the stream and the pump thread
+        self._requests.put(None)  # then lets gRPC's request-iterator thread finish
+        # No thread may still be inside gRPC when the channel closes or the interpreter exits.
+        self._thread.join(timeout=2)

@@ -177,7 +177,10 @@ class Watcher:
         return got
 
     def wait(self, timeout: float = 30) -> int:
-        return self.proc.wait(timeout=timeout)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"watch still running {timeout}s later; stderr: {''.join(self.stderr)}") from None
 
     def stop(self):
         if self.proc.poll() is None:

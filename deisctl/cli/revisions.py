@@ -6,6 +6,8 @@ commands, through _open_store).
 
 from __future__ import annotations
 
+import contextlib
+
 import sys
 import time
 from typing import Optional
@@ -205,12 +207,15 @@ def watch(
 
         store.on_reconnect = reconnecting
         output.note(f"watching {watched}{'*' if key is None else ''} from revision {start}")
-        for revision, events in store.watch(watched, range_end, start, deadline):
-            for event in events:
-                _print_event(event, base, settings.output, show_secrets)
-                seen += 1
-                if count is not None and seen >= count:
-                    return
+        # closing(): the stream is cancelled here, while the channel is open, not by the
+        # garbage collector after store.close() (or at interpreter exit).
+        with contextlib.closing(store.watch(watched, range_end, start, deadline)) as stream:
+            for revision, events in stream:
+                for event in events:
+                    _print_event(event, base, settings.output, show_secrets)
+                    seen += 1
+                    if count is not None and seen >= count:
+                        return
     except KeyboardInterrupt:
         raise typer.Exit(INTERRUPTED) from None
     finally:
