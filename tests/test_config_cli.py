@@ -374,3 +374,15 @@ def test_a_bare_group_prints_its_help(cli, args):
 def test_a_global_option_after_the_command_gets_a_hint(cli):
     out = cli("config", "controller", "get", "--endpoints", "http://127.0.0.1:9")
     assert_error(out, 2, "No such option: --endpoints", "global option: put it before the command")
+
+
+def test_output_format_may_follow_the_command(dctl, etcd):
+    import json
+
+    out = dctl("config", "controller", "set", "workers=2", "-o", "json")
+    assert json.loads(out.stdout)[0]["key"] == "workers"
+    assert json.loads(dctl("config", "controller", "get", "workers", "--output", "json").stdout) == {"workers": "2"}
+    assert json.loads(dctl("config", "controller", "rm", "workers", "-o", "json").stdout) == ["workers"]
+    out = dctl("config", "controller", "set", "workers=3", "-o", "xml")
+    assert_error(out, 2, "unknown output format")
+    assert etcd.read("/deis/controller/workers") is None

@@ -530,3 +530,18 @@ def test_remote_timeout_bounds_the_remote_command(cli, sshd_server, tmp_path):
               "--python", str(slow), "--remote-timeout", "1", "revoke-token", "bob")
     assert_error(out, 4, "did not finish within --remote-timeout 1s", "may or may not")
     assert time.monotonic() - started < 3.5
+
+
+def test_output_format_after_the_command_is_checked_before_connecting(users, sshd_server, controller_container):
+    (bob,) = new_users(1)
+    token = controller_container.seed(bob)[bob]
+    before = ssh_connections(sshd_server)
+    for args in (["revoke-token", bob], ["revoke-token", "--all", "--yes"], ["promote", bob], ["list"]):
+        assert_error(users(*args, "-o", "xml"), 2, "unknown output format")
+    assert ssh_connections(sshd_server) == before
+    assert controller_container.check_token(token) == 200
+    import json
+
+    out = users("revoke-token", bob, "-o", "json")
+    assert out.exit_code == 0, out.stderr
+    assert json.loads(out.stdout)["users"] == [{"user": bob, "result": "revoked", "changed": True}]

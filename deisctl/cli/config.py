@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import List, Optional
 
 import typer
-from deisctl.cli.lazy import LazyGroup
 
 from deisctl import keys as keyspec
 from deisctl import output
 from deisctl.cli import completion
+from deisctl.cli.lazy import LazyGroup
+from deisctl.cli.options import OUTPUT, settings_with_output
 from deisctl.errors import NotFoundError, UsageError
 from deisctl.settings import Settings
 
@@ -69,11 +70,13 @@ def set_(
                                       autocompletion=completion.assignments),
     strict: bool = typer.Option(False, "--strict", help="Refuse keys the schema does not know."),
     show_secrets: bool = typer.Option(False, "--show-secrets", help="Print secret values instead of ********."),
+    fmt: Optional[str] = OUTPUT,
 ) -> None:
     """Write one or more keys atomically: all of them, or none."""
     from deisctl import schema  # validators: only needed to write
 
     settings, component = _context(ctx)
+    settings_with_output(ctx, fmt)
     checked = {}
     for arg in pairs:
         key, value = keyspec.parse_assignment(arg)
@@ -100,9 +103,11 @@ def get(
     keys: Optional[List[str]] = typer.Argument(None, metavar="[KEY]...", autocompletion=completion.keys,
                                                help="Keys to print; none lists every key of the component."),
     show_secrets: bool = typer.Option(False, "--show-secrets", help="In a listing, print secret values."),
+    fmt: Optional[str] = OUTPUT,
 ) -> None:
     """Print the values of KEYs (raw, one per line), or list the whole component."""
     settings, component = _context(ctx)
+    settings_with_output(ctx, fmt)
     base = settings.component_prefix(component)
     if keys:
         for key in keys:
@@ -148,9 +153,11 @@ def rm(
     ctx: typer.Context,
     keys: List[str] = typer.Argument(..., metavar="KEY...", autocompletion=completion.keys),
     ignore_missing: bool = typer.Option(False, "--ignore-missing", help="Delete the keys that exist; skip the others."),
+    fmt: Optional[str] = OUTPUT,
 ) -> None:
     """Delete keys atomically; a missing key deletes nothing (exit 3) unless --ignore-missing."""
     settings, component = _context(ctx)
+    settings_with_output(ctx, fmt)
     base = settings.component_prefix(component)
     for key in keys:
         keyspec.validate_key(key)

@@ -1,4 +1,4 @@
-"""Options shared by the issue-4 commands."""
+"""Options shared by the commands."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ import typer
 
 from deisctl import output
 from deisctl.cli.node_options import Reach, node_options, resolve
+from deisctl.cli.options import OUTPUT, settings_with_output
 from deisctl.errors import EXIT_CODE_HELP, UsageError
 
 users_app = typer.Typer(
@@ -83,14 +84,15 @@ def _run(ctx: typer.Context, request: dict, before_connect=None) -> dict:
         return controller.parse_reply(completed, session.label)
 
 
-def _change(ctx: typer.Context, action: str, names: Optional[List[str]], dry_run: bool) -> None:
+def _change(ctx: typer.Context, action: str, names: Optional[List[str]], dry_run: bool, fmt: Optional[str]) -> None:
     from deisctl import controller
 
+    fmt = settings_with_output(ctx, fmt).output  # checked before anything is sent
     if not names:
         raise UsageError("name at least one user")
     users = controller.validate_usernames(names)
     reply = _run(ctx, {"action": action, "users": users, "dry_run": dry_run})
-    output.emit(ChangeResult(reply["users"], dry_run), ctx.find_root().obj.output)
+    output.emit(ChangeResult(reply["users"], dry_run), fmt)
 
 
 @users_app.command("revoke-token")
@@ -101,6 +103,7 @@ def revoke_token(
     all_users: bool = typer.Option(False, "--all", help="Revoke the token of every user who has one."),
     yes: bool = typer.Option(False, "--yes", "-y", help="With --all: do not ask for confirmation."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Connect and report; change nothing."),
+    fmt: Optional[str] = OUTPUT,
 ) -> None:
     """Delete users' API tokens: they get a new one at their next `deis login`.
 
@@ -110,7 +113,8 @@ def revoke_token(
     if all_users and names:
         raise UsageError("give either USER... or --all, not both")
     if not all_users:
-        return _change(ctx, "revoke-token", names, dry_run)
+        return _change(ctx, "revoke-token", names, dry_run, fmt)
+    fmt = settings_with_output(ctx, fmt).output  # checked before anything is sent
 
     def confirm(host: str) -> None:
         if dry_run or yes:
@@ -123,7 +127,7 @@ def revoke_token(
     reply = _run(ctx, {"action": "revoke-token", "all": True, "dry_run": dry_run}, before_connect=confirm)
     if not reply["users"]:
         output.note("no user has a token; nothing to revoke")
-    output.emit(ChangeResult(reply["users"], dry_run), ctx.find_root().obj.output)
+    output.emit(ChangeResult(reply["users"], dry_run), fmt)
 
 
 @users_app.command("promote")
@@ -132,10 +136,11 @@ def promote(
     ctx: typer.Context,
     names: Optional[List[str]] = USERS_ARG,
     dry_run: bool = typer.Option(False, "--dry-run", help="Connect and report; change nothing."),
+    fmt: Optional[str] = OUTPUT,
 ) -> None:
     """Make users administrators (is_superuser and is_staff), as `deis perms:create USER --admin` does;
     works even when no administrator can log in."""
-    _change(ctx, "promote", names, dry_run)
+    _change(ctx, "promote", names, dry_run, fmt)
 
 
 @users_app.command("demote")
@@ -144,14 +149,16 @@ def demote(
     ctx: typer.Context,
     names: Optional[List[str]] = USERS_ARG,
     dry_run: bool = typer.Option(False, "--dry-run", help="Connect and report; change nothing."),
+    fmt: Optional[str] = OUTPUT,
 ) -> None:
     """Make administrators normal users again (clears is_superuser and is_staff)."""
-    _change(ctx, "demote", names, dry_run)
+    _change(ctx, "demote", names, dry_run, fmt)
 
 
 @users_app.command("list")
 @node_options(django=True, envvar=False)
-def list_(ctx: typer.Context) -> None:
+def list_(ctx: typer.Context, fmt: Optional[str] = OUTPUT) -> None:
     """Every user: username, administrator or not, whether they have an API token, date joined."""
+    fmt = settings_with_output(ctx, fmt).output  # checked before anything is sent
     reply = _run(ctx, {"action": "list"})
-    output.emit(ListResult(reply["users"]), ctx.find_root().obj.output)
+    output.emit(ListResult(reply["users"]), fmt)
