@@ -243,7 +243,7 @@ def test_diff_text_and_exit_codes(dctl, etcd, tmp_path):
 
 
 def test_diff_unreachable_is_4(cli, tmp_path):
-    from tests.rig.etcd import free_port
+    from tests.rig.ports import free_port
 
     out = cli("--endpoints", f"http://127.0.0.1:{free_port()}", "--dial-timeout", "0.5", "config", "diff", "-f",
               write(tmp_path, "myapp:\n  a: 1\n"))

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.rig.etcd import free_port
+from tests.rig.ports import free_port
 from tests.test_config_cli import assert_error
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from deisctl import settings as settings_mod
 from deisctl.store import Store
-from tests.rig.etcd import EtcdCluster, free_port
+from tests.rig.etcd import EtcdCluster
+from tests.rig.ports import free_port
 from tests.test_config_cli import assert_error
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from deisctl import contexts, settings as settings_mod
 from tests.rig.cli import deisctl_command
-from tests.rig.etcd import free_port
+from tests.rig.ports import free_port
 from tests.test_config_cli import assert_error
 
 

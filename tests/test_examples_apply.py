@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from tests.rig.cli import deisctl_command
-from tests.rig.etcd import free_port
+from tests.rig.ports import free_port
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

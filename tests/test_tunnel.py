@@ -17,6 +17,7 @@ import pytest
 
 from tests.remote_helpers import new_users
 from tests.rig.netns import ETCD_NAME, NODE_NAME, PrivateNetwork
+from tests.rig.ports import free_port
 from tests.test_config_cli import assert_error
 
 
@@ -117,9 +118,7 @@ def test_bastion_host_key_is_verified(cli, net, tmp_path):
 
 
 def test_bastion_down_or_bad_spec(cli, net):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        dead = s.getsockname()[1]
+    dead = free_port()
     out = cli("--tunnel", f"127.0.0.1:{dead}", *etcd_flags(net), "config", "controller", "get", "host",
               env=ssh_env(net))
     assert_error(out, 4, "cannot reach bastion", "connection refused")

@@ -19,6 +19,7 @@ import pytest
 
 from tests.remote_helpers import ExecCounter, keygen, new_users, node_flags, ssh_connections
 from tests.rig.docker_engine import APP_DIR
+from tests.rig.ports import free_port
 from tests.test_config_cli import assert_error
 
 
@@ -379,9 +380,7 @@ def test_encrypted_key_without_terminal_is_refused(cli, sshd_server, tmp_path):
 
 
 def test_sshd_down_fails_fast_with_exit_4(cli, sshd_server):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        dead_port = s.getsockname()[1]
+    dead_port = free_port()
     started = time.monotonic()
     out = cli("users", *node_flags(sshd_server, port=dead_port), "list")
     assert_error(out, 4, "connection refused", f"127.0.0.1:{dead_port}")

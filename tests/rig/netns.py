@@ -29,6 +29,7 @@ import uuid
 from pathlib import Path
 
 from tests.rig.etcd import ETCD, ETCDCTL, _openssl
+from tests.rig.ports import free_port
 from tests.rig.process import stop_process
 from tests.rig.sshd import SSHD, SSHServer
 
@@ -67,12 +68,6 @@ class NetNS:
         with contextlib.suppress(OSError):
             self.etc_dir.parent.rmdir()  # only if empty: other namespaces may use it
         subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class NodeSSHD(SSHServer):
@@ -163,8 +158,8 @@ class NetnsEtcd:
     def __init__(self, netns: NetNS):
         self.netns = netns
         self.dir = Path(tempfile.mkdtemp(prefix="deis-tun-etcd-"))
-        self.port = _free_port()  # free here, and never bound here: etcd binds it inside the namespace
-        self.peer_port = _free_port()
+        self.port = free_port()  # free here, and never bound here: etcd binds it inside the namespace
+        self.peer_port = free_port()
         self.proc: subprocess.Popen | None = None
 
     @property

@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.rig.ports import free_port
 from tests.rig.process import stop_process
 
 SSHD = "/usr/sbin/sshd"
@@ -32,12 +33,6 @@ def _keygen(path: Path, comment: str) -> str:
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)],
                    check=True, capture_output=True, stdin=subprocess.DEVNULL)
     return path.with_suffix(".pub").read_text().strip()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def fingerprint(pubkey_line: str) -> str:
@@ -99,7 +94,7 @@ class SSHServer:
             # sshd refuses to start without its privilege separation dir.
             os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
             for attempt in range(3):  # the free port can be taken before sshd binds it
-                self.port = _free_port()
+                self.port = free_port(HOST)
                 if self._launch():
                     break
             else:
