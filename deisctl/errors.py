@@ -18,13 +18,23 @@ class ExitCode(IntEnum):
     UNREACHABLE = 4  # etcd (or a node) not reachable within the timeouts
     AUTH = 5  # authentication or host-key verification refused
     CONFLICT = 6  # concurrent modification detected; nothing written
+    COMPARISON_FAILED = 7  # `config diff` only: the comparison failed (its 1 means "different")
+    INTERRUPTED = 130  # Ctrl-C (the shell's status for SIGINT)
 
 
-EXIT_CODE_HELP = (
-    "Exit codes: 0 ok, 1 operation failed, 2 bad usage or invalid input, 3 not found, "
-    "4 cannot reach etcd or the node within the timeouts, 5 authentication or host-key "
-    "verification refused, 6 conflict (concurrent modification)."
-)
+MEANINGS = {
+    ExitCode.OK: "ok",
+    ExitCode.FAILED: "operation failed",
+    ExitCode.USAGE: "bad usage or invalid input",
+    ExitCode.NOT_FOUND: "not found",
+    ExitCode.UNREACHABLE: "cannot reach etcd or the node within the timeouts",
+    ExitCode.AUTH: "authentication or host-key verification refused",
+    ExitCode.CONFLICT: "conflict (concurrent modification)",
+    ExitCode.COMPARISON_FAILED: "'config diff' could not compare",
+    ExitCode.INTERRUPTED: "interrupted",
+}
+
+EXIT_CODE_HELP = "Exit codes: " + ", ".join(f"{int(code)} {meaning}" for code, meaning in MEANINGS.items()) + "."
 
 
 class DeisctlError(Exception):

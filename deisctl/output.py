@@ -10,17 +10,16 @@ from __future__ import annotations
 import sys
 from typing import Any, Iterable, Optional
 
-import typer
-
 from deisctl.keys import shown
 
 
 def warn(message: str) -> None:
-    typer.echo(f"warning: {message}", err=True)
+    note(f"warning: {message}")
 
 
 def note(message: str) -> None:
-    typer.echo(message, err=True)
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
 
 
 def _yaml_dump(data: Any) -> str:
@@ -41,12 +40,13 @@ def emit(result: "Result", fmt: str) -> None:
     if fmt == "json":
         import json
 
-        typer.echo(json.dumps(result.data(), indent=2, ensure_ascii=False))
+        text = json.dumps(result.data(), indent=2, ensure_ascii=False) + "\n"
     elif fmt == "yaml":
-        typer.echo(_yaml_dump(result.data()), nl=False)
+        text = _yaml_dump(result.data())
     else:
-        for line in result.lines():
-            typer.echo(line)
+        text = "".join(line + "\n" for line in result.lines())
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 class Result:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional
+from typing import Mapping, Optional
 
 from deisctl.errors import UsageError
 from deisctl.keys import SEGMENT_RE
@@ -39,6 +39,7 @@ class Settings:
         self.context = context  # named context from the config file
         self.context_values: dict = {}  # that context's settings (deisctl.contexts.value reads them)
         self.sources: dict = {}  # option -> "flag or environment" | "context NAME" | "default"
+        self.env: Mapping[str, str] = {}  # the invocation's environment (DEISCTL_SSH_* for --tunnel)
 
     def __repr__(self) -> str:
         shown = {k: ("***" if k == "password" and v else v) for k, v in vars(self).items()}
@@ -65,10 +66,14 @@ def split_endpoints(value: str) -> list[str]:
     return endpoints
 
 
-def positive_seconds(name: str, value: float) -> float:
-    if not value > 0:
-        raise UsageError(f"{name} must be a positive number of seconds, got {value}")
-    return value
+def positive_seconds(name: str, value) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = float("nan")
+    if not seconds > 0 or seconds == float("inf"):
+        raise UsageError(f"{name} must be a positive number of seconds, got {value!r}")
+    return seconds
 
 
 def split_user(value: str, env: dict) -> tuple[str, Optional[str]]:
@@ -90,56 +95,55 @@ def split_user(value: str, env: dict) -> tuple[str, Optional[str]]:
     )
 
 
-def build(
-    *,
-    endpoints: Optional[str],
-    prefix: Optional[str],
-    cacert: Optional[str],
-    cert: Optional[str],
-    key: Optional[str],
-    user: Optional[str],
-    dial_timeout: Optional[float],
-    command_timeout: Optional[float],
-    output: Optional[str],
-    debug: bool,
-    tunnel: Optional[str] = None,
-    context: Optional[str] = None,
-    env: Optional[dict] = None,
-    lenient_context: bool = False,
-) -> Settings:
-    env = os.environ if env is None else env
+# Global options and their environment variables (DEISCTL_<NAME>).
+OPTIONS = ("endpoints", "prefix", "cacert", "cert", "key", "user", "dial_timeout", "command_timeout", "output",
+           "tunnel", "context")
+
+
+def flag_or_env(name: str, flags: Mapping[str, Optional[str]], env: Mapping[str, str]) -> Optional[str]:
+    """The flag's value, else DEISCTL_<NAME>; None when neither is set (an empty value counts as unset)."""
+    value = flags.get(name)
+    if value is None or value == "":
+        value = env.get(f"DEISCTL_{name.upper()}")
+    return value if value not in (None, "") else None
+
+
+def build(flags: Mapping[str, Optional[str]], env: Mapping[str, str], *, output: Optional[str] = None,
+          lenient_context: bool = False) -> Settings:
+    """Resolve every global option: flag > DEISCTL_* environment > context > default.
+
+    `output` is a command's own -o, which wins over the global one."""
     from deisctl import contexts  # reads the config file (and imports YAML) only if it exists
 
-    context, values = contexts.resolve(context or None, env, lenient=lenient_context)
-    given = {"endpoints": endpoints, "prefix": prefix, "cacert": cacert, "cert": cert, "key": key, "user": user,
-             "dial_timeout": dial_timeout, "command_timeout": command_timeout, "tunnel": tunnel}
+    given = {name: flag_or_env(name, flags, env) for name in OPTIONS}
+    context, values = contexts.resolve(given["context"], env, lenient=lenient_context)
     sources = {}
-    for name, flag_value in given.items():
-        if flag_value is not None and flag_value != "":
+    for name in OPTIONS:
+        if name in ("output", "context"):
+            continue
+        if given[name] is not None:
             sources[name] = "flag or environment"
         elif name in values:
             given[name], sources[name] = values[name], f"context {context}"
         else:
             sources[name] = "default"
-    endpoints, prefix, cacert, cert, key, user = (given[n] for n in ("endpoints", "prefix", "cacert", "cert", "key",
-                                                                      "user"))
-    dial_timeout, command_timeout, tunnel = given["dial_timeout"], given["command_timeout"], given["tunnel"]
-    settings = Settings(debug=debug, tunnel=tunnel or None, context=context or None)
+    debug = bool(flags.get("debug")) or bool(env.get("DEISCTL_DEBUG"))
+    settings = Settings(debug=debug, tunnel=given["tunnel"] or None, context=context or None)
+    settings.env = env
     settings.context_values, settings.sources = values, sources
-    settings.endpoints = split_endpoints(endpoints or DEFAULT_ENDPOINTS)
-    settings.prefix = normalize_prefix(prefix or DEFAULT_PREFIX)
-    settings.cacert, settings.cert, settings.key = cacert, cert, key
-    if bool(cert) != bool(key):
+    settings.endpoints = split_endpoints(given["endpoints"] or DEFAULT_ENDPOINTS)
+    settings.prefix = normalize_prefix(DEFAULT_PREFIX if given["prefix"] is None else given["prefix"])
+    settings.cacert, settings.cert, settings.key = given["cacert"], given["cert"], given["key"]
+    if bool(settings.cert) != bool(settings.key):
         raise UsageError("--cert and --key go together (client certificate and its key)")
-    if user:
-        settings.user, settings.password = split_user(user, env)
+    if given["user"]:
+        settings.user, settings.password = split_user(given["user"], env)
     settings.dial_timeout = positive_seconds(
-        "--dial-timeout", DEFAULT_DIAL_TIMEOUT if dial_timeout is None else dial_timeout
-    )
+        "--dial-timeout", DEFAULT_DIAL_TIMEOUT if given["dial_timeout"] is None else given["dial_timeout"])
     settings.command_timeout = positive_seconds(
-        "--command-timeout", DEFAULT_COMMAND_TIMEOUT if command_timeout is None else command_timeout
-    )
-    settings.output = (output or "text").lower()
+        "--command-timeout", DEFAULT_COMMAND_TIMEOUT if given["command_timeout"] is None else given["command_timeout"])
+    chosen = output or given["output"] or "text"
+    settings.output = chosen.lower()
     if settings.output not in OUTPUT_FORMATS:
-        raise UsageError(f"unknown output format {output!r}", hint="text, json or yaml")
+        raise UsageError(f"unknown output format {chosen!r}", hint="text, json or yaml")
     return settings

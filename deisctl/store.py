@@ -253,7 +253,7 @@ class Store:
             from deisctl import remote  # paramiko: only when a tunnel is asked for
 
             self._own_tunnel = self._via = remote.open_tunnel(self.settings.tunnel,
-                                                              remote.ssh_options_from_env(settings=self.settings))
+                                                              remote.ssh_options_from_env(self.settings.env, settings=self.settings))
         return self._via
 
     def _unreachable(self) -> UnreachableError:

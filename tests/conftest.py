@@ -1,19 +1,20 @@
 """Shared fixtures: real etcd servers and a runner for the real CLI.
 
-`cli(...)` drives the real Click/Typer command tree in-process (fast, exact
+`cli(...)` runs the real command tree in-process through deisctl's own boundary
+(`deisctl.cli.app.run`, with the streams and environment injected: fast, exact
 stdout/stderr/exit code); `run_deisctl(...)` runs the installed executable.
 State is always checked with etcdctl, an independent client.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
 from dataclasses import dataclass
 
 import pytest
-from typer.testing import CliRunner
 
 from tests.rig.cli import deisctl_command
 from tests.rig.etcd import EtcdCluster, make_tls
@@ -37,15 +38,27 @@ class Outcome:
     stderr: str
 
 
-@pytest.fixture(scope="session")
-def cli():
-    from deisctl.cli.app import app
+def _stream(data: bytes = b""):
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="backslashreplace", write_through=True)
 
-    runner = CliRunner()
+
+@pytest.fixture
+def cli():
+    from deisctl.cli.app import run
 
     def invoke(*args: str, env: dict | None = None, input: str | None = None) -> Outcome:
-        result = runner.invoke(app, list(args), env=env, input=input, catch_exceptions=False)
-        return Outcome(result.exit_code, result.stdout, result.stderr)
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        stdin, stdout, stderr = _stream((input or "").encode()), _stream(), _stream()
+        saved = dict(os.environ)
+        os.environ.update(env or {})  # as in a process started with this environment (HOME for ~, ...)
+        try:
+            code = run(list(args), env=full_env, stdin=stdin, stdout=stdout, stderr=stderr)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        return Outcome(code, stdout.buffer.getvalue().decode("utf-8", "replace"),
+                       stderr.buffer.getvalue().decode("utf-8", "replace"))
 
     return invoke
 

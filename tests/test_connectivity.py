@@ -80,8 +80,7 @@ def test_hung_endpoints_exit_4_within_the_timeouts(run_deisctl, hung_endpoint):
 
 def test_member_killed_between_requests_in_one_process(cluster):
     """The library raises once after the member it used dies; the store fails over."""
-    settings = settings_mod.build(endpoints=cluster.endpoints, prefix=None, cacert=None, cert=None, key=None,
-                                  user=None, dial_timeout=2, command_timeout=5, output=None, debug=False)
+    settings = settings_mod.build({"endpoints": cluster.endpoints, "dial_timeout": "2", "command_timeout": "5"}, {})
     with Store(settings) as store:
         store.put_many([("/deis/t/a", "1")])
         first = store._current

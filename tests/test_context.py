@@ -52,8 +52,7 @@ def test_precedence_flag_over_env_over_context_over_default(cli, etcd, config_fi
     assert cli("--prefix", "/flag", "config", "myapp", "get", "who").stdout == "flag\n"
 
     # Unset in the context: the default. --context/DEISCTL_CONTEXT pick another context.
-    settings = settings_mod.build(endpoints=None, prefix=None, cacert=None, cert=None, key=None, user=None,
-                                  dial_timeout=None, command_timeout=None, output=None, debug=False)
+    settings = settings_mod.build({}, os.environ)
     assert (settings.context, settings.dial_timeout, settings.command_timeout) == ("local", 1.5, 5.0)
     assert settings.sources["dial_timeout"] == "context local"
     assert settings.sources["command_timeout"] == "default"
@@ -65,8 +64,7 @@ def test_precedence_flag_over_env_over_context_over_default(cli, etcd, config_fi
 
 
 def test_context_values_for_ssh_commands(config_file):
-    settings = settings_mod.build(endpoints=None, prefix=None, cacert=None, cert=None, key=None, user=None,
-                                  dial_timeout=None, command_timeout=None, output=None, debug=False)
+    settings = settings_mod.build({}, os.environ)
     assert contexts.value(settings, "ssh_user") == "core"
     assert contexts.value(settings, "controller_host") == "10.0.0.12"
     assert contexts.value(settings, "ssh_key") == str(config_file.parent / "keys" / "id_ed25519")
@@ -122,15 +120,16 @@ def test_no_config_file_changes_nothing(cli, etcd):
     assert cli("--endpoints", etcd.endpoints, "config", "myapp", "get", "a").stdout == "1\n"
 
 
-# -- shell completion (Typer's, through the installed executable) ---------------------------------
+# -- shell completion (Click's protocol, through the installed executable) -------------------------
 
 def complete(words: str) -> list[str]:
     cword = len(words.split()) - (0 if words.endswith(" ") else 1)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEISCTL_")}
-    env.update(_DEISCTL_COMPLETE="complete_bash", COMP_WORDS=words, COMP_CWORD=str(cword))
+    env.update(_DEISCTL_COMPLETE="bash_complete", COMP_WORDS=words, COMP_CWORD=str(cword))
     proc = subprocess.run(deisctl_command(), capture_output=True, text=True, env=env, timeout=30)
     assert proc.returncode == 0, proc.stderr
-    return proc.stdout.split()
+    # bash gets one `type,value` line per candidate
+    return [line.split(",", 1)[1] for line in proc.stdout.splitlines() if line]
 
 
 def test_completion_of_components_and_keys():
@@ -143,6 +142,8 @@ def test_completion_of_components_and_keys():
     assert complete("deisctl config export pla") == ["platform"]
     assert "--install-completion" in subprocess.run(deisctl_command() + ["--help"], capture_output=True,
                                                     text=True).stdout
+    script = subprocess.run(deisctl_command() + ["--show-completion", "bash"], capture_output=True, text=True)
+    assert script.returncode == 0 and "_DEISCTL_COMPLETE=bash_complete" in script.stdout
 
 
 def test_context_list_without_a_config_file_is_empty_not_an_error(cli, tmp_path):

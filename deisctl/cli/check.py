@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Optional
 
-import typer
+import click
 
 from deisctl import output
+from deisctl.cli.groups import DeisctlCommand
 from deisctl.cli.node_options import node_options
-from deisctl.cli.options import OUTPUT, settings_with_output
+from deisctl.cli.options import output_option, settings_for, state_of
 
 REQUIRED_SETTINGS = ("platform/domain",)
 HEARTBEAT_KEYS = ("controller/host", "controller/port")  # published by the controller while it runs
@@ -107,12 +108,12 @@ def run_checks(settings) -> tuple[list[tuple[str, bool, str]], bool]:
     return rows, True
 
 
-def controller_checks(ctx: typer.Context, settings) -> list[tuple[str, bool, str]]:
+def controller_checks(ctx: click.Context, settings, node_values: dict) -> list[tuple[str, bool, str]]:
     """SSH to the controller's node (--host, else its heartbeat key) and its container's state."""
     from deisctl.cli.node_options import Reach, resolve
     from deisctl.errors import DeisctlError
 
-    node = resolve(ctx)  # bad options: a usage error, before any connection
+    node = resolve(ctx, node_values, settings)  # bad options: a usage error, before any connection
     with Reach(settings, node) as reach:
         try:
             host = reach.host_of("controller")
@@ -136,17 +137,12 @@ def controller_checks(ctx: typer.Context, settings) -> list[tuple[str, bool, str
     return rows
 
 
-check_app = typer.Typer(rich_markup_mode=None, add_completion=False)
-
-
-@check_app.command("check")
-@node_options(django=True, envvar=True)
-def check(
-    ctx: typer.Context,
-    fmt: Optional[str] = OUTPUT,
-    controller: bool = typer.Option(False, "--controller",
-                                    help="Also SSH to the controller's node and check that its container runs."),
-) -> Optional[int]:
+@click.command("check", cls=DeisctlCommand)
+@click.option("--controller", is_flag=True, help="Also SSH to the controller's node and check that its container runs.")
+@node_options(django=True)
+@output_option
+@click.pass_context
+def check(ctx: click.Context, controller: bool, fmt: Optional[str], **node_values) -> None:
     """Smoke checks: each endpoint answers (version, leader), the cluster has a leader, the
     required settings (platform/domain) are set and valid, the controller's heartbeat is there;
     with --controller, SSH to the controller's node works and its container is running.
@@ -156,10 +152,10 @@ def check(
     """
     from deisctl.errors import ExitCode, UnreachableError
 
-    settings = settings_with_output(ctx, fmt)
+    settings = settings_for(ctx, fmt)
     rows, reachable = run_checks(settings)
     if controller and reachable:
-        rows += controller_checks(ctx, settings)
+        rows += controller_checks(ctx, settings, node_values)
     result = CheckResult(rows)
     output.emit(result, settings.output)
     if not reachable:
@@ -167,6 +163,5 @@ def check(
             f"{name.split(' ', 1)[1]}: {detail.removeprefix('unreachable: ')}" for name, _, detail in rows) + ")")
     if not result.passed:
         failed = [name for name, ok, _ in rows if not ok]
-        typer.echo(f"error: {len(failed)} check(s) failed: {', '.join(failed)}", err=True)
-        raise typer.Exit(int(ExitCode.FAILED))
-    return None
+        output.note(f"error: {len(failed)} check(s) failed: {', '.join(failed)}")
+        state_of(ctx).exit_code = int(ExitCode.FAILED)

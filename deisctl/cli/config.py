@@ -2,81 +2,60 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Optional
 
-import typer
+import click
 
 from deisctl import keys as keyspec
 from deisctl import output
 from deisctl.cli import completion
-from deisctl.cli.lazy import LazyGroup
-from deisctl.cli.options import OUTPUT, settings_with_output
+from deisctl.cli.groups import DeisctlGroup, help_if_bare
+from deisctl.cli.options import component_of, open_store, output_option, settings_for
 from deisctl.errors import NotFoundError, UsageError
-from deisctl.settings import Settings
-
-_COMPONENT = "deisctl.component"
 
 
-class ConfigGroup(LazyGroup):
-    """`config` takes either one of its own commands or a COMPONENT followed by set/get/rm."""
+class ConfigGroup(DeisctlGroup):
+    """`config` takes one of its own commands (export, apply, diff) or a COMPONENT followed by a verb."""
 
-    lazy_table = "config"  # export, apply, diff: built when used (deisctl.cli.lazy)
+    def get_command(self, ctx: click.Context, name: str):
+        command = super().get_command(ctx, name)
+        if command is not None or name.startswith("-"):
+            return command
+        if ctx.resilient_parsing and not keyspec.COMPONENT_RE.match(name):
+            return None  # completing: a half-typed name is not an error
+        keyspec.validate_component(name)
+        return component_group
 
-    def resolve_command(self, ctx, args):
-        if args and args[0] not in self.commands and not args[0].startswith("-"):
-            ctx.meta[_COMPONENT] = keyspec.validate_component(args[0])
-            return args[0], typer.main.get_command(component_app), args[1:]
-        return super().resolve_command(ctx, args)
-
-    def shell_complete(self, ctx, incomplete):
+    def shell_complete(self, ctx: click.Context, incomplete: str):
         """Complete this group's commands and the known component names."""
         return super().shell_complete(ctx, incomplete) + completion.component_items(incomplete)
 
 
-config_app = typer.Typer(
-    cls=ConfigGroup,
-    help="Read and write component settings stored in etcd (<prefix>/<component>/<key>).",
-    subcommand_metavar="COMPONENT set|get|rm [ARGS]...",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
-class ComponentGroup(LazyGroup):
-    lazy_table = "component"  # history, rollback, watch: built when used (deisctl.cli.lazy)
+@click.group(cls=ConfigGroup, name="config", subcommand_metavar="COMPONENT set|get|rm [ARGS]...")
+@click.pass_context
+def config_group(ctx: click.Context) -> None:
+    """Read and write component settings stored in etcd (<prefix>/<component>/<key>)."""
+    help_if_bare(ctx)
 
 
-component_app = typer.Typer(
-    cls=ComponentGroup,
-    help="Settings of one component (e.g. controller, platform, router).",
-    add_completion=False,
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
+@click.group(cls=DeisctlGroup, name="COMPONENT")
+@click.pass_context
+def component_group(ctx: click.Context) -> None:
+    """Settings of one component (e.g. controller, platform, router)."""
+    help_if_bare(ctx)
 
 
-def _context(ctx: typer.Context) -> tuple[Settings, str]:
-    return ctx.find_root().obj, ctx.meta[_COMPONENT]
-
-
-def _open_store(settings: Settings):
-    from deisctl.store import Store  # imports gRPC: only for commands that talk to etcd
-
-    return Store(settings)
-
-
-@component_app.command("set")
-def set_(
-    ctx: typer.Context,
-    pairs: List[str] = typer.Argument(..., metavar="KEY=VALUE...", help="Split at the first '='.",
-                                      autocompletion=completion.assignments),
-    strict: bool = typer.Option(False, "--strict", help="Refuse keys the schema does not know."),
-    show_secrets: bool = typer.Option(False, "--show-secrets", help="Print secret values instead of ********."),
-    fmt: Optional[str] = OUTPUT,
-) -> None:
-    """Write one or more keys atomically: all of them, or none."""
+@component_group.command("set")
+@click.argument("pairs", nargs=-1, required=True, metavar="KEY=VALUE...", shell_complete=completion.assignments)
+@click.option("--strict", is_flag=True, help="Refuse keys the schema does not know.")
+@click.option("--show-secrets", is_flag=True, help="Print secret values instead of ********.")
+@output_option
+@click.pass_context
+def set_(ctx: click.Context, pairs: tuple[str, ...], strict: bool, show_secrets: bool, fmt: Optional[str]) -> None:
+    """Write one or more keys atomically: all of them, or none. Each KEY=VALUE is split at the first '='."""
     from deisctl import schema  # validators: only needed to write
 
-    settings, component = _context(ctx)
-    settings_with_output(ctx, fmt)
+    settings, component = settings_for(ctx, fmt), component_of(ctx)
     checked = {}
     for arg in pairs:
         key, value = keyspec.parse_assignment(arg)
@@ -88,7 +67,7 @@ def set_(
             output.warn(message)
 
     base = settings.component_prefix(component)
-    with _open_store(settings) as store:
+    with open_store(settings) as store:
         previous = store.put_many([(base + k, c.value) for k, c in checked.items()])
     changes = [
         output.Change(key, item.value, prev.text if prev else None)
@@ -97,23 +76,20 @@ def set_(
     output.emit(output.SetResult(changes, show_secrets), settings.output)
 
 
-@component_app.command("get")
-def get(
-    ctx: typer.Context,
-    keys: Optional[List[str]] = typer.Argument(None, metavar="[KEY]...", autocompletion=completion.keys,
-                                               help="Keys to print; none lists every key of the component."),
-    show_secrets: bool = typer.Option(False, "--show-secrets", help="In a listing, print secret values."),
-    fmt: Optional[str] = OUTPUT,
-) -> None:
+@component_group.command("get")
+@click.argument("keys", nargs=-1, metavar="[KEY]...", shell_complete=completion.keys)
+@click.option("--show-secrets", is_flag=True, help="In a listing, print secret values.")
+@output_option
+@click.pass_context
+def get(ctx: click.Context, keys: tuple[str, ...], show_secrets: bool, fmt: Optional[str]) -> None:
     """Print the values of KEYs (raw, one per line), or list the whole component."""
-    settings, component = _context(ctx)
-    settings_with_output(ctx, fmt)
+    settings, component = settings_for(ctx, fmt), component_of(ctx)
     base = settings.component_prefix(component)
     if keys:
         for key in keys:
             keyspec.validate_key(key)
         wanted = list(dict.fromkeys(keys))
-        with _open_store(settings) as store:
+        with open_store(settings) as store:
             found = store.get_many([base + k for k in wanted])
         missing = [base + k for k in wanted if base + k not in found]
         if missing:
@@ -125,7 +101,7 @@ def get(
             output.emit(result, settings.output)
         return
 
-    with _open_store(settings) as store:
+    with open_store(settings) as store:
         rows = store.list_prefix(base)
     items = {kv.key[len(base):]: kv.text for kv in rows}
     if not items:
@@ -148,21 +124,31 @@ def _closest_component(component: str) -> Optional[str]:
     return matches[0] if matches else None
 
 
-@component_app.command("rm")
-def rm(
-    ctx: typer.Context,
-    keys: List[str] = typer.Argument(..., metavar="KEY...", autocompletion=completion.keys),
-    ignore_missing: bool = typer.Option(False, "--ignore-missing", help="Delete the keys that exist; skip the others."),
-    fmt: Optional[str] = OUTPUT,
-) -> None:
+@component_group.command("rm")
+@click.argument("keys", nargs=-1, required=True, metavar="KEY...", shell_complete=completion.keys)
+@click.option("--ignore-missing", is_flag=True, help="Delete the keys that exist; skip the others.")
+@output_option
+@click.pass_context
+def rm(ctx: click.Context, keys: tuple[str, ...], ignore_missing: bool, fmt: Optional[str]) -> None:
     """Delete keys atomically; a missing key deletes nothing (exit 3) unless --ignore-missing."""
-    settings, component = _context(ctx)
-    settings_with_output(ctx, fmt)
+    settings, component = settings_for(ctx, fmt), component_of(ctx)
     base = settings.component_prefix(component)
     for key in keys:
         keyspec.validate_key(key)
     wanted = list(dict.fromkeys(keys))
-    with _open_store(settings) as store:
+    with open_store(settings) as store:
         removed = store.delete_many([base + k for k in wanted], must_exist=not ignore_missing)
     gone = {kv.key for kv in removed}
     output.emit(output.RemovedResult([k for k in wanted if base + k in gone]), settings.output)
+
+
+def _register() -> None:
+    from deisctl.cli import declarative, revisions
+
+    for command in (declarative.export, declarative.apply, declarative.diff):
+        config_group.add_command(command)
+    for command in (revisions.history, revisions.rollback, revisions.watch):
+        component_group.add_command(command)
+
+
+_register()

@@ -4,37 +4,39 @@ from __future__ import annotations
 
 from typing import Optional
 
-import typer
+import click
 
 from deisctl import output
-from deisctl.cli.options import OUTPUT, settings_with_output
+from deisctl.cli.groups import DeisctlGroup, help_if_bare
+from deisctl.cli.options import output_option, settings_for, state_of
 
-context_app = typer.Typer(
-    help="Named cluster contexts from the config file (DEISCTL_CONFIG, default ~/.config/deisctl/config.yaml).",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    add_completion=False,
-)
+
+@click.group("context", cls=DeisctlGroup)
+@click.pass_context
+def context_group(ctx: click.Context) -> None:
+    """Named cluster contexts from the config file (DEISCTL_CONFIG, default ~/.config/deisctl/config.yaml)."""
+    help_if_bare(ctx)
 
 _OPTIONS = ("endpoints", "prefix", "cacert", "cert", "key", "user", "dial_timeout", "command_timeout", "tunnel")
 
 
-def _config(ctx: typer.Context):
+def _config(ctx: click.Context):
     from deisctl import contexts
     from deisctl.errors import UsageError
 
-    config = contexts.load()
+    env = state_of(ctx).env
+    config = contexts.load(env)
     if config is None:
-        raise UsageError(f"no config file at {contexts.config_path()}",
+        raise UsageError(f"no config file at {contexts.config_path(env)}",
                          hint="create it (see 'deisctl context --help'), or set DEISCTL_CONFIG")
     return config
 
 
-def _complete_context(incomplete: str) -> list[str]:
+def _complete_context(ctx: click.Context, _param, incomplete: str) -> list[str]:
     from deisctl import contexts
 
     try:
-        config = contexts.load()
+        config = contexts.load(state_of(ctx).env)
     except Exception:
         return []
     return [name for name in (config.contexts if config else ()) if name.startswith(incomplete)]
@@ -51,15 +53,18 @@ class _Rows(output.Result):
         return iter(self._lines)
 
 
-@context_app.command("list")
-def list_(ctx: typer.Context, fmt: Optional[str] = OUTPUT) -> None:
+@context_group.command("list")
+@output_option
+@click.pass_context
+def list_(ctx: click.Context, fmt: Optional[str]) -> None:
     """List the contexts; * marks the one in use."""
     from deisctl import contexts
 
-    settings = settings_with_output(ctx, fmt)
-    config = contexts.load()
+    settings = settings_for(ctx, fmt, lenient_context=True)
+    env = state_of(ctx).env
+    config = contexts.load(env)
     if config is None:  # nothing configured is an answer, not an error
-        output.note(f"no contexts: no config file at {contexts.config_path()} (see 'deisctl context --help')")
+        output.note(f"no contexts: no config file at {contexts.config_path(env)} (see 'deisctl context --help')")
         output.emit(_Rows([], []), settings.output)
         return
     active = settings.context or config.current
@@ -70,8 +75,10 @@ def list_(ctx: typer.Context, fmt: Optional[str] = OUTPUT) -> None:
     output.emit(_Rows(data, lines), settings.output)
 
 
-@context_app.command("use")
-def use(ctx: typer.Context, name: str = typer.Argument(..., autocompletion=_complete_context)) -> None:
+@context_group.command("use")
+@click.argument("name", shell_complete=_complete_context)
+@click.pass_context
+def use(ctx: click.Context, name: str) -> None:
     """Make NAME the current context (current-context in the file; the rest is kept as is)."""
     from deisctl import contexts
     from deisctl.errors import UsageError
@@ -84,16 +91,16 @@ def use(ctx: typer.Context, name: str = typer.Argument(..., autocompletion=_comp
     output.note(f"current context: {name}")
 
 
-@context_app.command("show")
-def show(ctx: typer.Context,
-         name: Optional[str] = typer.Argument(None, autocompletion=_complete_context,
-                                              help="A context's own settings; none: the settings in effect now."),
-         fmt: Optional[str] = OUTPUT) -> None:
+@context_group.command("show")
+@click.argument("name", required=False, shell_complete=_complete_context)
+@output_option
+@click.pass_context
+def show(ctx: click.Context, name: Optional[str], fmt: Optional[str]) -> None:
     """Show a context's settings, or (without NAME) every setting in effect and where it came
     from: flag or environment > context > default."""
     from deisctl.errors import UsageError
 
-    settings = settings_with_output(ctx, fmt)
+    settings = settings_for(ctx, fmt, lenient_context=True)
     if name is not None:
         config = _config(ctx)
         if name not in config.contexts:

@@ -1,28 +1,23 @@
 """`deisctl config export|apply|diff`: settings as a document kept in git and applied from playbooks.
 
-Only Typer and the standard library at import time: the document code (YAML) and the
+Only Click and the standard library at import time: the document code (YAML) and the
 etcd client are imported inside the commands, so `config get` starts as fast as before.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import List, Optional
+from typing import Optional
 
-import typer
+import click
 
 from deisctl import output
 from deisctl.cli import completion
-from deisctl.cli.config import _open_store
-from deisctl.cli.options import OUTPUT, settings_with_output
-from deisctl.errors import DeisctlError, ExitCode
-
-export_app = typer.Typer(rich_markup_mode=None, add_completion=False)
-apply_app = typer.Typer(rich_markup_mode=None, add_completion=False)
-diff_app = typer.Typer(rich_markup_mode=None, add_completion=False)
+from deisctl.cli.groups import DeisctlCommand
+from deisctl.cli.options import open_store, output_option, settings_for, state_of
+from deisctl.errors import ExitCode
 
 PROGRESS_MIN_CHANGES = 500  # a progress bar on stderr (a terminal) from this many changes on
-DIFF_FAILED = 7  # `config diff`: an operation failure (elsewhere exit 1, which means "different" here)
 _MAX_WARNINGS = 5
 
 
@@ -35,18 +30,14 @@ def _warn_all(warnings: list[str]) -> None:
 
 # -- export -------------------------------------------------------------------------------
 
-@export_app.command("export")
-def export(
-    ctx: typer.Context,
-    components: Optional[List[str]] = typer.Argument(
-        None, metavar="[COMPONENT]...", help="Components to export; none exports every one.",
-        autocompletion=completion.component_names),
-    file: Optional[str] = typer.Option(None, "-f", "--file", metavar="FILE",
-                                       help="Write the document to FILE instead of standard output."),
-    show_secrets: bool = typer.Option(False, "--show-secrets",
-                                      help="Export secret values instead of ********."),
-    fmt: Optional[str] = OUTPUT,
-) -> None:
+@click.command("export", cls=DeisctlCommand)
+@click.argument("components", nargs=-1, metavar="[COMPONENT]...", shell_complete=completion.component_names)
+@click.option("-f", "--file", metavar="FILE", help="Write the document to FILE instead of standard output.")
+@click.option("--show-secrets", is_flag=True, help="Export secret values instead of ********.")
+@output_option
+@click.pass_context
+def export(ctx: click.Context, components: tuple[str, ...], file: Optional[str], show_secrets: bool,
+           fmt: Optional[str]) -> None:
     """Print the settings as a YAML (default) or JSON document: {component: {key: value}}.
 
     Nested keys stay slash paths; file-valued keys are exported as their stored content,
@@ -55,11 +46,11 @@ def export(
     from deisctl import keys as keyspec
     from deisctl import plan
 
-    settings = settings_with_output(ctx, fmt)
+    settings = settings_for(ctx, fmt)
     wanted = None
     if components:
         wanted = list(dict.fromkeys(keyspec.validate_component(c) for c in components))
-    with _open_store(settings) as store:
+    with open_store(settings) as store:
         prefixes = [settings.component_prefix(c) for c in wanted] if wanted else [settings.prefix + "/"]
         snap = store.snapshot(prefixes)
     rows = [snap.rows[k] for k in sorted(snap.rows)]
@@ -73,7 +64,7 @@ def export(
     else:
         text = plan.dump_yaml(doc, masked)
     if not file or file == "-":
-        typer.echo(text, nl=False)
+        sys.stdout.write(text)
         return
     _write_private(file, text, secret=show_secrets)
     output.note(f"exported {sum(len(v) for v in doc.values())} keys of {len(doc)} components to {file}"
@@ -127,8 +118,7 @@ def _emit(result: output.Result, fmt: str) -> None:
     if fmt != "text":
         output.emit(result, fmt)
         return
-    text = "\n".join(result.lines())
-    typer.echo(text)
+    sys.stdout.write("\n".join(result.lines()) + "\n")
 
 
 def _compare(settings, file: str, *, prune: bool, strict: bool, keep_masked: bool):
@@ -137,7 +127,7 @@ def _compare(settings, file: str, *, prune: bool, strict: bool, keep_masked: boo
 
     doc = plan.load(file, strict=strict, keep_masked=keep_masked)
     _warn_all(doc.warnings)
-    store = _open_store(settings)
+    store = open_store(settings)
     try:
         snap = store.snapshot([settings.component_prefix(c) for c in doc.components])
     except BaseException:
@@ -164,19 +154,17 @@ class _Progress:
 _FILE_HELP = "The settings document (YAML or JSON), or - for standard input."
 
 
-@apply_app.command("apply")
-def apply(
-    ctx: typer.Context,
-    file: str = typer.Option(..., "-f", "--file", metavar="FILE", help=_FILE_HELP),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Show the changes; write nothing."),
-    prune: bool = typer.Option(False, "--prune",
-                               help="Also delete keys of the listed components that the file does not name."),
-    strict: bool = typer.Option(False, "--strict", help="Refuse keys the schema does not know."),
-    keep_masked: bool = typer.Option(False, "--keep-masked",
-                                     help="Leave keys whose value is ******** (a masked export) as they are."),
-    show_secrets: bool = typer.Option(False, "--show-secrets", help="Print secret values in the changes."),
-    fmt: Optional[str] = OUTPUT,
-) -> None:
+@click.command("apply", cls=DeisctlCommand)
+@click.option("-f", "--file", required=True, metavar="FILE", help=_FILE_HELP)
+@click.option("--dry-run", is_flag=True, help="Show the changes; write nothing.")
+@click.option("--prune", is_flag=True, help="Also delete keys of the listed components that the file does not name.")
+@click.option("--strict", is_flag=True, help="Refuse keys the schema does not know.")
+@click.option("--keep-masked", is_flag=True, help="Leave keys whose value is ******** (a masked export) as they are.")
+@click.option("--show-secrets", is_flag=True, help="Print secret values in the changes.")
+@output_option
+@click.pass_context
+def apply(ctx: click.Context, file: str, dry_run: bool, prune: bool, strict: bool, keep_masked: bool,
+          show_secrets: bool, fmt: Optional[str]) -> None:
     """Make etcd match FILE, writing only the keys that differ.
 
     The whole file is validated first (exit 2, nothing written). Every written or deleted key
@@ -185,7 +173,7 @@ def apply(
     each all or nothing, applied in key order (see the README). JSON output:
     {"changed": bool, "changes": [{key, action, old, new}]}.
     """
-    settings = settings_with_output(ctx, fmt)
+    settings = settings_for(ctx, fmt)
     doc, store, snap, changes = _compare(settings, file, prune=prune, strict=strict, keep_masked=keep_masked)
     with store:
         if changes and not dry_run:
@@ -197,16 +185,16 @@ def apply(
     _emit(ApplyResult(changes, show_secrets, dry_run), settings.output)
 
 
-@diff_app.command("diff")
-def diff(
-    ctx: typer.Context,
-    file: str = typer.Option(..., "-f", "--file", metavar="FILE", help=_FILE_HELP),
-    prune: bool = typer.Option(False, "--prune", help="Also show keys that 'apply --prune' would delete."),
-    strict: bool = typer.Option(False, "--strict", help="Refuse keys the schema does not know."),
-    keep_masked: bool = typer.Option(False, "--keep-masked", help="Ignore keys whose value is ********."),
-    show_secrets: bool = typer.Option(False, "--show-secrets", help="Show secret values."),
-    fmt: Optional[str] = OUTPUT,
-) -> None:
+@click.command("diff", cls=DeisctlCommand)
+@click.option("-f", "--file", required=True, metavar="FILE", help=_FILE_HELP)
+@click.option("--prune", is_flag=True, help="Also show keys that 'apply --prune' would delete.")
+@click.option("--strict", is_flag=True, help="Refuse keys the schema does not know.")
+@click.option("--keep-masked", is_flag=True, help="Ignore keys whose value is ********.")
+@click.option("--show-secrets", is_flag=True, help="Show secret values.")
+@output_option
+@click.pass_context
+def diff(ctx: click.Context, file: str, prune: bool, strict: bool, keep_masked: bool, show_secrets: bool,
+         fmt: Optional[str]) -> None:
     """Show what 'config apply' would change, as a unified diff (etcd → FILE).
 
     Exit status (kubectl's convention): 0 no differences, 1 differences, >1 trouble: 2-6 as
@@ -214,23 +202,15 @@ def diff(
     """
     from deisctl import plan
 
-    settings = settings_with_output(ctx, fmt)
-    try:
-        doc, store, snap, changes = _compare(settings, file, prune=prune, strict=strict, keep_masked=keep_masked)
-        store.close()
-    except DeisctlError as exc:
-        if exc.exit_code == ExitCode.FAILED:
-            exc.exit_code = DIFF_FAILED
-        raise
-    except Exception as exc:  # a bug or an unmapped library failure: still not "different"
-        failure = DeisctlError(f"unexpected {type(exc).__name__}: {exc}", hint="rerun with --debug for a traceback")
-        failure.exit_code = DIFF_FAILED
-        raise failure from exc
+    state_of(ctx).failure_code = int(ExitCode.COMPARISON_FAILED)  # before anything can fail
+    settings = settings_for(ctx, fmt)
+    doc, store, snap, changes = _compare(settings, file, prune=prune, strict=strict, keep_masked=keep_masked)
+    store.close()
     if settings.output == "text":
         lines = list(plan.diff_lines(changes, left=f"etcd {settings.prefix} (revision {snap.revision})",
                                      right=doc.source, show_secrets=show_secrets))
         if lines:
-            typer.echo("\n".join(lines))
+            sys.stdout.write("\n".join(lines) + "\n")
     else:
         _emit(ApplyResult(changes, show_secrets, False), settings.output)
-    raise typer.Exit(1 if changes else 0)
+    state_of(ctx).exit_code = int(ExitCode.FAILED if changes else ExitCode.OK)  # 1 = different

@@ -8,77 +8,69 @@ environment.  Nothing here imports paramiko: that happens when a node is dialled
 
 from __future__ import annotations
 
-import functools
-import inspect
-import typing
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
-import typer
+import click
 
 from deisctl.errors import NotFoundError, UsageError
 
-_META = "deisctl.node-options"
+_META = "deisctl.node-options"  # ctx.meta: the values given on the group (`users --host h revoke-token`)
 
-# name: (type, flag, metavar, help); the env variable is DEISCTL_<NAME>.
+# name: (flag, metavar, help); the environment variable is DEISCTL_<NAME>.
 _CONNECTION = {
-    "host": (str, "--host", "HOST", "Node to SSH to. [default: the <prefix>/<component>/host key in etcd]"),
-    "ssh_user": (str, "--ssh-user", "USER", "SSH login user. [default: core]"),
-    "ssh_port": (int, "--ssh-port", "PORT", "SSH port of the node. [default: 22]"),
-    "ssh_key": (str, "--ssh-key", "FILE",
+    "host": ("--host", "HOST", "Node to SSH to. [default: the <prefix>/<component>/host key in etcd]"),
+    "ssh_user": ("--ssh-user", "USER", "SSH login user. [default: core]"),
+    "ssh_port": ("--ssh-port", "PORT", "SSH port of the node. [default: 22]"),
+    "ssh_key": ("--ssh-key", "FILE",
                 "Private key to log in with. [default: the SSH agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa]"),
-    "known_hosts": (str, "--known-hosts", "FILE",
+    "known_hosts": ("--known-hosts", "FILE",
                     "known_hosts file checked (and extended by accept-new). [default: ~/.ssh/known_hosts]"),
-    "strict_host_key_checking": (str, "--strict-host-key-checking", "yes|accept-new",
+    "strict_host_key_checking": ("--strict-host-key-checking", "yes|accept-new",
                                  "yes: refuse unknown host keys; accept-new: record them. A changed key is "
                                  "always refused. [default: yes]"),
-    "ssh_timeout": (float, "--ssh-timeout", "SECONDS",
+    "ssh_timeout": ("--ssh-timeout", "SECONDS",
                     "Time allowed for each of connect, SSH handshake, login and channel open. [default: 10]"),
-    "remote_timeout": (float, "--remote-timeout", "SECONDS",
+    "remote_timeout": ("--remote-timeout", "SECONDS",
                        "Time allowed for the remote command. [default: 120 for users, none for dock]"),
-    "runtime": (str, "--runtime", "docker|podman|none",
+    "runtime": ("--runtime", "docker|podman|none",
                 "How to reach the component: docker/podman exec into its container, or none: run on the node "
                 "itself. [default: docker]"),
 }
 _DJANGO = {
-    "container": (str, "--container", "NAME", "Controller container. [default: deis-controller]"),
-    "app_dir": (str, "--app-dir", "DIR",
+    "container": ("--container", "NAME", "Controller container. [default: deis-controller]"),
+    "app_dir": ("--app-dir", "DIR",
                 "Directory of the controller's manage.py: with --runtime none, on the node [default: /app]; "
                 "else inside the container [default: the image's working dir]."),
-    "python": (str, "--python", "PROGRAM", "Python interpreter that runs manage.py. [default: python]"),
+    "python": ("--python", "PROGRAM", "Python interpreter that runs manage.py. [default: python]"),
 }
 
 
-def node_options(*, django: bool, envvar: bool) -> Callable:
-    """Add the node options to a command `fn(ctx, ...)`; their values go to ctx.meta for `resolve`."""
+def node_options(*, django: bool) -> Callable:
+    """Add the node options to a command; the callback receives them as keyword arguments
+    (None: not given). Each also reads DEISCTL_<NAME> (see resolve)."""
     specs = dict(_CONNECTION, **(_DJANGO if django else {}))
 
     def decorate(fn: Callable) -> Callable:
-        params = []
-        for name, (kind, flag, metavar, help_text) in specs.items():
-            env = f"DEISCTL_{name.upper()}" if envvar else None
-            option = typer.Option(None, flag, envvar=env, metavar=metavar, help=help_text,
-                                  show_envvar=envvar)
-            params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option,
-                                            annotation=Optional[kind]))
-        hints = typing.get_type_hints(fn)
-        own = [p.replace(annotation=hints.get(p.name, p.annotation))
-               for p in inspect.signature(fn).parameters.values()]
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any):
-            values = {name: kwargs.pop(name) for name in specs}
-            ctx = kwargs.get("ctx") or next(a for a in args if isinstance(a, typer.Context))
-            # Group callback first, sub-command after: later non-None values win.
-            layers = ctx.meta.setdefault(_META, [])
-            layers.append(values)
-            return fn(*args, **kwargs)
-
-        wrapper.__signature__ = inspect.Signature([*own, *params])
-        wrapper.__annotations__ = {**hints, **{p.name: p.annotation for p in params}}
-        del wrapper.__wrapped__  # so that Typer reads the signature above, not fn's
-        return wrapper
+        for name, (flag, metavar, help_text) in reversed(specs.items()):
+            fn = click.option(flag, name, metavar=metavar, help=f"{help_text} [env: DEISCTL_{name.upper()}]")(fn)
+        return fn
 
     return decorate
+
+
+def remember(ctx: click.Context, values: dict) -> None:
+    """On a group (`users`): keep its node options for the sub-command, whose own flags win."""
+    ctx.meta.setdefault(_META, []).append(values)
+
+
+def _number(kind, name: str, value):
+    if value is None:
+        return None
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        flag = _CONNECTION.get(name, (f"--{name}",))[0]
+        raise UsageError(f"{flag} must be a number, got {value!r}") from None
 
 
 class NodeOptions:
@@ -112,16 +104,21 @@ _FROM_CONTEXT = {"ssh_user": "ssh_user", "ssh_key": "ssh_key", "ssh_port": "ssh_
                  "known_hosts": "known_hosts"}
 
 
-def resolve(ctx: typer.Context, component: str = "controller") -> NodeOptions:
+def resolve(ctx: click.Context, values: dict, settings, component: str = "controller") -> "NodeOptions":
+    """Node options: flag (sub-command over group) > DEISCTL_<NAME> > context > default."""
     from deisctl import contexts
 
-    settings = ctx.find_root().obj
     from_context = dict(_FROM_CONTEXT)
     if component == "controller":  # the context names the controller's node only
         from_context["host"] = "controller_host"
     merged = {ours: contexts.value(settings, theirs) for ours, theirs in from_context.items()}
-    for layer in ctx.meta.get(_META, []):
+    names = list(_CONNECTION) + list(_DJANGO)
+    merged.update({n: settings.env[f"DEISCTL_{n.upper()}"] for n in names if settings.env.get(f"DEISCTL_{n.upper()}")})
+    for layer in [*ctx.meta.get(_META, []), values]:
         merged.update({k: v for k, v in layer.items() if v is not None})
+    merged["ssh_port"] = _number(int, "ssh_port", merged.get("ssh_port"))
+    merged["ssh_timeout"] = _number(float, "ssh_timeout", merged.get("ssh_timeout"))
+    merged["remote_timeout"] = _number(float, "remote_timeout", merged.get("remote_timeout"))
     return NodeOptions(merged)
 
 
@@ -177,4 +174,6 @@ class Reach:
 
 
 def _note(message: str) -> None:
-    typer.echo(message, err=True)
+    import sys
+
+    sys.stderr.write(message + "\n")

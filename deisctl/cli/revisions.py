@@ -1,30 +1,23 @@
 """`deisctl config COMPONENT history|rollback|watch`: etcd's MVCC revisions of a component's keys.
 
-Only Typer and the standard library at import time (the etcd client is imported in the
+Only Click and the standard library at import time (the etcd client is imported in the
 commands, through _open_store).
 """
 
 from __future__ import annotations
 
 import contextlib
-
 import sys
 import time
 from typing import Optional
 
-import typer
+import click
 
 from deisctl import output
 from deisctl.cli import completion
-from deisctl.cli.config import _context, _open_store
-from deisctl.cli.options import OUTPUT, settings_with_output
+from deisctl.cli.groups import DeisctlCommand
+from deisctl.cli.options import component_of, open_store, output_option, settings_for
 from deisctl.errors import DeisctlError, NotFoundError, UsageError
-
-history_app = typer.Typer(rich_markup_mode=None, add_completion=False)
-rollback_app = typer.Typer(rich_markup_mode=None, add_completion=False)
-watch_app = typer.Typer(rich_markup_mode=None, add_completion=False)
-
-INTERRUPTED = 130  # Ctrl-C ends `watch` with the shell's SIGINT status, without an error line
 
 
 def _text(key: str, value: Optional[bytes], show_secrets: bool) -> Optional[str]:
@@ -75,13 +68,12 @@ class HistoryResult(output.Result):
             yield f"{rev:<{width}}  {event:<8} {text}{current}".rstrip()
 
 
-@history_app.command("history")
-def history(
-    ctx: typer.Context,
-    key: str = typer.Argument(..., metavar="KEY", autocompletion=completion.keys),
-    show_secrets: bool = typer.Option(False, "--show-secrets", help="Print secret values."),
-    fmt: Optional[str] = OUTPUT,
-) -> None:
+@click.command("history", cls=DeisctlCommand)
+@click.argument("key", metavar="KEY", shell_complete=completion.keys)
+@click.option("--show-secrets", is_flag=True, help="Print secret values.")
+@output_option
+@click.pass_context
+def history(ctx: click.Context, key: str, show_secrets: bool, fmt: Optional[str]) -> None:
     """Previous values of KEY with their etcd revisions, oldest first.
 
     As far back as etcd has not compacted its history (a note says when it has). etcd keeps no
@@ -89,11 +81,10 @@ def history(
     """
     from deisctl import keys as keyspec
 
-    settings, component = _context(ctx)
-    settings_with_output(ctx, fmt)
+    settings, component = settings_for(ctx, fmt), component_of(ctx)
     keyspec.validate_key(key)
     full = settings.component_prefix(component) + key
-    with _open_store(settings) as store:
+    with open_store(settings) as store:
         entries, compacted, current = store.history(full)
     if not entries and current is None:
         detail = f" (etcd compacted its history up to revision {compacted})" if compacted else ""
@@ -126,15 +117,13 @@ class RollbackResult(output.Result):
                f"({state}: the value at revision {self.revision})")
 
 
-@rollback_app.command("rollback")
-def rollback(
-    ctx: typer.Context,
-    key: str = typer.Argument(..., metavar="KEY", autocompletion=completion.keys),
-    to_revision: int = typer.Option(..., "--to-revision", metavar="N",
-                                    help="An etcd revision, as listed by 'history'."),
-    show_secrets: bool = typer.Option(False, "--show-secrets", help="Print secret values."),
-    fmt: Optional[str] = OUTPUT,
-) -> None:
+@click.command("rollback", cls=DeisctlCommand)
+@click.argument("key", metavar="KEY", shell_complete=completion.keys)
+@click.option("--to-revision", required=True, metavar="N", help="An etcd revision, as listed by 'history'.")
+@click.option("--show-secrets", is_flag=True, help="Print secret values.")
+@output_option
+@click.pass_context
+def rollback(ctx: click.Context, key: str, to_revision: str, show_secrets: bool, fmt: Optional[str]) -> None:
     """Restore the value KEY had at revision N.
 
     Guarded: if the key changes between the read and the write, nothing is written (exit 6).
@@ -142,13 +131,13 @@ def rollback(
     """
     from deisctl import keys as keyspec
 
-    settings, component = _context(ctx)
-    settings_with_output(ctx, fmt)
+    settings, component = settings_for(ctx, fmt), component_of(ctx)
     keyspec.validate_key(key)
-    if to_revision <= 0:
-        raise UsageError(f"--to-revision must be a positive etcd revision, got {to_revision}")
+    if not to_revision.isdigit() or int(to_revision) <= 0:
+        raise UsageError(f"--to-revision must be a positive etcd revision, got {to_revision!r}")
+    to_revision = int(to_revision)
     full = settings.component_prefix(component) + key
-    with _open_store(settings) as store:
+    with open_store(settings) as store:
         old = store.get_at(full, to_revision)
         if old is None:
             raise NotFoundError(f"{full} did not exist at revision {to_revision}",
@@ -163,17 +152,15 @@ def rollback(
 
 # -- watch ---------------------------------------------------------------------------------
 
-@watch_app.command("watch")
-def watch(
-    ctx: typer.Context,
-    key: Optional[str] = typer.Argument(None, metavar="[KEY]", autocompletion=completion.keys,
-                                        help="Watch this key only; none watches every key of the component."),
-    count: Optional[int] = typer.Option(None, "--count", metavar="N", help="Stop after N changes."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", metavar="SECONDS",
-                                            help="Stop after this long (exit 1 if --count was not reached)."),
-    show_secrets: bool = typer.Option(False, "--show-secrets", help="Print secret values."),
-    fmt: Optional[str] = OUTPUT,
-) -> None:
+@click.command("watch", cls=DeisctlCommand)
+@click.argument("key", required=False, metavar="[KEY]", shell_complete=completion.keys)
+@click.option("--count", metavar="N", help="Stop after N changes.")
+@click.option("--timeout", metavar="SECONDS", help="Stop after this long (exit 1 if --count was not reached).")
+@click.option("--show-secrets", is_flag=True, help="Print secret values.")
+@output_option
+@click.pass_context
+def watch(ctx: click.Context, key: Optional[str], count: Optional[str], timeout: Optional[str], show_secrets: bool,
+          fmt: Optional[str]) -> None:
     """Print each change as 'key: old → new' (JSON lines with -o json) until interrupted.
 
     Survives the failure of a member: reconnects through another endpoint and resumes at the
@@ -182,16 +169,19 @@ def watch(
     """
     from deisctl import keys as keyspec
 
-    settings, component = _context(ctx)
-    settings_with_output(ctx, fmt)
-    if count is not None and count <= 0:
-        raise UsageError("--count must be a positive number of changes")
-    if timeout is not None and not timeout > 0:
-        raise UsageError("--timeout must be a positive number of seconds")
+    settings, component = settings_for(ctx, fmt), component_of(ctx)
+    if count is not None:
+        if not count.isdigit() or int(count) <= 0:
+            raise UsageError(f"--count must be a positive number of changes, got {count!r}")
+        count = int(count)
+    if timeout is not None:
+        from deisctl.settings import positive_seconds
+
+        timeout = positive_seconds("--timeout", timeout)
     base = settings.component_prefix(component)
     deadline = None if timeout is None else time.monotonic() + timeout
     seen = 0
-    store = _open_store(settings)
+    store = open_store(settings)
     try:
         from deisctl.store import prefix_range_end
 
@@ -216,8 +206,6 @@ def watch(
                     seen += 1
                     if count is not None and seen >= count:
                         return
-    except KeyboardInterrupt:
-        raise typer.Exit(INTERRUPTED) from None
     finally:
         store.close()
     if count is not None:

@@ -4,23 +4,15 @@ inside its container over SSH (the operations page's `docker exec ... manage.py 
 from __future__ import annotations
 
 import sys
-from typing import Any, Iterable, List, Optional
+from typing import Any, Iterable, Optional
 
-import typer
+import click
 
 from deisctl import output
-from deisctl.cli.node_options import Reach, node_options, resolve
-from deisctl.cli.options import OUTPUT, settings_with_output
+from deisctl.cli.groups import DeisctlGroup, help_if_bare
+from deisctl.cli.node_options import Reach, node_options, remember, resolve
+from deisctl.cli.options import output_option, settings_for
 from deisctl.errors import EXIT_CODE_HELP, UsageError
-
-users_app = typer.Typer(
-    help="Manage the controller's users inside its container, over SSH: revoke API tokens, "
-         "promote and demote administrators, list.",
-    epilog=EXIT_CODE_HELP,
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    add_completion=False,
-)
 
 _TEXT = {
     "revoked": "token revoked",
@@ -33,13 +25,20 @@ _TEXT = {
     "would-demote": "would be demoted to normal user (dry run)",
     "not-admin": "not an administrator",
 }
-USERS_ARG = typer.Argument(None, metavar="USER...", help="Usernames on the controller.", show_default=False)
 
 
-@users_app.callback()
-@node_options(django=True, envvar=True)
-def users(ctx: typer.Context) -> None:
-    """Manage the controller's users inside its container, over SSH."""
+def users_argument(fn):
+    return click.argument("names", nargs=-1, metavar="USER...")(fn)
+
+
+@click.group("users", cls=DeisctlGroup, epilog=EXIT_CODE_HELP)
+@node_options(django=True)
+@click.pass_context
+def users_group(ctx: click.Context, **node_values) -> None:
+    """Manage the controller's users inside its container, over SSH: revoke API tokens,
+    promote and demote administrators, list."""
+    remember(ctx, node_values)
+    help_if_bare(ctx)
 
 
 class ChangeResult(output.Result):
@@ -68,12 +67,12 @@ class ListResult(output.Result):
         return ("  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths)) + "  " + row[3] for row in table)
 
 
-def _run(ctx: typer.Context, request: dict, before_connect=None) -> dict:
+def _run(ctx: click.Context, settings, node_values: dict, request: dict, before_connect=None) -> dict:
     """One SSH connection, one Django process: the fixed script with the request on stdin."""
     from deisctl import controller
 
-    node = resolve(ctx)
-    with Reach(ctx.find_root().obj, node) as r:
+    node = resolve(ctx, node_values, settings)
+    with Reach(settings, node) as r:
         host = r.host_of("controller")
         if before_connect:
             before_connect(host)
@@ -84,27 +83,28 @@ def _run(ctx: typer.Context, request: dict, before_connect=None) -> dict:
         return controller.parse_reply(completed, session.label)
 
 
-def _change(ctx: typer.Context, action: str, names: Optional[List[str]], dry_run: bool, fmt: Optional[str]) -> None:
+def _change(ctx: click.Context, action: str, names: tuple[str, ...], dry_run: bool, fmt: Optional[str],
+            node_values: dict) -> None:
     from deisctl import controller
 
-    fmt = settings_with_output(ctx, fmt).output  # checked before anything is sent
+    settings = settings_for(ctx, fmt)  # checked before anything is sent
     if not names:
         raise UsageError("name at least one user")
-    users = controller.validate_usernames(names)
-    reply = _run(ctx, {"action": action, "users": users, "dry_run": dry_run})
-    output.emit(ChangeResult(reply["users"], dry_run), fmt)
+    users = controller.validate_usernames(list(names))
+    reply = _run(ctx, settings, node_values, {"action": action, "users": users, "dry_run": dry_run})
+    output.emit(ChangeResult(reply["users"], dry_run), settings.output)
 
 
-@users_app.command("revoke-token")
-@node_options(django=True, envvar=False)
-def revoke_token(
-    ctx: typer.Context,
-    names: Optional[List[str]] = USERS_ARG,
-    all_users: bool = typer.Option(False, "--all", help="Revoke the token of every user who has one."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="With --all: do not ask for confirmation."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Connect and report; change nothing."),
-    fmt: Optional[str] = OUTPUT,
-) -> None:
+@users_group.command("revoke-token")
+@users_argument
+@click.option("--all", "all_users", is_flag=True, help="Revoke the token of every user who has one.")
+@click.option("--yes", "-y", is_flag=True, help="With --all: do not ask for confirmation.")
+@click.option("--dry-run", is_flag=True, help="Connect and report; change nothing.")
+@output_option
+@node_options(django=True)
+@click.pass_context
+def revoke_token(ctx: click.Context, names: tuple[str, ...], all_users: bool, yes: bool, dry_run: bool,
+                 fmt: Optional[str], **node_values) -> None:
     """Delete users' API tokens: they get a new one at their next `deis login`.
 
     Idempotent: a user without a token is reported as `no token`. All or nothing:
@@ -113,52 +113,54 @@ def revoke_token(
     if all_users and names:
         raise UsageError("give either USER... or --all, not both")
     if not all_users:
-        return _change(ctx, "revoke-token", names, dry_run, fmt)
-    fmt = settings_with_output(ctx, fmt).output  # checked before anything is sent
+        return _change(ctx, "revoke-token", names, dry_run, fmt, node_values)
+    settings = settings_for(ctx, fmt)  # checked before anything is sent
 
     def confirm(host: str) -> None:
         if dry_run or yes:
             return
         if sys.stdin is None or not sys.stdin.isatty():
             raise UsageError("--all revokes every user's token: confirm with --yes (no terminal to ask on)")
-        if not typer.confirm(f"Revoke the API token of EVERY user of the controller on {host}?", default=False):
+        if not click.confirm(f"Revoke the API token of EVERY user of the controller on {host}?", default=False,
+                             err=True):
             raise UsageError("not confirmed; nothing was changed")
 
-    reply = _run(ctx, {"action": "revoke-token", "all": True, "dry_run": dry_run}, before_connect=confirm)
+    reply = _run(ctx, settings, node_values, {"action": "revoke-token", "all": True, "dry_run": dry_run},
+                 before_connect=confirm)
     if not reply["users"]:
         output.note("no user has a token; nothing to revoke")
-    output.emit(ChangeResult(reply["users"], dry_run), fmt)
+    output.emit(ChangeResult(reply["users"], dry_run), settings.output)
 
 
-@users_app.command("promote")
-@node_options(django=True, envvar=False)
-def promote(
-    ctx: typer.Context,
-    names: Optional[List[str]] = USERS_ARG,
-    dry_run: bool = typer.Option(False, "--dry-run", help="Connect and report; change nothing."),
-    fmt: Optional[str] = OUTPUT,
-) -> None:
+@users_group.command("promote")
+@users_argument
+@click.option("--dry-run", is_flag=True, help="Connect and report; change nothing.")
+@output_option
+@node_options(django=True)
+@click.pass_context
+def promote(ctx: click.Context, names: tuple[str, ...], dry_run: bool, fmt: Optional[str], **node_values) -> None:
     """Make users administrators (is_superuser and is_staff), as `deis perms:create USER --admin` does;
     works even when no administrator can log in."""
-    _change(ctx, "promote", names, dry_run, fmt)
+    _change(ctx, "promote", names, dry_run, fmt, node_values)
 
 
-@users_app.command("demote")
-@node_options(django=True, envvar=False)
-def demote(
-    ctx: typer.Context,
-    names: Optional[List[str]] = USERS_ARG,
-    dry_run: bool = typer.Option(False, "--dry-run", help="Connect and report; change nothing."),
-    fmt: Optional[str] = OUTPUT,
-) -> None:
+@users_group.command("demote")
+@users_argument
+@click.option("--dry-run", is_flag=True, help="Connect and report; change nothing.")
+@output_option
+@node_options(django=True)
+@click.pass_context
+def demote(ctx: click.Context, names: tuple[str, ...], dry_run: bool, fmt: Optional[str], **node_values) -> None:
     """Make administrators normal users again (clears is_superuser and is_staff)."""
-    _change(ctx, "demote", names, dry_run, fmt)
+    _change(ctx, "demote", names, dry_run, fmt, node_values)
 
 
-@users_app.command("list")
-@node_options(django=True, envvar=False)
-def list_(ctx: typer.Context, fmt: Optional[str] = OUTPUT) -> None:
+@users_group.command("list")
+@output_option
+@node_options(django=True)
+@click.pass_context
+def list_(ctx: click.Context, fmt: Optional[str], **node_values) -> None:
     """Every user: username, administrator or not, whether they have an API token, date joined."""
-    fmt = settings_with_output(ctx, fmt).output  # checked before anything is sent
-    reply = _run(ctx, {"action": "list"})
-    output.emit(ListResult(reply["users"]), fmt)
+    settings = settings_for(ctx, fmt)  # checked before anything is sent
+    reply = _run(ctx, settings, node_values, {"action": "list"})
+    output.emit(ListResult(reply["users"]), settings.output)

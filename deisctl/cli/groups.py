@@ -1,0 +1,52 @@
+"""Commands and groups whose usage errors can be put in deisctl's words, and groups that print
+their help when called bare (Click's documented API: parse_args, get_command, list_commands,
+resolve_command)."""
+
+from __future__ import annotations
+
+import difflib
+
+import click
+
+
+class _KnowsWhere:
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            if exc.ctx is None:  # Click's option parser does not say which command it was parsing
+                exc.ctx = ctx
+            raise
+
+
+class DeisctlCommand(_KnowsWhere, click.Command):
+    """A command whose usage errors know the command they came from."""
+
+
+class DeisctlGroup(_KnowsWhere, click.Group):
+    """A group whose callback prints its help when no command follows (`deisctl config`)."""
+
+    command_class = DeisctlCommand
+    group_class = type  # sub-groups made with @group.group() are DeisctlGroups too
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("invoke_without_command", True)
+        super().__init__(*args, **kwargs)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and not ctx.resilient_parsing and self.get_command(ctx, name) is None:
+            from deisctl.errors import UsageError
+
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1)
+            raise UsageError(f"unknown command {name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
+                             hint=f"see '{ctx.command_path} --help'")
+        return super().resolve_command(ctx, args)
+
+
+def help_if_bare(ctx: click.Context) -> bool:
+    """In a group's callback: print the help when no command follows; True when it did."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+        return True
+    return False
