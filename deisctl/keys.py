@@ -64,3 +64,28 @@ def shown(key: str, value: str | None, show_secrets: bool) -> str | None:
     if value is None or show_secrets or not is_secret(key):
         return value
     return MASK
+
+
+class Layout:
+    """Where the Deis keys live in etcd: <prefix>/<component>/<key> (the one place that says so)."""
+
+    __slots__ = ("prefix",)
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix  # normalized: absolute, no trailing '/'
+
+    @property
+    def root(self) -> str:
+        return self.prefix + "/"
+
+    def component(self, component: str) -> str:
+        return f"{self.prefix}/{component}/"
+
+    def key(self, component: str, key: str) -> str:
+        return f"{self.prefix}/{component}/{key}"
+
+    def split(self, full_key: str) -> tuple[str, str]:
+        """(component, key) of a full key under the prefix; ('', rest) when it has no component part."""
+        rest = full_key[len(self.root):] if full_key.startswith(self.root) else full_key
+        component, sep, key = rest.partition("/")
+        return (component, key) if sep else ("", rest)

@@ -251,3 +251,9 @@ def check(component: str, key: str, value: str, *, strict: bool) -> Checked:
         raise UsageError(f"invalid value{shown_value} for {component}/{key}: {problem}")
     return Checked(key, value, warnings)
 
+
+
+def closest_component(component: str) -> Optional[str]:
+    """The known component whose name is closest (a did-you-mean for typos)."""
+    matches = difflib.get_close_matches(component, list(COMPONENTS), n=1)
+    return matches[0] if matches else None

@@ -1,17 +1,16 @@
-"""Global options, resolved once per invocation: flag > environment > default.
+"""Global options, resolved once per invocation: flag > DEISCTL_* environment > context > default.
 
-Typer reads each flag and its DEISCTL_<NAME> variable; this module applies the
-defaults and checks the values, so that a bad option fails before any I/O.
+Click reads the flags; this module applies the environment, the context and the defaults, and
+checks the values, so that a bad option fails before any I/O. Nothing here reads the process's
+state: the environment and the password prompt are handed in.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-from typing import Mapping, Optional
+from typing import Callable, Mapping, NamedTuple, Optional
 
 from deisctl.errors import UsageError
-from deisctl.keys import SEGMENT_RE
+from deisctl.keys import SEGMENT_RE, Layout
 
 DEFAULT_ENDPOINTS = "http://127.0.0.1:2379"
 DEFAULT_PREFIX = "/deis"
@@ -20,33 +19,36 @@ DEFAULT_COMMAND_TIMEOUT = 5.0
 OUTPUT_FORMATS = ("text", "json", "yaml")
 
 
-class Settings:
-    """Resolved global options. A plain class: it is on every command's start-up path."""
+class Settings(NamedTuple):
+    """Resolved global options (immutable; a NamedTuple: it is on every command's start-up path)."""
 
-    def __init__(self, *, endpoints: Optional[list[str]] = None, prefix: str = DEFAULT_PREFIX,
-                 cacert: Optional[str] = None, cert: Optional[str] = None, key: Optional[str] = None,
-                 user: Optional[str] = None, password: Optional[str] = None,
-                 dial_timeout: float = DEFAULT_DIAL_TIMEOUT, command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
-                 output: str = "text", debug: bool = False, tunnel: Optional[str] = None,
-                 context: Optional[str] = None):
-        self.endpoints = endpoints or [DEFAULT_ENDPOINTS]
-        self.prefix = prefix
-        self.cacert, self.cert, self.key = cacert, cert, key
-        self.user, self.password = user, password
-        self.dial_timeout, self.command_timeout = dial_timeout, command_timeout
-        self.output, self.debug = output, debug
-        self.tunnel = tunnel  # SSH bastion HOST[:PORT]; endpoints are resolved on its side
-        self.context = context  # named context from the config file
-        self.context_values: dict = {}  # that context's settings (deisctl.contexts.value reads them)
-        self.sources: dict = {}  # option -> "flag or environment" | "context NAME" | "default"
-        self.env: Mapping[str, str] = {}  # the invocation's environment (DEISCTL_SSH_* for --tunnel)
+    endpoints: tuple = (DEFAULT_ENDPOINTS,)
+    prefix: str = DEFAULT_PREFIX
+    cacert: Optional[str] = None
+    cert: Optional[str] = None
+    key: Optional[str] = None
+    user: Optional[str] = None
+    password: Optional[str] = None
+    dial_timeout: float = DEFAULT_DIAL_TIMEOUT
+    command_timeout: float = DEFAULT_COMMAND_TIMEOUT
+    output: str = "text"
+    debug: bool = False
+    tunnel: Optional[str] = None  # SSH bastion [USER@]HOST[:PORT]; endpoints are resolved on its side
+    context: Optional[str] = None  # named context from the config file
+    context_values: Mapping = {}  # that context's settings (deisctl.contexts.value reads them)
+    sources: Mapping = {}  # option -> "flag or environment" | "context NAME" | "default"
+    env: Mapping[str, str] = {}  # the invocation's environment (DEISCTL_SSH_* and friends)
 
     def __repr__(self) -> str:
-        shown = {k: ("***" if k == "password" and v else v) for k, v in vars(self).items()}
-        return f"Settings({shown})"
+        return f"Settings(endpoints={self.endpoints!r}, prefix={self.prefix!r}, user={self.user!r}, " \
+               f"password={'***' if self.password else None}, context={self.context!r})"
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(self.prefix)
 
     def component_prefix(self, component: str) -> str:
-        return f"{self.prefix}/{component}/"
+        return self.layout.component(component)
 
 
 def normalize_prefix(prefix: str) -> str:
@@ -76,8 +78,10 @@ def positive_seconds(name: str, value) -> float:
     return seconds
 
 
-def split_user(value: str, env: dict) -> tuple[str, Optional[str]]:
-    """`NAME[:PASSWORD]`; without a password use DEISCTL_PASSWORD, else prompt on a terminal."""
+def split_user(value: str, env: Mapping[str, str], prompt: Optional[Callable[[str], str]]
+               ) -> tuple[str, Optional[str]]:
+    """`NAME[:PASSWORD]`; without a password use DEISCTL_PASSWORD, else ask (prompt: None when there
+    is no terminal to ask on)."""
     name, sep, password = value.partition(":")
     if not name:
         raise UsageError("--user needs a user name")
@@ -85,13 +89,11 @@ def split_user(value: str, env: dict) -> tuple[str, Optional[str]]:
         return name, password
     if env.get("DEISCTL_PASSWORD"):
         return name, env["DEISCTL_PASSWORD"]
-    if sys.stdin is not None and sys.stdin.isatty():
-        import getpass
-
-        return name, getpass.getpass(f"etcd password for {name}: ")
+    if prompt is not None:
+        return name, prompt(f"etcd password for {name}: ")
     raise UsageError(
         f"no password for etcd user {name!r}",
-        hint="use --user NAME:PASSWORD or set DEISCTL_PASSWORD",
+        hint="set DEISCTL_PASSWORD (or use --user NAME:PASSWORD, visible to other local users in ps)",
     )
 
 
@@ -109,10 +111,11 @@ def flag_or_env(name: str, flags: Mapping[str, Optional[str]], env: Mapping[str,
 
 
 def build(flags: Mapping[str, Optional[str]], env: Mapping[str, str], *, output: Optional[str] = None,
-          lenient_context: bool = False) -> Settings:
+          lenient_context: bool = False, password_prompt: Optional[Callable[[str], str]] = None) -> Settings:
     """Resolve every global option: flag > DEISCTL_* environment > context > default.
 
-    `output` is a command's own -o, which wins over the global one."""
+    `output` is a command's own -o, which wins over the global one; `password_prompt` asks for
+    the etcd password (None: no terminal)."""
     from deisctl import contexts  # reads the config file (and imports YAML) only if it exists
 
     given = {name: flag_or_env(name, flags, env) for name in OPTIONS}
@@ -127,23 +130,29 @@ def build(flags: Mapping[str, Optional[str]], env: Mapping[str, str], *, output:
             given[name], sources[name] = values[name], f"context {context}"
         else:
             sources[name] = "default"
-    debug = bool(flags.get("debug")) or bool(env.get("DEISCTL_DEBUG"))
-    settings = Settings(debug=debug, tunnel=given["tunnel"] or None, context=context or None)
-    settings.env = env
-    settings.context_values, settings.sources = values, sources
-    settings.endpoints = split_endpoints(given["endpoints"] or DEFAULT_ENDPOINTS)
-    settings.prefix = normalize_prefix(DEFAULT_PREFIX if given["prefix"] is None else given["prefix"])
-    settings.cacert, settings.cert, settings.key = given["cacert"], given["cert"], given["key"]
-    if bool(settings.cert) != bool(settings.key):
+    cert, key = given["cert"], given["key"]
+    if bool(cert) != bool(key):
         raise UsageError("--cert and --key go together (client certificate and its key)")
+    user = password = None
     if given["user"]:
-        settings.user, settings.password = split_user(given["user"], env)
-    settings.dial_timeout = positive_seconds(
-        "--dial-timeout", DEFAULT_DIAL_TIMEOUT if given["dial_timeout"] is None else given["dial_timeout"])
-    settings.command_timeout = positive_seconds(
-        "--command-timeout", DEFAULT_COMMAND_TIMEOUT if given["command_timeout"] is None else given["command_timeout"])
+        user, password = split_user(given["user"], env, password_prompt)
     chosen = output or given["output"] or "text"
-    settings.output = chosen.lower()
-    if settings.output not in OUTPUT_FORMATS:
+    if chosen.lower() not in OUTPUT_FORMATS:
         raise UsageError(f"unknown output format {chosen!r}", hint="text, json or yaml")
-    return settings
+    return Settings(
+        endpoints=tuple(split_endpoints(given["endpoints"] or DEFAULT_ENDPOINTS)),
+        prefix=normalize_prefix(DEFAULT_PREFIX if given["prefix"] is None else given["prefix"]),
+        cacert=given["cacert"], cert=cert, key=key, user=user, password=password,
+        dial_timeout=positive_seconds(
+            "--dial-timeout", DEFAULT_DIAL_TIMEOUT if given["dial_timeout"] is None else given["dial_timeout"]),
+        command_timeout=positive_seconds(
+            "--command-timeout",
+            DEFAULT_COMMAND_TIMEOUT if given["command_timeout"] is None else given["command_timeout"]),
+        output=chosen.lower(),
+        debug=bool(flags.get("debug")) or bool(env.get("DEISCTL_DEBUG")),
+        tunnel=given["tunnel"] or None,
+        context=context or None,
+        context_values=values,
+        sources=sources,
+        env=env,
+    )

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from deisctl.store import Store
-from tests.test_config_cli import assert_error
+from tests.helpers import assert_error
 
 CERT = "-----BEGIN CERTIFICATE-----\nMIIBfake\nline2\n-----END CERTIFICATE-----\n"
 PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----\nMIGHAgEA\n-----END PRIVATE KEY-----\n"

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.rig.ports import free_port
-from tests.test_config_cli import assert_error
+from tests.helpers import assert_error
 
 
 def healthy(cluster):
@@ -105,7 +105,7 @@ def test_leaderless_cluster_fails_without_hanging(cli, cluster):
 # -- --controller: SSH to the node and the container's state (the remote rig: sshd + dockerd) -----
 
 def test_controller_ssh_and_container(cli, etcd, sshd_server, controller_container):
-    from tests.remote_helpers import node_flags
+    from tests.helpers import node_flags
 
     healthy(etcd)
     out = cli("--endpoints", etcd.endpoints, "-o", "json", "check", "--controller", *node_flags(sshd_server))
@@ -129,7 +129,7 @@ def test_controller_ssh_and_container(cli, etcd, sshd_server, controller_contain
 
 
 def test_controller_ssh_failure_is_a_failed_check(cli, etcd, sshd_server):
-    from tests.remote_helpers import node_flags
+    from tests.helpers import node_flags
 
     healthy(etcd)
     out = cli("--endpoints", etcd.endpoints, "-o", "json", "check", "--controller",

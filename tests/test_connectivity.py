@@ -12,7 +12,7 @@ from deisctl import settings as settings_mod
 from deisctl.store import Store
 from tests.rig.etcd import EtcdCluster
 from tests.rig.ports import free_port
-from tests.test_config_cli import assert_error
+from tests.helpers import assert_error
 
 
 @pytest.fixture

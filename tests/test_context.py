@@ -11,7 +11,7 @@ import pytest
 from deisctl import contexts, settings as settings_mod
 from tests.rig.cli import deisctl_command
 from tests.rig.ports import free_port
-from tests.test_config_cli import assert_error
+from tests.helpers import assert_error
 
 
 @pytest.fixture

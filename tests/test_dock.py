@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from tests.conftest import deisctl_command
-from tests.remote_helpers import node_flags
-from tests.test_config_cli import assert_error
+from tests.rig.cli import deisctl_command
+from tests.helpers import node_flags
+from tests.helpers import assert_error
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 
 from deisctl.store import Store
 from tests.rig.cli import deisctl_command
-from tests.test_config_cli import assert_error
+from tests.helpers import assert_error
 
 
 @pytest.fixture

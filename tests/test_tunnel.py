@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.remote_helpers import new_users
+from tests.helpers import new_users
 from tests.rig.netns import ETCD_NAME, NODE_NAME, PrivateNetwork
 from tests.rig.ports import free_port
-from tests.test_config_cli import assert_error
+from tests.helpers import assert_error
 
 
 @pytest.fixture(scope="module")

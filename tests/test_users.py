@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.remote_helpers import ExecCounter, keygen, new_users, node_flags, ssh_connections
+from tests.helpers import ExecCounter, keygen, new_users, node_flags, ssh_connections
 from tests.rig.docker_engine import APP_DIR
 from tests.rig.ports import free_port
-from tests.test_config_cli import assert_error
+from tests.helpers import assert_error
 
 
 @pytest.fixture

@@ -121,8 +121,8 @@ def _run(argv: list[str], state: RunState) -> int:
         return _complete(state)
     try:
         with root.make_context("deisctl", argv, obj=state) as ctx:
-            root.invoke(ctx)
-        return int(ExitCode.OK) if state.exit_code is None else state.exit_code
+            result = root.invoke(ctx)  # what the command returned: its operation's result
+        return _result_code(result)
     except click.exceptions.Exit as exc:  # --help, --version, ctx.exit(n)
         return exc.exit_code
     except DeisctlError as exc:
@@ -152,6 +152,15 @@ def _run(argv: list[str], state: RunState) -> int:
         detail = " ".join(str(exc).split()) or type(exc).__name__
         _error(f"error: unexpected {type(exc).__name__}: {detail} (rerun with --debug for a traceback)")
         return int(ExitCode.FAILED if state.failure_code is None else state.failure_code)
+
+
+def _result_code(result) -> int:
+    """A result decides its exit code when the outcome is not simply success (check, diff, dock,
+    watch): `exit_code`, and `error`, a one-line message for stderr."""
+    error = getattr(result, "error", None)
+    if error:
+        _error(f"error: {' '.join(str(error).split())}")
+    return int(getattr(result, "exit_code", ExitCode.OK))
 
 
 def _complete(state: RunState) -> int:

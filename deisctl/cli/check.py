@@ -12,7 +12,7 @@ import click
 from deisctl import output
 from deisctl.cli.groups import DeisctlCommand
 from deisctl.cli.node_options import node_options
-from deisctl.cli.options import output_option, settings_for, state_of
+from deisctl.cli.options import output_option, invocation, state_of
 
 REQUIRED_SETTINGS = ("platform/domain",)
 HEARTBEAT_KEYS = ("controller/host", "controller/port")  # published by the controller while it runs
@@ -152,7 +152,7 @@ def check(ctx: click.Context, controller: bool, fmt: Optional[str], **node_value
     """
     from deisctl.errors import ExitCode, UnreachableError
 
-    settings = settings_for(ctx, fmt)
+    settings = invocation(ctx, fmt).settings
     rows, reachable = run_checks(settings)
     if controller and reachable:
         rows += controller_checks(ctx, settings, node_values)
@@ -163,5 +163,9 @@ def check(ctx: click.Context, controller: bool, fmt: Optional[str], **node_value
             f"{name.split(' ', 1)[1]}: {detail.removeprefix('unreachable: ')}" for name, _, detail in rows) + ")")
     if not result.passed:
         failed = [name for name, ok, _ in rows if not ok]
-        output.note(f"error: {len(failed)} check(s) failed: {', '.join(failed)}")
-        state_of(ctx).exit_code = int(ExitCode.FAILED)
+        return _Outcome(int(ExitCode.FAILED), f"{len(failed)} check(s) failed: {', '.join(failed)}")
+
+
+class _Outcome:  # transitional: this module moves to deisctl.ops
+    def __init__(self, exit_code, error=None):
+        self.exit_code, self.error = exit_code, error

@@ -8,7 +8,7 @@ import click
 
 from deisctl import output
 from deisctl.cli.groups import DeisctlGroup, help_if_bare
-from deisctl.cli.options import output_option, settings_for, state_of
+from deisctl.cli.options import output_option, invocation, state_of
 
 
 @click.group("context", cls=DeisctlGroup)
@@ -60,7 +60,7 @@ def list_(ctx: click.Context, fmt: Optional[str]) -> None:
     """List the contexts; * marks the one in use."""
     from deisctl import contexts
 
-    settings = settings_for(ctx, fmt, lenient_context=True)
+    settings = invocation(ctx, fmt, lenient_context=True).settings
     env = state_of(ctx).env
     config = contexts.load(env)
     if config is None:  # nothing configured is an answer, not an error
@@ -100,7 +100,7 @@ def show(ctx: click.Context, name: Optional[str], fmt: Optional[str]) -> None:
     from: flag or environment > context > default."""
     from deisctl.errors import UsageError
 
-    settings = settings_for(ctx, fmt, lenient_context=True)
+    settings = invocation(ctx, fmt, lenient_context=True).settings
     if name is not None:
         config = _config(ctx)
         if name not in config.contexts:

@@ -14,7 +14,7 @@ import click
 from deisctl import output
 from deisctl.cli import completion
 from deisctl.cli.groups import DeisctlCommand
-from deisctl.cli.options import open_store, output_option, settings_for, state_of
+from deisctl.cli.options import output_option, invocation, state_of
 from deisctl.errors import ExitCode
 
 PROGRESS_MIN_CHANGES = 500  # a progress bar on stderr (a terminal) from this many changes on
@@ -46,7 +46,7 @@ def export(ctx: click.Context, components: tuple[str, ...], file: Optional[str],
     from deisctl import keys as keyspec
     from deisctl import plan
 
-    settings = settings_for(ctx, fmt)
+    settings = invocation(ctx, fmt).settings
     wanted = None
     if components:
         wanted = list(dict.fromkeys(keyspec.validate_component(c) for c in components))
@@ -173,7 +173,7 @@ def apply(ctx: click.Context, file: str, dry_run: bool, prune: bool, strict: boo
     each all or nothing, applied in key order (see the README). JSON output:
     {"changed": bool, "changes": [{key, action, old, new}]}.
     """
-    settings = settings_for(ctx, fmt)
+    settings = invocation(ctx, fmt).settings
     doc, store, snap, changes = _compare(settings, file, prune=prune, strict=strict, keep_masked=keep_masked)
     with store:
         if changes and not dry_run:
@@ -203,7 +203,7 @@ def diff(ctx: click.Context, file: str, prune: bool, strict: bool, keep_masked: 
     from deisctl import plan
 
     state_of(ctx).failure_code = int(ExitCode.COMPARISON_FAILED)  # before anything can fail
-    settings = settings_for(ctx, fmt)
+    settings = invocation(ctx, fmt).settings
     doc, store, snap, changes = _compare(settings, file, prune=prune, strict=strict, keep_masked=keep_masked)
     store.close()
     if settings.output == "text":
@@ -213,4 +213,15 @@ def diff(ctx: click.Context, file: str, prune: bool, strict: bool, keep_masked: 
             sys.stdout.write("\n".join(lines) + "\n")
     else:
         _emit(ApplyResult(changes, show_secrets, False), settings.output)
-    state_of(ctx).exit_code = int(ExitCode.FAILED if changes else ExitCode.OK)  # 1 = different
+    return _Outcome(int(ExitCode.FAILED if changes else ExitCode.OK))  # 1 = different
+
+
+def open_store(settings):  # transitional: this module moves to deisctl.ops
+    from deisctl.store import Store
+
+    return Store(settings)
+
+
+class _Outcome:  # transitional: this module moves to deisctl.ops
+    def __init__(self, exit_code, error=None):
+        self.exit_code, self.error = exit_code, error

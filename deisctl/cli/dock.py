@@ -10,7 +10,7 @@ import click
 from deisctl import keys
 from deisctl.cli.groups import DeisctlCommand
 from deisctl.cli.node_options import Reach, node_options, resolve
-from deisctl.cli.options import settings_for, state_of
+from deisctl.cli.options import invocation, state_of
 from deisctl.errors import EXIT_CODE_HELP
 
 
@@ -29,7 +29,7 @@ def dock(ctx: click.Context, component: str, command: tuple[str, ...], **node_va
     The node is --host, else the <prefix>/COMPONENT/host key in etcd.
     """
     keys.validate_component(component)
-    settings = settings_for(ctx)
+    settings = invocation(ctx).settings
     node = resolve(ctx, node_values, settings, component)
     argv = list(command or ["sh"])
     tty = bool(sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty())
@@ -38,4 +38,9 @@ def dock(ctx: click.Context, component: str, command: tuple[str, ...], **node_va
     with Reach(settings, node) as r:
         session = r.connect(r.host_of(component))
         status = session.stream(argv, pty=tty, timeout=node.remote_timeout)
-    state_of(ctx).exit_code = status
+    return _Outcome(status)
+
+
+class _Outcome:  # transitional: this module moves to deisctl.ops
+    def __init__(self, exit_code, error=None):
+        self.exit_code, self.error = exit_code, error

@@ -16,7 +16,7 @@ import click
 from deisctl import output
 from deisctl.cli import completion
 from deisctl.cli.groups import DeisctlCommand
-from deisctl.cli.options import component_of, open_store, output_option, settings_for
+from deisctl.cli.options import component_of, output_option, invocation
 from deisctl.errors import DeisctlError, NotFoundError, UsageError
 
 
@@ -81,7 +81,7 @@ def history(ctx: click.Context, key: str, show_secrets: bool, fmt: Optional[str]
     """
     from deisctl import keys as keyspec
 
-    settings, component = settings_for(ctx, fmt), component_of(ctx)
+    settings, component = invocation(ctx, fmt).settings, component_of(ctx)
     keyspec.validate_key(key)
     full = settings.component_prefix(component) + key
     with open_store(settings) as store:
@@ -131,7 +131,7 @@ def rollback(ctx: click.Context, key: str, to_revision: str, show_secrets: bool,
     """
     from deisctl import keys as keyspec
 
-    settings, component = settings_for(ctx, fmt), component_of(ctx)
+    settings, component = invocation(ctx, fmt).settings, component_of(ctx)
     keyspec.validate_key(key)
     if not to_revision.isdigit() or int(to_revision) <= 0:
         raise UsageError(f"--to-revision must be a positive etcd revision, got {to_revision!r}")
@@ -169,7 +169,7 @@ def watch(ctx: click.Context, key: Optional[str], count: Optional[str], timeout:
     """
     from deisctl import keys as keyspec
 
-    settings, component = settings_for(ctx, fmt), component_of(ctx)
+    settings, component = invocation(ctx, fmt).settings, component_of(ctx)
     if count is not None:
         if not count.isdigit() or int(count) <= 0:
             raise UsageError(f"--count must be a positive number of changes, got {count!r}")
@@ -237,3 +237,9 @@ def _print_event(event, base: str, fmt: str, show_secrets: bool) -> None:
             line = "--- " + line  # JSON is YAML: one document per change
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
+
+
+def open_store(settings):  # transitional: this module moves to deisctl.ops
+    from deisctl.store import Store
+
+    return Store(settings)

@@ -11,7 +11,7 @@ import click
 from deisctl import output
 from deisctl.cli.groups import DeisctlGroup, help_if_bare
 from deisctl.cli.node_options import Reach, node_options, remember, resolve
-from deisctl.cli.options import output_option, settings_for
+from deisctl.cli.options import output_option, invocation
 from deisctl.errors import EXIT_CODE_HELP, UsageError
 
 _TEXT = {
@@ -87,7 +87,7 @@ def _change(ctx: click.Context, action: str, names: tuple[str, ...], dry_run: bo
             node_values: dict) -> None:
     from deisctl import controller
 
-    settings = settings_for(ctx, fmt)  # checked before anything is sent
+    settings = invocation(ctx, fmt).settings  # checked before anything is sent
     if not names:
         raise UsageError("name at least one user")
     users = controller.validate_usernames(list(names))
@@ -114,7 +114,7 @@ def revoke_token(ctx: click.Context, names: tuple[str, ...], all_users: bool, ye
         raise UsageError("give either USER... or --all, not both")
     if not all_users:
         return _change(ctx, "revoke-token", names, dry_run, fmt, node_values)
-    settings = settings_for(ctx, fmt)  # checked before anything is sent
+    settings = invocation(ctx, fmt).settings  # checked before anything is sent
 
     def confirm(host: str) -> None:
         if dry_run or yes:
@@ -161,6 +161,6 @@ def demote(ctx: click.Context, names: tuple[str, ...], dry_run: bool, fmt: Optio
 @click.pass_context
 def list_(ctx: click.Context, fmt: Optional[str], **node_values) -> None:
     """Every user: username, administrator or not, whether they have an API token, date joined."""
-    settings = settings_for(ctx, fmt)  # checked before anything is sent
+    settings = invocation(ctx, fmt).settings  # checked before anything is sent
     reply = _run(ctx, settings, node_values, {"action": "list"})
     output.emit(ListResult(reply["users"]), settings.output)

@@ -9,6 +9,8 @@ import base64
 
 import pytest
 
+from tests.helpers import assert_error
+
 
 @pytest.fixture
 def dctl(cli, etcd):
@@ -18,15 +20,6 @@ def dctl(cli, etcd):
         return cli("--endpoints", etcd.endpoints, *args, env=env, input=input)
 
     return run
-
-
-def assert_error(outcome, code: int, *fragments: str):
-    assert outcome.exit_code == code, (outcome.exit_code, outcome.stdout, outcome.stderr)
-    lines = outcome.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), outcome.stderr
-    assert "Traceback" not in outcome.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 def test_set_then_get_round_trip(dctl, etcd):

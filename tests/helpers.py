@@ -1,9 +1,19 @@
-"""Helpers shared by the users / dock / tunnel tests (the rig fixtures are in tests/plugins/remote_rig.py)."""
+"""Helpers shared by the test modules (fixtures are in tests/conftest.py and tests/plugins/remote_rig.py)."""
 from __future__ import annotations
 
 import subprocess
 import time
 import uuid
+
+
+def assert_error(outcome, code: int, *fragments: str):
+    """One `error: ...` line on stderr, no traceback, the exit code, and each fragment in that line."""
+    assert outcome.exit_code == code, (outcome.exit_code, outcome.stdout, outcome.stderr)
+    lines = outcome.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), outcome.stderr
+    assert "Traceback" not in outcome.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
 
 
 def new_users(n: int, tag: str = "u") -> list[str]:

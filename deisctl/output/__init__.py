@@ -1,0 +1,137 @@
+"""The renderer: operations return results, the CLI hands them here as Views, and this package
+prints them as text (for people and `$(...)`), JSON or YAML (stable shapes for programs).
+
+One module per command area turns its results into Views (output.config, output.documents,
+output.revisions, output.check, output.users, output.contexts); this module prints them.
+Messages for people (warnings, notes, errors) go to stderr, never to stdout.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, NamedTuple, Optional
+
+
+class View(NamedTuple):
+    """What one result looks like: `data` for -o json|yaml, `lines()` for text."""
+
+    data: Any
+    lines: Callable[[], Iterable[str]]
+    raw: Optional[list] = None  # text mode only: exact bytes, one item per line (`config get KEY`)
+
+
+def _emit(inv, view: View) -> None:
+    """Print a View in the invocation's output format, in one write."""
+    fmt = inv.output
+    if fmt == "json":
+        text = dump_json(view.data) + "\n"
+    elif fmt == "yaml":
+        text = dump_yaml(view.data)
+    elif view.raw is not None:
+        _write_raw(inv.stdout, view.raw)
+        return
+    else:
+        lines = list(view.lines())
+        text = "".join(line + "\n" for line in lines)
+    inv.stdout.write(text)
+    inv.stdout.flush()
+
+
+def emit_item(inv, data: Any, line: str) -> None:
+    """One item of a stream (`watch`): a text line, or one JSON document per line (a YAML
+    document each with -o yaml: JSON is YAML)."""
+    if inv.output == "text":
+        text = line
+    else:
+        text = dump_json(data, indent=None)
+        if inv.output == "yaml":
+            text = "--- " + text
+    inv.stdout.write(text + "\n")
+    inv.stdout.flush()
+
+
+def _write_raw(stream, values: list) -> None:
+    buffer = getattr(stream, "buffer", None)
+    stream.flush()
+    if buffer is not None:
+        buffer.write(b"".join(value + b"\n" for value in values))
+        buffer.flush()
+    else:
+        stream.write("".join(value.decode("utf-8", "backslashreplace") + "\n" for value in values))
+        stream.flush()
+
+
+def dump_json(data: Any, indent: Optional[int] = 2) -> str:
+    import json  # only when asked for: keeps start-up lean
+
+    return json.dumps(data, indent=indent, ensure_ascii=False)
+
+
+def dump_yaml(data: Any, header: str = "") -> str:
+    """The one YAML dumper (-o yaml and `config export`): block style for multi-line text when YAML
+    can keep it exact, keys in the order given, no line folding."""
+    import yaml
+
+    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+    class Dumper(base):  # type: ignore[misc, valid-type]
+        pass
+
+    def text(dumper, value: str):
+        exact = "\n" in value and not any(line != line.rstrip() for line in value.split("\n"))
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if exact else None)
+
+    Dumper.add_representer(str, text)
+    return header + yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True,
+                              default_flow_style=False, width=1 << 20)
+
+
+def one_line(value: Optional[str], limit: int = 60) -> str:
+    """A value shortened to one line for change listings."""
+    if value is None:
+        return "(none)"
+    if "\n" not in value.rstrip("\n") and len(value) <= limit:
+        return value
+    lines = value.rstrip("\n").split("\n")
+    first = lines[0][:limit] + ("…" if len(lines[0]) > limit else "")
+    return f"{first} … ({len(lines)} lines, {len(value)} chars)" if len(lines) > 1 else first
+
+
+def table(rows: list[tuple[str, ...]]) -> list[str]:
+    """Columns padded to the widest cell; the last column is not padded."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return ["  ".join([cell.ljust(w) for cell, w in zip(row, widths)] + [row[-1]]).rstrip() for row in rows]
+
+
+# -- TRANSITIONAL: the old Result API, until every command area has moved to ops/ + Views ---------
+
+class Result:
+    def data(self) -> Any:
+        raise NotImplementedError
+
+    def lines(self) -> Iterable[str]:
+        raise NotImplementedError
+
+
+def note(message: str) -> None:
+    import sys
+
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+def warn(message: str) -> None:
+    note(f"warning: {message}")
+
+
+class _LegacyInv:
+    def __init__(self, fmt):
+        import sys
+
+        self.output, self.stdout = fmt, sys.stdout
+
+
+def emit(first, second) -> None:
+    if isinstance(second, str):  # TRANSITIONAL: emit(result, fmt)
+        _emit(_LegacyInv(second), View(first.data(), first.lines))
+    else:
+        _emit(first, second)

@@ -1,0 +1,29 @@
+"""Views of `config COMPONENT set|get|rm` results."""
+
+from __future__ import annotations
+
+from deisctl.keys import shown
+from deisctl.output import View
+
+
+def set_result(result, show_secrets: bool) -> View:
+    """One `key=value` line per pair (secrets masked); JSON: [{key, value, previous, changed}]."""
+    changes = result.changes
+    data = [{"key": c.key, "value": shown(c.key, c.new, show_secrets), "previous": shown(c.key, c.old, show_secrets),
+             "changed": c.changed} for c in changes]
+    return View(data, lambda: (f"{c.key}={shown(c.key, c.new, show_secrets)}" for c in changes))
+
+
+def values(result) -> View:
+    """Text: each value raw, one per line, in the order asked (so `$(...)` works)."""
+    data = {k: v.decode("utf-8", "backslashreplace") for k, v in result.values.items()}
+    return View(data, lambda: data.values(), raw=list(result.values.values()))
+
+
+def listing(result, show_secrets: bool) -> View:
+    data = {k: shown(k, v, show_secrets) for k, v in result.items.items()}
+    return View(data, lambda: (f"{k}={v}" for k, v in data.items()))
+
+
+def removed(result) -> View:
+    return View(list(result.keys), lambda: iter(result.keys))
