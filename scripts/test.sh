@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # The README's test command. Installs what the tests need when it is missing
-# (Debian packages: etcd, sshd, Docker engine, openssl, iproute2; the project with
-# its test extras), then runs pytest. The test fixtures start and stop every
-# server themselves (etcd, sshd, a private dockerd) on loopback or unix sockets.
+# (Debian packages: etcd, sshd, Docker engine, openssl, iproute2, and python3-venv
+# when the Python cannot make a venv), makes or reuses the project's venv
+# (scripts/venv.sh: .venv/ with constraints/newest.txt; DEISCTL_LOCK=lowest:
+# .venv-lowest/ with constraints/lowest.txt), then runs pytest from it with its
+# bin/ first on PATH. The test fixtures start and stop every server themselves
+# (etcd, sshd, a private dockerd) on loopback or unix sockets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python=${PYTHON:-python3}
+# shellcheck source=scripts/venv.sh
+source scripts/venv.sh
+deisctl_find_python
 
 need=()
 command -v etcd >/dev/null || need+=(etcd-server)
@@ -15,22 +20,13 @@ command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v dockerd >/dev/null || need+=(docker.io)
 command -v openssl >/dev/null || need+=(openssl)
 command -v ip >/dev/null || need+=(iproute2)
+if ! "$deisctl_base" -c 'import ensurepip, venv' 2>/dev/null && deisctl_debian_python "$deisctl_base"; then
+  need+=(python3-venv)
+fi
 if ((${#need[@]})); then
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo"
-  echo "installing Debian packages: ${need[*]}" >&2
-  $sudo apt-get update -qq
-  # policy-rc.d: packages must not start their own etcd/sshd/docker services;
-  # the tests start private instances on loopback.
-  made_policy=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
-    $sudo chmod +x /usr/sbin/policy-rc.d
-    made_policy=1
-  fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
-  [ -z "$made_policy" ] || $sudo rm -f /usr/sbin/policy-rc.d
+  deisctl_apt_install "${need[@]}"
 fi
 
-$python -m pip install -q --disable-pip-version-check -e '.[test]' --config-settings editable_mode=compat
-exec $python -m pytest "$@"
+deisctl_venv
+export VIRTUAL_ENV=$DEISCTL_VENV PATH="$DEISCTL_VENV/bin:$PATH"
+exec "$DEISCTL_VENV/bin/python" -m pytest "$@"
