@@ -24,8 +24,9 @@ from typing import Any, Iterable, Optional
 
 from deisctl import keys as keyspec
 from deisctl import schema
+from deisctl.change import Change
 from deisctl.errors import UsageError
-from deisctl.keys import MASK, is_secret, shown
+from deisctl.keys import MASK, Layout, is_secret, shown
 
 MAX_PROBLEMS_SHOWN = 5
 
@@ -182,12 +183,10 @@ def _check_entry(component: str, key: str, raw: Any, doc: Document, base_dir: st
     return Entry(component, key, checked.value)
 
 
-def load(path: str, *, strict: bool = False, keep_masked: bool = False) -> Document:
-    """Read and validate a whole document: any invalid entry is a UsageError naming them all."""
-    import sys
-
+def load(path: str, *, stdin=None, strict: bool = False, keep_masked: bool = False) -> Document:
+    """Read and validate a whole document (`-`: from stdin): any invalid entry is a UsageError naming them all."""
     if path == "-":
-        text, source, base_dir = sys.stdin.read(), "standard input", os.getcwd()
+        text, source, base_dir = stdin.read(), "standard input", os.getcwd()
     else:
         try:
             with open(os.path.expanduser(path), encoding="utf-8") as handle:
@@ -231,114 +230,46 @@ def load(path: str, *, strict: bool = False, keep_masked: bool = False) -> Docum
 
 # -- comparing with etcd ----------------------------------------------------------------
 
-class Change:
-    __slots__ = ("component", "key", "action", "old", "new", "full_key", "mod_revision")
-
-    def __init__(self, component, key, action, old, new, full_key, mod_revision):
-        self.component, self.key, self.action = component, key, action
-        self.old, self.new, self.full_key, self.mod_revision = old, new, full_key, mod_revision
-
-    @property
-    def name(self) -> str:
-        return f"{self.component}/{self.key}"
-
-    def data(self, show_secrets: bool) -> dict:
-        return {"key": self.name, "action": self.action,
-                "old": shown(self.key, self.old, show_secrets), "new": shown(self.key, self.new, show_secrets)}
-
-
-def plan(doc: Document, snapshot, prefix: str, *, prune: bool) -> list[Change]:
+def plan(doc: Document, snapshot, layout: Layout, *, prune: bool) -> list[Change]:
     """The changes that make etcd match the document, sorted by component and key."""
     changes = []
     for component in sorted(doc.components):
         entries = doc.components[component]
-        base = f"{prefix}/{component}/"
+        base = layout.component(component)
         for key in sorted(entries):
             entry = entries[key]
             if entry.masked:
                 continue
             kv = snapshot.rows.get(base + key)
             if kv is None:
-                changes.append(Change(component, key, "added", None, entry.value, base + key, 0))
+                changes.append(Change(component, key, None, entry.value, base + key, 0))
             elif kv.value != entry.value.encode("utf-8"):
-                changes.append(Change(component, key, "changed", kv.text, entry.value, base + key, kv.mod_revision))
+                changes.append(Change(component, key, kv.text, entry.value, base + key, kv.mod_revision))
         if prune:
             for full_key in sorted(k for k in snapshot.rows if k.startswith(base)):
                 key = full_key[len(base):]
                 if key not in entries:
                     kv = snapshot.rows[full_key]
-                    changes.append(Change(component, key, "removed", kv.text, None, full_key, kv.mod_revision))
+                    changes.append(Change(component, key, kv.text, None, full_key, kv.mod_revision))
     changes.sort(key=lambda c: (c.component, c.key))
     return changes
 
 
-# -- rendering -------------------------------------------------------------------------
-
-def one_line(value: Optional[str], limit: int = 60) -> str:
-    if value is None:
-        return "(none)"
-    if "\n" not in value.rstrip("\n") and len(value) <= limit:
-        return value
-    lines = value.rstrip("\n").split("\n")
-    first = lines[0][:limit] + ("…" if len(lines[0]) > limit else "")
-    return f"{first} … ({len(lines)} lines, {len(value)} chars)" if len(lines) > 1 else first
-
-
-def change_line(change: Change, show_secrets: bool) -> str:
-    old = one_line(shown(change.key, change.old, show_secrets))
-    new = one_line(shown(change.key, change.new, show_secrets))
-    if change.action == "added":
-        return f"added    {change.name}: {new}"
-    if change.action == "removed":
-        return f"removed  {change.name}: {old}"
-    if old == new:  # masked, or equal when shortened
-        return f"changed  {change.name}"
-    return f"changed  {change.name}: {old} → {new}"
-
-
-def summary(changes: list[Change]) -> str:
-    if not changes:
-        return "no changes"
-    counts = {a: sum(1 for c in changes if c.action == a) for a in ("added", "changed", "removed")}
-    return ", ".join(f"{n} {a}" for a, n in counts.items() if n)
-
-
-def diff_lines(changes: list[Change], *, left: str, right: str, show_secrets: bool) -> Iterable[str]:
-    """Unified-diff-like text: one hunk per key, every line of multi-line values shown."""
-    if not changes:
-        return
-    yield f"--- {left}"
-    yield f"+++ {right}"
-    for change in changes:
-        label = {"added": " (added)", "removed": " (removed)", "changed": ""}[change.action]
-        yield f"@@ {change.name}{label} @@"
-        for sign, value in (("-", change.old), ("+", change.new)):
-            if value is None:
-                continue
-            text = shown(change.key, value, show_secrets)
-            for line in text.split("\n") if text else [""]:
-                yield f"{sign}{line}"
-
-
 # -- export ------------------------------------------------------------------------------
 
-def export_document(rows: Iterable, prefix: str, components: Optional[list[str]], show_secrets: bool
+def export_document(rows: Iterable, layout: Layout, components: Optional[list[str]], show_secrets: bool
                     ) -> tuple[dict, list[str], bool]:
-    """(document, warnings, masked_any) from the KVs under prefix; keys that apply would refuse
+    """(document, warnings, masked_any) from the KVs under the prefix; keys that apply would refuse
     are left out with a warning."""
     doc: dict[str, dict[str, str]] = {c: {} for c in components or []}
     skipped: list[str] = []
     masked = False
-    base = prefix + "/"
     for kv in rows:
-        rest = kv.key[len(base):]
-        component, sep, key = rest.partition("/")
+        component, key = layout.split(kv.key)  # ("", ...) without a component part: refused below
         if components is not None and component not in doc:
             continue
         try:
             keyspec.validate_component(component)
-            if not sep:
-                raise UsageError("no component")
             keyspec.validate_key(key)
             text = kv.value.decode("utf-8")
         except (UsageError, UnicodeDecodeError):
@@ -356,26 +287,3 @@ def export_document(rows: Iterable, prefix: str, components: Optional[list[str]]
         warnings.append(f"left out {len(skipped)} key(s) that apply could not write back: "
                         + ", ".join(skipped[:MAX_PROBLEMS_SHOWN]) + more)
     return {c: dict(sorted(v.items())) for c, v in sorted(doc.items())}, warnings, masked
-
-
-def dump_yaml(doc: dict, masked: bool) -> str:
-    import yaml
-
-    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-    class Dumper(base):  # type: ignore[misc, valid-type]
-        pass
-
-    def text(dumper, value: str):
-        # Block style for multi-line text (certificates) when YAML can keep it exact.
-        style = "|" if "\n" in value and not any(line != line.rstrip() for line in value.split("\n")) else None
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-    Dumper.add_representer(str, text)
-    body = yaml.dump(doc, Dumper=Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False,
-                     width=1 << 20)
-    header = "# deisctl config export: {component: {key: value}}\n"
-    if masked:
-        header += (f"# secrets are masked ({MASK}): 'config apply' refuses them unless --keep-masked;\n"
-                   "# export with --show-secrets for a file that restores them\n")
-    return header + body

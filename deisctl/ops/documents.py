@@ -1,0 +1,97 @@
+"""`config export|apply|diff`: settings as a document kept in git and applied from playbooks."""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple, Optional, Sequence
+
+from deisctl.errors import ExitCode
+from deisctl.ops.access import open_store
+
+MAX_WARNINGS = 5
+
+
+class Exported(NamedTuple):
+    document: dict  # {component: {key: value}}, secrets masked unless asked for
+    masked: bool  # some value is masked
+    as_json: bool  # -o json, or a FILE ending in .json
+    file: Optional[str]  # write here instead of stdout
+    secret: bool  # the document holds secrets in clear (the file gets mode 0600)
+
+
+class Applied(NamedTuple):
+    changes: list  # [Change], sorted by component and key
+    dry_run: bool
+
+
+class Compared(NamedTuple):
+    changes: list  # [Change], sorted by component and key
+    revision: int  # etcd's revision the comparison was read at
+    source: str  # the document's name (a path, or "standard input")
+
+    @property
+    def exit_code(self) -> int:
+        return int(ExitCode.FAILED if self.changes else ExitCode.OK)  # kubectl diff's convention: 1 = different
+
+
+def _warn_all(inv, warnings: list[str]) -> None:
+    for message in warnings[:MAX_WARNINGS]:
+        inv.warn(message)
+    if len(warnings) > MAX_WARNINGS:
+        inv.warn(f"... and {len(warnings) - MAX_WARNINGS} more warnings of this kind")
+
+
+def export(inv, components: Sequence[str], *, file: Optional[str], show_secrets: bool) -> Exported:
+    """Every key of the components (all when none), read at one revision."""
+    from deisctl import keys as keyspec
+    from deisctl import plan
+
+    layout = inv.settings.layout
+    wanted = list(dict.fromkeys(keyspec.validate_component(c) for c in components)) or None
+    with open_store(inv) as store:
+        snap = store.snapshot([layout.component(c) for c in wanted] if wanted else [layout.root])
+    rows = [snap.rows[k] for k in sorted(snap.rows)]
+    document, warnings, masked = plan.export_document(rows, layout, wanted, show_secrets)
+    _warn_all(inv, warnings)
+    as_json = inv.output == "json" or (inv.output == "text" and (file or "").endswith(".json"))
+    return Exported(document, masked, as_json, None if file in (None, "-") else file, show_secrets)
+
+
+def _compare(inv, file: str, *, prune: bool, strict: bool, keep_masked: bool):
+    """Validate the whole document first, then read every listed component at one revision."""
+    from deisctl import plan
+
+    doc = plan.load(file, stdin=inv.stdin, strict=strict, keep_masked=keep_masked)
+    _warn_all(inv, doc.warnings)
+    layout = inv.settings.layout
+    store = open_store(inv)
+    try:
+        snap = store.snapshot([layout.component(c) for c in doc.components])
+    except BaseException:
+        store.close()
+        raise
+    return doc, store, snap, plan.plan(doc, snap, layout, prune=prune)
+
+
+def apply(inv, file: str, *, dry_run: bool, prune: bool, strict: bool, keep_masked: bool,
+          progress: Optional[Callable[[int, int, int, int], None]] = None) -> Applied:
+    """Make etcd match the document, writing only the keys that differ, each guarded by the
+    revision it had when read (see README: what is atomic).
+    progress(transactions done, transactions, changes written, changes)."""
+    from deisctl.store import MAX_TXN_OPS
+
+    _doc, store, _snap, changes = _compare(inv, file, prune=prune, strict=strict, keep_masked=keep_masked)
+    with store:
+        if changes and not dry_run:
+            total = len(changes)
+            report = None if progress is None else (
+                lambda done, batches: progress(done, batches, min(done * MAX_TXN_OPS, total), total))
+            store.guarded_write([(c.full_key, c.new) for c in changes],
+                                {c.full_key: c.mod_revision for c in changes}, progress=report)
+    return Applied(changes, dry_run)
+
+
+def diff(inv, file: str, *, prune: bool, strict: bool, keep_masked: bool) -> Compared:
+    """What apply would change (etcd → the document)."""
+    doc, store, snap, changes = _compare(inv, file, prune=prune, strict=strict, keep_masked=keep_masked)
+    store.close()
+    return Compared(changes, snap.revision, doc.source)

@@ -1,0 +1,141 @@
+"""Views of `config export|apply|diff`: the exported document, change lines, the diff."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from deisctl.keys import MASK, shown
+from deisctl.output import View, dump_json, dump_yaml, one_line
+
+PROGRESS_MIN_CHANGES = 500  # a progress line on stderr (a terminal) from this many changes on
+
+
+# -- export ------------------------------------------------------------------------------------
+
+def export_text(result) -> str:
+    if result.as_json:
+        return dump_json(result.document) + "\n"
+    header = "# deisctl config export: {component: {key: value}}\n"
+    if result.masked:
+        header += (f"# secrets are masked ({MASK}): 'config apply' refuses them unless --keep-masked;\n"
+                   "# export with --show-secrets for a file that restores them\n")
+    return dump_yaml(result.document, header=header)
+
+
+def write_export(inv, result) -> None:
+    """The document on stdout, or written to result.file (atomically; 0600 when it holds secrets)."""
+    text = export_text(result)
+    if result.file is None:
+        inv.stdout.write(text)
+        inv.stdout.flush()
+        return
+    _write_private(result.file, text, secret=result.secret)
+    count = sum(len(v) for v in result.document.values())
+    inv.note(f"exported {count} keys of {len(result.document)} components to {result.file}"
+             + (" (secrets masked)" if result.masked else ""))
+
+
+def _write_private(path: str, text: str, *, secret: bool) -> None:
+    import os
+
+    from deisctl.errors import UsageError
+
+    target = os.path.expanduser(path)
+    tmp = f"{target}.tmp-{os.getpid()}"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secret else 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+# -- apply and diff ------------------------------------------------------------------------------
+
+def _change_data(change, show_secrets: bool) -> dict:
+    return {"key": change.name, "action": change.action,
+            "old": shown(change.key, change.old, show_secrets), "new": shown(change.key, change.new, show_secrets)}
+
+
+def change_line(change, show_secrets: bool) -> str:
+    old = one_line(shown(change.key, change.old, show_secrets))
+    new = one_line(shown(change.key, change.new, show_secrets))
+    if change.action == "added":
+        return f"added    {change.name}: {new}"
+    if change.action == "removed":
+        return f"removed  {change.name}: {old}"
+    if old == new:  # masked, or equal when shortened
+        return f"changed  {change.name}"
+    return f"changed  {change.name}: {old} → {new}"
+
+
+def summary(changes: list) -> str:
+    if not changes:
+        return "no changes"
+    counts = {a: sum(1 for c in changes if c.action == a) for a in ("added", "changed", "removed")}
+    return ", ".join(f"{n} {a}" for a, n in counts.items() if n)
+
+
+def applied(result, show_secrets: bool) -> View:
+    """`added/changed/removed KEY: old → new` lines and a summary; JSON {changed, changes[, dry_run]}."""
+    changes, dry_run = result.changes, result.dry_run
+    data = {"changed": bool(changes), "changes": [_change_data(c, show_secrets) for c in changes]}
+    if dry_run:
+        data["dry_run"] = True
+
+    def lines() -> Iterable[str]:
+        for change in changes:
+            yield change_line(change, show_secrets)
+        yield summary(changes) + (" (dry run: nothing written)" if dry_run and changes else "")
+
+    return View(data, lines)
+
+
+def compared(result, prefix: str, show_secrets: bool) -> View:
+    """Text: a unified-diff-like listing (etcd → file); JSON/YAML: as apply's."""
+    changes = result.changes
+    data = {"changed": bool(changes), "changes": [_change_data(c, show_secrets) for c in changes]}
+    return View(data, lambda: diff_lines(changes, left=f"etcd {prefix} (revision {result.revision})",
+                                         right=result.source, show_secrets=show_secrets))
+
+
+def diff_lines(changes: list, *, left: str, right: str, show_secrets: bool) -> Iterable[str]:
+    """One hunk per key, every line of multi-line values shown."""
+    if not changes:
+        return
+    yield f"--- {left}"
+    yield f"+++ {right}"
+    for change in changes:
+        label = {"added": " (added)", "removed": " (removed)", "changed": ""}[change.action]
+        yield f"@@ {change.name}{label} @@"
+        for sign, value in (("-", change.old), ("+", change.new)):
+            if value is None:
+                continue
+            text = shown(change.key, value, show_secrets)
+            for line in text.split("\n") if text else [""]:
+                yield f"{sign}{line}"
+
+
+def apply_progress(inv):
+    """`applying: 12/79 transactions (1536/10000 changes)` on stderr, rewritten in place, for large
+    change sets on a terminal; None otherwise."""
+    try:
+        terminal = inv.stderr.isatty()
+    except (AttributeError, ValueError):
+        terminal = False
+    if not terminal:
+        return None
+
+    def progress(done: int, batches: int, written: int, total: int) -> None:
+        if total < PROGRESS_MIN_CHANGES:
+            return
+        end = "\n" if done == batches else ""
+        inv.stderr.write(f"\rapplying: {done}/{batches} transactions ({written}/{total} changes){end}")
+        inv.stderr.flush()
+
+    return progress
