@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from deisctl.store import Store
+from deisctl.etcd.client import Store
 from tests.helpers import assert_error
 
 CERT = "-----BEGIN CERTIFICATE-----\nMIIBfake\nline2\n-----END CERTIFICATE-----\n"

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from deisctl import settings as settings_mod
-from deisctl.store import Store
+from deisctl.etcd.client import Store
 from tests.rig.etcd import EtcdCluster
 from tests.rig.ports import free_port
 from tests.helpers import assert_error
@@ -83,13 +83,41 @@ def test_member_killed_between_requests_in_one_process(cluster):
     settings = settings_mod.build({"endpoints": cluster.endpoints, "dial_timeout": "2", "command_timeout": "5"}, {})
     with Store(settings) as store:
         store.put_many([("/deis/t/a", "1")])
-        first = store._current
-        index = [m.url for m in cluster.members].index(first.url)
+        first = store.where
+        index = [m.url for m in cluster.members].index(first)
         cluster.members[index].kill()
         store.put_many([("/deis/t/b", "2")])
-        assert store._current.url != first.url
+        assert store.where != first
         assert store.get("/deis/t/a").value == b"1"
     assert cluster.read("/deis/t/b") == "2"
+
+
+class Forwarder:
+    """A `via` as a tunnel gives it: every endpoint is reached at one local address."""
+
+    def __init__(self, address):
+        self.address, self.asked, self.closed = address, [], 0
+
+    def local_address(self, host, port):
+        self.asked.append((host, port))
+        return self.address
+
+    def failure(self, host, port):
+        return None
+
+    def close(self):
+        self.closed += 1
+
+
+def test_store_dials_through_via_and_calls_on_close_once(etcd):
+    etcd.write("/deis/t/x", "1")
+    via = Forwarder(("127.0.0.1", etcd.members[0].client_port))
+    settings = settings_mod.build({"endpoints": "http://etcd.invalid:2379"}, {})
+    with Store(settings, via=via, on_close=via.close) as store:
+        assert store.get("/deis/t/x").value == b"1"
+        assert via.asked == [("etcd.invalid", 2379)]
+        store.close()
+    assert via.closed == 1
 
 
 def test_member_killed_mid_run_loses_no_write(cluster, run_deisctl):

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from deisctl.store import Store
+from deisctl.etcd.client import Store
 from tests.rig.cli import deisctl_command
 from tests.helpers import assert_error
 

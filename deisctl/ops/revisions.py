@@ -68,7 +68,7 @@ def watch(inv, component: str, key: Optional[str], *, count: Optional[str] = Non
     --timeout. Survives the failure of a member: resumes at the next revision on another one.
     Timing out before --count is an error (exit 1)."""
     from deisctl.settings import positive_seconds
-    from deisctl.store import prefix_range_end
+    from deisctl.etcd.kv import prefix_range_end
 
     if count is not None and (not count.isdigit() or int(count) <= 0):
         raise UsageError(f"--count must be a positive number of changes, got {count!r}")

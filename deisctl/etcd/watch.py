@@ -1,0 +1,127 @@
+"""Watching keys: a watch stream read on a thread, and the watch loop that reconnects through
+another member and resumes at the next revision, so that nothing is missed or repeated."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import Optional
+
+import grpc
+
+from deisctl.errors import UnreachableError
+from deisctl.etcd.errors import CompactedError, map_rpc_error, short_reason
+
+# Failures of the member serving the stream: reconnect elsewhere instead of giving up.
+_STREAM_FAILURES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, grpc.StatusCode.INTERNAL,
+                    grpc.StatusCode.UNKNOWN)
+
+
+def watch_create(key: str, range_end: Optional[bytes], start_revision: int, prev_kv: bool):
+    from etcd3.etcdrpc import WatchCreateRequest
+
+    create = WatchCreateRequest(key=key.encode("utf-8"), start_revision=start_revision, prev_kv=prev_kv)
+    if range_end is not None:
+        create.range_end = range_end
+    return create
+
+
+class StreamReader:
+    """Reads a gRPC watch stream on a daemon thread, so that the caller waits with a timeout
+    and Ctrl-C stays responsive."""
+
+    def __init__(self, client, create):
+        from etcd3.etcdrpc import WatchRequest, WatchStub
+
+        self.responses: "queue.Queue" = queue.Queue()
+        self._requests: "queue.Queue" = queue.Queue()
+        self._requests.put(WatchRequest(create_request=create))
+
+        def requests():
+            while True:
+                item = self._requests.get()
+                if item is None:
+                    return
+                yield item
+
+        # hasleader: a member that loses its leader ends the stream, so that we move on.
+        metadata = tuple(client.metadata or ()) + (("hasleader", "true"),)
+        self._call = WatchStub(client.channel).Watch(requests(), credentials=client.call_credentials,
+                                                     metadata=metadata)
+        self._thread = threading.Thread(target=self._pump, name="deisctl-watch", daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        try:
+            for response in self._call:
+                self.responses.put(response)
+            self.responses.put(ConnectionError("the watch stream ended"))
+        except Exception as exc:  # grpc.RpcError mostly; never leave the reader hanging
+            self.responses.put(exc)
+
+    def next(self, timeout: float):
+        """The next response or exception object; None when the timeout passed first."""
+        try:
+            return self.responses.get(timeout=max(timeout, 0))
+        except queue.Empty:
+            return None
+
+    def close(self) -> None:
+        self._call.cancel()  # first: ends the stream and the pump thread
+        self._requests.put(None)  # then lets gRPC's request-iterator thread finish
+        # No thread may still be inside gRPC when the channel closes or the interpreter exits.
+        self._thread.join(timeout=2)
+
+
+def watch(store, key: str, range_end: Optional[bytes], start_revision: int, deadline: Optional[float] = None):
+    """Yield (revision, events) from start_revision on, until the deadline (time.monotonic()).
+
+    When the member serving the stream fails or loses its leader, reconnect through
+    another endpoint and resume at the revision after the last one delivered: no event is
+    lost or repeated. Compaction of revisions not yet delivered is an error. store.on_reconnect
+    is told of each reconnection.
+    """
+    settings = store.settings
+    next_revision = start_revision
+    while True:
+        reconnect_until = time.monotonic() + settings.dial_timeout + settings.command_timeout
+        while True:
+            try:
+                client = store.connected()
+                break
+            except UnreachableError:
+                if time.monotonic() >= reconnect_until:
+                    raise
+                store.retry_all()  # a member that was down may be back
+                time.sleep(0.2)
+        reader = StreamReader(client, watch_create(key, range_end, next_revision, True))
+        failure = None
+        try:
+            while failure is None:
+                wait = 0.5 if deadline is None else min(deadline - time.monotonic(), 0.5)
+                if wait <= 0:
+                    return
+                item = reader.next(wait)
+                if item is None:
+                    continue
+                if isinstance(item, grpc.RpcError):
+                    if item.code() not in _STREAM_FAILURES:
+                        raise map_rpc_error(item, store.where)
+                    failure = short_reason(item.details() or str(item.code()))
+                elif isinstance(item, Exception):
+                    failure = str(item)
+                elif item.compact_revision:
+                    raise CompactedError(
+                        f"etcd compacted revisions up to {item.compact_revision} before they were "
+                        f"delivered: events from revision {next_revision} on are lost", item.compact_revision)
+                elif item.canceled:
+                    failure = item.cancel_reason or "watch canceled by the server"
+                elif item.events:
+                    next_revision = item.events[-1].kv.mod_revision + 1
+                    yield item.header.revision, list(item.events)
+        finally:
+            reader.close()
+        where = store.abandon(failure)  # prefer the other members for the next stream
+        store.on_reconnect(where, failure, next_revision)
+        time.sleep(0.1)

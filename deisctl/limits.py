@@ -1,0 +1,19 @@
+"""The limits deisctl checks before anything is sent, so that a request etcd would refuse (or a
+file that would exhaust memory) is a clear usage error instead of a half-done operation."""
+
+# etcd's defaults: --max-txn-ops and --max-request-bytes (a server may be configured otherwise;
+# one configured lower is still reported, as a refusal, by the etcd layer).
+MAX_TXN_OPS = 128
+MAX_REQUEST_BYTES = 1572864  # 1.5 MiB
+# Room left in a request for the keys, the framing and the guards of a transaction.
+REQUEST_OVERHEAD = 64 * 1024
+MAX_VALUE_BYTES = MAX_REQUEST_BYTES - REQUEST_OVERHEAD
+# A settings document larger than this is refused before it is parsed.
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+# YAML aliases are refused; nesting deeper than this is too.
+MAX_DOCUMENT_DEPTH = 50
+
+
+def too_large(name: str, size: int) -> str:
+    return (f"value of {name} too large ({size} bytes; etcd accepts at most {MAX_REQUEST_BYTES} bytes per "
+            "request, keys and framing included)")

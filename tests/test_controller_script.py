@@ -1,0 +1,239 @@
+"""The controller script (deisctl/controller/script.py) run for real against tests/controller_app, without SSH.
+
+Exactly what the node runs: `python manage.py shell -v 0` with `controller.program(request)` on stdin, all
+written at once, its reply read by `controller.parse_reply`. State is read back with the app's own ORM in
+another Django process. One sqlite database for the module; every test seeds its own usernames.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from deisctl import controller
+from deisctl.errors import DeisctlError, NotFoundError
+from tests.helpers import new_users
+
+pytest.importorskip("django")
+pytest.importorskip("rest_framework.authtoken")
+
+APP_DIR = Path(__file__).resolve().parent / "controller_app"
+
+STATE = """
+import json
+from django.contrib.auth.models import User
+from rest_framework.authtoken.models import Token
+tokens = dict(Token.objects.values_list("user__username", "key"))
+print(json.dumps({u.username: [u.is_superuser, u.is_staff, tokens.get(u.username)] for u in User.objects.all()}))
+"""
+
+
+@dataclass
+class Completed:
+    """The reply as the SSH layer hands it to parse_reply."""
+
+    status: int
+    stdout: bytes
+    stderr: bytes
+
+    def last_error_line(self) -> str:
+        for text in (self.stderr, self.stdout):
+            lines = [line.strip() for line in text.decode("utf-8", "replace").splitlines() if line.strip()]
+            if lines:
+                return lines[-1][:300]
+        return "(no output)"
+
+
+class App:
+    def __init__(self, db: Path):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DEIS_"))}
+        # The app dir is shared with the container rig: leave no bytecode in it.
+        self.env = dict(env, DEIS_DB_PATH=str(db), PYTHONDONTWRITEBYTECODE="1")
+
+    def manage(self, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "manage.py", *args], cwd=APP_DIR, env=self.env, input=input,
+                              capture_output=True, timeout=120, **({} if input else {"stdin": subprocess.DEVNULL}))
+
+    def run(self, request: dict) -> dict:
+        """The script, as the node runs it (stdin written at once; see tests/rig/README.md)."""
+        proc = self.manage("shell", "-v", "0", input=controller.program(request))
+        return controller.parse_reply(Completed(proc.returncode, proc.stdout, proc.stderr), "local")
+
+    def seed(self, *names: str) -> dict[str, str]:
+        proc = self.manage("seed", *names)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    def state(self) -> dict[str, tuple[bool, bool, str | None]]:
+        """{username: (is_superuser, is_staff, token key or None)}, read with the app's own ORM."""
+        proc = self.manage("shell", "-v", "0", "-c", STATE)
+        assert proc.returncode == 0, proc.stderr
+        return {name: tuple(row) for name, row in json.loads(proc.stdout).items()}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory) -> App:
+    app = App(tmp_path_factory.mktemp("controller-db") / "db.sqlite3")
+    migrated = app.manage("migrate", "-v", "0")
+    assert migrated.returncode == 0, migrated.stderr
+    return app
+
+
+def rows(*entries: tuple[str, str, bool]) -> list[dict]:
+    return [{"user": user, "result": result, "changed": changed} for user, result, changed in entries]
+
+
+def test_revoke_token_deletes_only_the_named_users_tokens_and_is_idempotent(app):
+    bob, alice, carol = new_users(3)
+    tokens = app.seed(bob, alice, carol)
+
+    reply = app.run({"action": "revoke-token", "users": [bob, carol], "dry_run": False})
+
+    assert reply == {"ok": True, "users": rows((bob, "revoked", True), (carol, "revoked", True))}
+    state = app.state()
+    assert state[bob][2] is None and state[carol][2] is None
+    assert state[alice][2] == tokens[alice]
+    again = app.run({"action": "revoke-token", "users": [carol, bob], "dry_run": False})
+    assert again["users"] == rows((carol, "no-token", False), (bob, "no-token", False))
+
+
+def test_dry_run_changes_nothing(app):
+    bob, carol = new_users(2)
+    tokens = app.seed(bob, carol)
+    app.run({"action": "revoke-token", "users": [carol], "dry_run": False})
+    before = app.state()
+
+    revoke = app.run({"action": "revoke-token", "users": [bob, carol], "dry_run": True})
+    promote = app.run({"action": "promote", "users": [bob], "dry_run": True})
+
+    assert revoke["users"] == rows((bob, "would-revoke", False), (carol, "no-token", False))
+    assert promote["users"] == rows((bob, "would-promote", False))
+    assert app.state() == before and before[bob] == (False, False, tokens[bob])
+
+
+def test_a_missing_user_is_not_found_and_nothing_changes(app):
+    bob, alice, ghost1, ghost2 = new_users(4)
+    app.seed(bob, alice)
+    before = app.state()
+
+    for action in ("revoke-token", "promote"):
+        with pytest.raises(NotFoundError) as caught:
+            app.run({"action": action, "users": [bob, ghost1, alice, ghost2], "dry_run": False})
+        assert caught.value.message == \
+            f"no such user(s) on the controller: {ghost1}, {ghost2}; nothing was changed"
+
+    assert app.state() == before
+
+
+def test_promote_and_demote(app):
+    bob, carol = new_users(2)
+    app.seed(bob, carol)
+
+    assert app.run({"action": "promote", "users": [bob], "dry_run": False})["users"] == \
+        rows((bob, "promoted", True))
+    assert app.state()[bob][:2] == (True, True)
+    assert app.run({"action": "promote", "users": [bob, carol], "dry_run": False})["users"] == \
+        rows((bob, "already-admin", False), (carol, "promoted", True))
+    assert app.run({"action": "demote", "users": [bob], "dry_run": True})["users"] == \
+        rows((bob, "would-demote", False))
+    assert app.state()[bob][:2] == (True, True)
+    assert app.run({"action": "demote", "users": [bob, carol], "dry_run": False})["users"] == \
+        rows((bob, "demoted", True), (carol, "demoted", True))
+    state = app.state()
+    assert state[bob][:2] == state[carol][:2] == (False, False)
+    assert app.run({"action": "demote", "users": [bob], "dry_run": False})["users"] == \
+        rows((bob, "not-admin", False))
+
+
+def test_list_reports_every_user_sorted_with_flags(app):
+    bob, carol = new_users(2)
+    app.seed(bob, carol)
+    app.run({"action": "promote", "users": [bob], "dry_run": False})
+    app.run({"action": "revoke-token", "users": [carol], "dry_run": False})
+
+    listed = app.run({"action": "list"})["users"]
+
+    names = [row["username"] for row in listed]
+    assert names == sorted(names) and set(names) == set(app.state())
+    by_name = {row["username"]: row for row in listed}
+    assert {k: v for k, v in by_name[bob].items() if k != "date_joined"} == \
+        {"username": bob, "admin": True, "staff": True, "has_token": True}
+    assert (by_name[carol]["admin"], by_name[carol]["has_token"]) == (False, False)
+    assert by_name[bob]["date_joined"][:4].isdigit() and "T" in by_name[bob]["date_joined"]
+
+
+def test_all_revokes_every_token_and_only_tokens(app):
+    names = sorted(new_users(3, tag="all"))
+    tokens = app.seed(*names)
+    holders = sorted(name for name, (_, _, token) in app.state().items() if token)
+    assert set(names) <= set(holders)
+
+    dry = app.run({"action": "revoke-token", "all": True, "dry_run": True})
+    assert dry["users"] == rows(*((name, "would-revoke", False) for name in holders))
+    assert app.state()[names[0]][2] == tokens[names[0]]
+
+    done = app.run({"action": "revoke-token", "all": True, "dry_run": False})
+    assert done["users"] == rows(*((name, "revoked", True) for name in holders))
+    state = app.state()
+    assert all(token is None for _, _, token in state.values()) and set(names) <= set(state)
+    assert app.run({"action": "revoke-token", "all": True, "dry_run": False})["users"] == []
+
+
+def test_more_users_than_one_query_chunk(app):
+    """The script looks users up and deletes tokens 500 at a time (sqlite's bound-parameter limit)."""
+    names = new_users(1001, tag="bulk")
+    app.seed(*names)
+
+    with pytest.raises(NotFoundError):
+        app.run({"action": "revoke-token", "users": [*names, "bulk-ghost"], "dry_run": False})
+    reply = app.run({"action": "revoke-token", "users": names, "dry_run": False})
+
+    assert reply["users"] == rows(*((name, "revoked", True) for name in names))
+    state = app.state()
+    assert all(state[name][2] is None for name in names)
+
+
+def test_a_failing_script_is_one_remote_error_and_rolls_back(app):
+    (bob,) = new_users(1)
+    app.seed(bob)
+    before = app.state()
+
+    with pytest.raises(DeisctlError) as caught:
+        app.run({"action": "no-such-action", "users": [bob], "dry_run": False})
+
+    assert caught.value.message == \
+        "local: remote command failed (exit 1): ValueError: unknown action 'no-such-action'"
+    assert app.state() == before
+
+
+def test_an_interactive_shell_runs_nothing_and_exits_97(app):
+    """stdin not readable when Django starts: it opens a console; the guard ends it before any effect."""
+    (bob,) = new_users(1)
+    token = app.seed(bob)[bob]
+    proc = subprocess.Popen([sys.executable, "manage.py", "shell", "-v", "0", "-i", "python"], cwd=APP_DIR,
+                            env=app.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        banner, deadline = b"", time.monotonic() + 60
+        while b"(InteractiveConsole)" not in banner and time.monotonic() < deadline:
+            if select.select([proc.stderr], [], [], 1)[0]:
+                chunk = os.read(proc.stderr.fileno(), 4096)
+                assert chunk, banner
+                banner += chunk
+        out, err = proc.communicate(controller.program({"action": "revoke-token", "users": [bob],
+                                                        "dry_run": False}), timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    assert proc.returncode == controller.INTERACTIVE_EXIT, (out, banner + err)
+    with pytest.raises(DeisctlError, match="went interactive; nothing was run"):
+        controller.parse_reply(Completed(proc.returncode, out, err), "local")
+    assert app.state()[bob][2] == token

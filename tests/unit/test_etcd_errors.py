@@ -1,0 +1,98 @@
+"""gRPC failures as deisctl errors: the message and exit code of each kind (no server)."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from deisctl.errors import AuthError, DeisctlError, ExitCode, NotFoundError, UnreachableError, UsageError
+from deisctl.etcd.errors import CompactedError, answered, map_rpc_error, probe_failure, short_reason
+
+
+class RpcError(grpc.RpcError):
+    """What gRPC raises: an RpcError that is also a Call with code() and details()."""
+
+    def __init__(self, code, details):
+        self._code, self._details = code, details
+
+    def code(self):
+        return self._code
+
+    def details(self):
+        return self._details
+
+
+class Done:
+    """A finished future, as the probes are when they are read."""
+
+    def __init__(self, error=None):
+        self._error = error
+
+    def exception(self):
+        return self._error
+
+
+S = grpc.StatusCode
+
+
+@pytest.mark.parametrize("details, reason", [
+    ("Peer name etcd.internal is not in peer certificate; hostname verification failed",
+     "TLS: the server certificate does not name this host (use the name it was issued for)"),
+    ("Ssl handshake failed: SSL_ERROR_SSL: CERTIFICATE_VERIFY_FAILED",
+     "TLS handshake failed (check --cacert and the endpoint's http/https scheme)"),
+    ("failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:1: Connection refused",
+     "connection refused"),
+    ("Socket closed", "connection closed by the server (http endpoint on a TLS server?)"),
+    ("failed to connect: something else", "something else"),
+    ("", "connection failed"),
+])
+def test_short_reason(details, reason):
+    assert short_reason(details) == reason
+
+
+@pytest.mark.parametrize("code, details, kind, text", [
+    (S.UNAUTHENTICATED, "etcdserver: authentication failed, invalid user ID or password", AuthError,
+     "etcd at http://e:2379 refused: authentication failed, invalid user ID or password"),
+    (S.INVALID_ARGUMENT, "etcdserver: user name is empty", AuthError, "etcd at http://e:2379 refused: user name is empty"),
+    (S.PERMISSION_DENIED, "etcdserver: permission denied", AuthError, "refused: permission denied"),
+    (S.INVALID_ARGUMENT, "etcdserver: too many operations in txn request", UsageError, "refused the transaction"),
+    (S.INVALID_ARGUMENT, "etcdserver: request is too large", UsageError, "refused the request"),
+    (S.UNAVAILABLE, "failed to connect to all addresses; Connection refused", UnreachableError,
+     "etcd at http://e:2379: connection refused"),
+    (S.DEADLINE_EXCEEDED, "Deadline Exceeded", UnreachableError, "etcd at http://e:2379: Deadline Exceeded"),
+    (S.UNKNOWN, "etcdserver: mvcc: something odd", DeisctlError, "etcd at http://e:2379 failed: mvcc: something odd"),
+])
+def test_map_rpc_error(code, details, kind, text):
+    error = map_rpc_error(RpcError(code, details), "http://e:2379")
+    assert type(error) is kind
+    assert text in error.message
+    assert "etcdserver:" not in error.message
+
+
+def test_empty_user_name_hints_at_user_option():
+    error = map_rpc_error(RpcError(S.INVALID_ARGUMENT, "etcdserver: user name is empty"), "https://e:2379")
+    assert error.exit_code == ExitCode.AUTH and "--user" in error.hint
+
+
+def test_an_error_without_code_or_details_uses_its_text():
+    class Bare(grpc.RpcError):
+        def __str__(self):
+            return "bare failure"
+
+    error = map_rpc_error(Bare(), "http://e:2379")
+    assert (type(error), error.message) == (DeisctlError, "etcd at http://e:2379 failed: bare failure")
+
+
+def test_probe_answers_and_failures():
+    assert answered(Done())
+    assert answered(Done(RpcError(S.UNAUTHENTICATED, "auth")))  # a refusal is an answer
+    assert not answered(Done(RpcError(S.UNAVAILABLE, "Connection refused")))
+    assert not answered(Done(RpcError(S.DEADLINE_EXCEEDED, "Deadline Exceeded")))
+    assert probe_failure(Done(RpcError(S.DEADLINE_EXCEEDED, "x")), 2.0) == "no answer within --dial-timeout 2s"
+    assert probe_failure(Done(RpcError(S.UNAVAILABLE, "Connection refused")), 1.5) == "connection refused"
+
+
+def test_compacted_is_not_found_and_keeps_the_revision():
+    error = CompactedError("compacted", 42, hint="history")
+    assert isinstance(error, NotFoundError) and error.exit_code == ExitCode.NOT_FOUND
+    assert (error.compact_revision, error.hint) == (42, "history")
