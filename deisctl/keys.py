@@ -12,16 +12,34 @@ from deisctl.errors import UsageError
 COMPONENT_RE = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
 SEGMENT_RE = re.compile(r"[A-Za-z0-9_.-]+\Z")
 MASK = "********"
-_SECRET_WORDS = ("password", "secret", "token")
+# `deisctl config NAME` means the command NAME for these, so no component may be named so.
+RESERVED_COMPONENTS = ("export", "apply", "diff", "schema")
+# A key is secret when any segment of its path contains one of these words (any case), or ends
+# in "key"/"keys" (secretKey, builderKey, sessionkeys, myKEY).
+SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token", "credential", "private", "apikey")
+_SECRET_RE = re.compile("|".join(SECRET_WORDS) + r"|keys?\Z")
+_PRIVATE_KEY_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 
 
 def validate_component(component: str) -> str:
     if not COMPONENT_RE.match(component):
         raise UsageError(
-            f"invalid component name {component!r}",
+            f"invalid component name {component[:60]!r}",
             hint="lowercase letters, digits and '-', starting with a letter or digit",
         )
+    if component in RESERVED_COMPONENTS:
+        raise UsageError(f"{component!r} cannot be a component name: 'deisctl config {component}' is a command")
     return component
+
+
+def require_utf8(text: str, what: str) -> str:
+    """Text that came from argv, the environment or a parser may hold bytes that are not UTF-8
+    (surrogate escapes) or lone surrogates: etcd stores UTF-8, so refuse them before anything is sent."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"{what} is not UTF-8 text") from None
+    return text
 
 
 def validate_key(key: str) -> str:
@@ -46,22 +64,28 @@ def parse_assignment(arg: str) -> tuple[str, str]:
     """Split KEY=VALUE on the FIRST '=' so that values may contain '='."""
     key, sep, value = arg.partition("=")
     if not sep:
-        raise UsageError(f"expected KEY=VALUE, got {arg!r}")
+        raise UsageError(f"expected KEY=VALUE, got {arg[:60]!r}")
+    require_utf8(key, "a key")
     validate_key(key)
+    require_utf8(value, f"the value of {key!r}")
     if value == "":
         raise UsageError(f"empty value for {key!r}", hint="use 'rm' to delete a key")
     return key, value
 
 
 def is_secret(key: str) -> bool:
-    """Keys whose values are masked unless --show-secrets: *Key/*key, password, secret, token."""
-    last = key.rsplit("/", 1)[-1]
-    lowered = last.lower()
-    return last.endswith(("Key", "key")) or any(word in lowered for word in _SECRET_WORDS)
+    """Keys whose values are masked unless --show-secrets (see SECRET_WORDS)."""
+    return any(_SECRET_RE.search(segment.lower()) for segment in key.split("/"))
+
+
+def holds_private_key(value: str) -> bool:
+    """A PEM private-key block anywhere in the value (a key pasted into any setting)."""
+    return "PRIVATE KEY-----" in value and _PRIVATE_KEY_PEM.search(value) is not None
 
 
 def shown(key: str, value: str | None, show_secrets: bool) -> str | None:
-    if value is None or show_secrets or not is_secret(key):
+    """The value as printed: masked when the key is secret or the value holds a private key."""
+    if value is None or show_secrets or not (is_secret(key) or holds_private_key(value)):
         return value
     return MASK
 

@@ -26,7 +26,8 @@ from deisctl import keys as keyspec
 from deisctl import schema
 from deisctl.change import Change
 from deisctl.errors import UsageError
-from deisctl.keys import MASK, Layout, is_secret, shown
+from deisctl.keys import MASK, Layout, require_utf8, shown
+from deisctl.limits import MAX_DOCUMENT_BYTES, MAX_DOCUMENT_DEPTH
 
 MAX_PROBLEMS_SHOWN = 5
 
@@ -50,11 +51,18 @@ def _load_yaml(text: str, source: str):
     if node is None:
         return None
     scalar, mapping = yaml.ScalarNode, yaml.MappingNode
+    seen: set = set()
 
     def build(node, depth=0):
+        # An alias is the anchored node object met again: refused, so that a few hundred bytes
+        # cannot expand into gigabytes (a "billion laughs" document).
+        if id(node) in seen:
+            raise UsageError(f"{source}, line {node.start_mark.line + 1}: YAML aliases (*name) are not allowed "
+                             "in settings documents")
+        seen.add(id(node))
         if isinstance(node, scalar):
             return node.value
-        if depth > 50:
+        if depth > MAX_DOCUMENT_DEPTH:
             raise UsageError(f"{source}: nested too deeply")
         if isinstance(node, mapping):
             result = {}
@@ -105,8 +113,12 @@ def parse_document(text: str, source: str) -> dict:
 
     try:
         data = _load_yaml(text, source)
+    except yaml.MarkedYAMLError as exc:  # position and reason only: never the file's content
+        mark = exc.problem_mark or exc.context_mark
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise UsageError(f"{source} is not valid YAML or JSON{where}: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
-        raise UsageError(f"{source} is not valid YAML or JSON: {' '.join(str(exc).split())}") from None
+        raise UsageError(f"{source} is not valid YAML or JSON: {type(exc).__name__}") from None
     return data
 
 
@@ -149,8 +161,23 @@ def _content_of_file_key(component: str, key: str, spec, value: str) -> str:
     return value
 
 
+def _local_file(name: str, given: str, base_dir: str, any_file: bool) -> str:
+    """{file: PATH} relative to the document's folder, and inside it unless any_file: a document
+    from a pull request must not make apply read (and upload) ~/.ssh/id_ed25519 or /etc/..."""
+    path = os.path.join(base_dir, os.path.expanduser(given))
+    if any_file:
+        return path
+    folder = os.path.realpath(base_dir)
+    real = os.path.realpath(path)
+    if os.path.isabs(os.path.expanduser(given)) or os.path.commonpath([folder, real]) != folder:
+        raise UsageError(f"{name}: {{file: {given}}} is outside the document's folder {folder}",
+                         hint="move the file next to the document, or pass --allow-any-file")
+    return path
+
+
 def _check_entry(component: str, key: str, raw: Any, doc: Document, base_dir: str, strict: bool,
-                 keep_masked: bool) -> Entry:
+                 keep_masked: bool, any_file: bool = False) -> Entry:
+    require_utf8(key, "a key")
     keyspec.validate_key(key)
     name = f"{component}/{key}"
     spec = schema.key_spec(component, key)
@@ -160,7 +187,7 @@ def _check_entry(component: str, key: str, raw: Any, doc: Document, base_dir: st
                 raise UsageError(f"{name}: expected the stored content as a string, or {{file: PATH}}")
             raise UsageError(f"{name}: values are strings; write nested keys as slash paths "
                              f"({key}/sub/key: value)")
-        path = os.path.join(base_dir, os.path.expanduser(raw["file"]))
+        path = _local_file(name, raw["file"], base_dir, any_file)
         checked = schema.check(component, key, path, strict=strict)
         doc.warnings.extend(checked.warnings)
         return Entry(component, key, checked.value)
@@ -168,34 +195,61 @@ def _check_entry(component: str, key: str, raw: Any, doc: Document, base_dir: st
         raise UsageError(f"{name}: values are strings, not lists")
     if raw is None:
         raise UsageError(f"{name}: no value", hint="omit the key (with --prune to delete it)")
-    value = str(raw)
+    value = require_utf8(str(raw), f"the value of {name}")
     if value == "":
         raise UsageError(f"{name}: empty value", hint="omit the key (with --prune to delete it)")
-    if value == MASK and is_secret(key):
+    if value == MASK:  # a masked export: any key (a value holding a private key is masked too)
         if keep_masked:
             return Entry(component, key, None, masked=True)
         raise UsageError(f"{name} is masked ({MASK}): applying it would overwrite the secret with asterisks",
                          hint="export with --show-secrets, drop the key, or pass --keep-masked to leave it as it is")
     if spec is not None and spec.file:
+        schema.check_size(name, value)
         return Entry(component, key, _content_of_file_key(component, key, spec, value))
     checked = schema.check(component, key, value, strict=strict)
     doc.warnings.extend(checked.warnings)
     return Entry(component, key, checked.value)
 
 
-def load(path: str, *, stdin=None, strict: bool = False, keep_masked: bool = False) -> Document:
-    """Read and validate a whole document (`-`: from stdin): any invalid entry is a UsageError naming them all."""
+def _read_document(path: str, stdin) -> tuple[str, str, str]:
+    """(text, source name, folder for {file:} paths): a regular file or stdin, at most
+    MAX_DOCUMENT_BYTES, UTF-8."""
+    import stat
+
     if path == "-":
-        text, source, base_dir = stdin.read(), "standard input", os.getcwd()
+        source, base_dir = "standard input", os.getcwd()
+        reader = getattr(stdin, "buffer", stdin)
+        data = reader.read(MAX_DOCUMENT_BYTES + 1)
     else:
+        source = path
+        expanded = os.path.expanduser(path)
+        base_dir = os.path.dirname(os.path.abspath(expanded))
         try:
-            with open(os.path.expanduser(path), encoding="utf-8") as handle:
-                text = handle.read()
+            fd = os.open(expanded, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except OSError as exc:
             raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-        except UnicodeDecodeError:
-            raise UsageError(f"{path} is not UTF-8 text") from None
-        source, base_dir = path, os.path.dirname(os.path.abspath(os.path.expanduser(path)))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise UsageError(f"cannot read {path}: not a regular file")
+            try:
+                data = handle.read(MAX_DOCUMENT_BYTES + 1)
+            except OSError as exc:
+                raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise UsageError(f"{source} is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB")
+    if isinstance(data, str):  # a text stream without a byte buffer
+        return require_utf8(data, source), source, base_dir
+    try:
+        return data.decode("utf-8"), source, base_dir
+    except UnicodeDecodeError:
+        raise UsageError(f"{source} is not UTF-8 text") from None
+
+
+def load(path: str, *, stdin=None, strict: bool = False, keep_masked: bool = False,
+         any_file: bool = False) -> Document:
+    """Read and validate a whole document (`-`: from stdin): any invalid entry is a UsageError
+    naming them all. any_file: {file: PATH} may point outside the document's folder."""
+    text, source, base_dir = _read_document(path, stdin)
     data = parse_document(text, source)
     if not isinstance(data, dict) or not data:
         raise UsageError(f"{source}: expected a mapping of component to settings, like "
@@ -216,7 +270,7 @@ def load(path: str, *, stdin=None, strict: bool = False, keep_masked: bool = Fal
         entries = doc.components.setdefault(component, {})
         for key, raw in settings.items():
             try:
-                entries[key] = _check_entry(component, key, raw, doc, base_dir, strict, keep_masked)
+                entries[key] = _check_entry(component, key, raw, doc, base_dir, strict, keep_masked, any_file)
             except UsageError as exc:
                 message = exc.message if exc.message.startswith(component) else f"{component}/{key}: {exc.message}"
                 problems.append(message + (f" ({exc.hint})" if exc.hint else ""))

@@ -68,9 +68,16 @@ def host_address(value: str) -> Optional[str]:
 
 def pem(marker: str) -> Validator:
     def check(value: str) -> Optional[str]:
-        if f"-----BEGIN {marker}" in value or (
-            marker == "PRIVATE KEY" and re.search(r"-----BEGIN [A-Z ]*PRIVATE KEY-----", value)
-        ):
+        from deisctl.keys import holds_private_key
+
+        if marker == "PRIVATE KEY":
+            found = holds_private_key(value)
+        else:
+            found = f"-----BEGIN {marker}" in value
+            if found and holds_private_key(value):
+                # A combined cert+key file would store the key under a name that is not secret.
+                return f"the file holds a PRIVATE KEY besides the {marker.lower()}: give the key its own file"
+        if found:
             return None
         return f"file content is not a PEM {marker.lower()} (no '-----BEGIN {marker}' line)"
 
@@ -205,20 +212,49 @@ def key_spec(component: str, key: str) -> Optional[KeySpec]:
     return spec.keys.get(key) if spec else None
 
 
-def _read_file(path: str, key: str) -> bytes:
+def read_file(path: str, key: str) -> bytes:
+    """A local file for a file-valued key: a regular file (a FIFO or /dev/zero would hang or never
+    end), read up to what etcd accepts in one request."""
+    import stat
+
+    from deisctl.limits import MAX_VALUE_BYTES, too_large
+
     expanded = os.path.expanduser(path)
     try:
-        with open(expanded, "rb") as handle:
-            data = handle.read()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+        fd = os.open(expanded, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise UsageError(f"{key}: cannot read file {path!r}: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UsageError(f"{key}: {path!r} is not a regular file")
+        try:
+            data = handle.read(MAX_VALUE_BYTES + 1)
+        except OSError as exc:
+            raise UsageError(f"{key}: cannot read file {path!r}: {exc.strerror or exc}") from None
+    if len(data) > MAX_VALUE_BYTES:
+        raise UsageError(f"{key}: file {path!r} is too large", hint=too_large(key, os.path.getsize(expanded)))
     if not data.strip():
         raise UsageError(f"{key}: file {path!r} is empty")
     return data
 
 
 def check(component: str, key: str, value: str, *, strict: bool) -> Checked:
-    """Validate one pair against the schema and resolve file-valued keys."""
+    """Validate one pair against the schema and resolve file-valued keys (the value is a path)."""
+    checked = _check(component, key, value, strict=strict)
+    check_size(f"{component}/{key}", checked.value)
+    return checked
+
+
+def check_size(name: str, value: str) -> None:
+    """Refuse, before sending, a value etcd would refuse in any request."""
+    from deisctl.limits import MAX_VALUE_BYTES, too_large
+
+    if len(value) * 4 > MAX_VALUE_BYTES and len(value.encode("utf-8")) > MAX_VALUE_BYTES:  # cheap test first
+        raise UsageError(too_large(name, len(value.encode("utf-8"))))
+
+
+def _check(component: str, key: str, value: str, *, strict: bool) -> Checked:
     warnings: list[str] = []
     spec = key_spec(component, key)
     if spec is None:
@@ -233,7 +269,7 @@ def check(component: str, key: str, value: str, *, strict: bool) -> Checked:
         return Checked(key, value, warnings)
 
     if spec.file:
-        data = _read_file(value, f"{component}/{key}")
+        data = read_file(value, f"{component}/{key}")
         text = data.decode("utf-8", errors="replace")
         if spec.validate and (problem := spec.validate(text)):
             raise UsageError(f"{component}/{key}: {problem}")
@@ -247,10 +283,9 @@ def check(component: str, key: str, value: str, *, strict: bool) -> Checked:
         return Checked(key, stored, warnings)
 
     if spec.validate and (problem := spec.validate(value)):
-        shown_value = "" if is_secret(key) else f" {value!r}"
+        shown_value = "" if is_secret(key) else f" {value[:60]!r}"
         raise UsageError(f"invalid value{shown_value} for {component}/{key}: {problem}")
     return Checked(key, value, warnings)
-
 
 
 def closest_component(component: str) -> Optional[str]:

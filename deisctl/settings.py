@@ -118,6 +118,8 @@ def build(flags: Mapping[str, Optional[str]], env: Mapping[str, str], *, output:
     the etcd password (None: no terminal)."""
     from deisctl import contexts  # reads the config file (and imports YAML) only if it exists
 
+    if flags.get("prefix") == "":  # not "unset": an empty root would be the whole keyspace
+        raise UsageError("invalid --prefix ''", hint="an absolute key path such as /deis")
     given = {name: flag_or_env(name, flags, env) for name in OPTIONS}
     context, values = contexts.resolve(given["context"], env, lenient=lenient_context)
     sources = {}

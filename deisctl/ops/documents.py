@@ -56,11 +56,11 @@ def export(inv, components: Sequence[str], *, file: Optional[str], show_secrets:
     return Exported(document, masked, as_json, None if file in (None, "-") else file, show_secrets)
 
 
-def _compare(inv, file: str, *, prune: bool, strict: bool, keep_masked: bool):
+def _compare(inv, file: str, *, prune: bool, strict: bool, keep_masked: bool, any_file: bool):
     """Validate the whole document first, then read every listed component at one revision."""
     from deisctl import plan
 
-    doc = plan.load(file, stdin=inv.stdin, strict=strict, keep_masked=keep_masked)
+    doc = plan.load(file, stdin=inv.stdin, strict=strict, keep_masked=keep_masked, any_file=any_file)
     _warn_all(inv, doc.warnings)
     layout = inv.settings.layout
     store = open_store(inv)
@@ -72,26 +72,26 @@ def _compare(inv, file: str, *, prune: bool, strict: bool, keep_masked: bool):
     return doc, store, snap, plan.plan(doc, snap, layout, prune=prune)
 
 
-def apply(inv, file: str, *, dry_run: bool, prune: bool, strict: bool, keep_masked: bool,
+def apply(inv, file: str, *, dry_run: bool, prune: bool, strict: bool, keep_masked: bool, any_file: bool = False,
           progress: Optional[Callable[[int, int, int, int], None]] = None) -> Applied:
     """Make etcd match the document, writing only the keys that differ, each guarded by the
     revision it had when read (see README: what is atomic).
     progress(transactions done, transactions, changes written, changes)."""
-    from deisctl.store import MAX_TXN_OPS
-
-    _doc, store, _snap, changes = _compare(inv, file, prune=prune, strict=strict, keep_masked=keep_masked)
+    _doc, store, _snap, changes = _compare(inv, file, prune=prune, strict=strict, keep_masked=keep_masked,
+                                           any_file=any_file)
     with store:
         if changes and not dry_run:
             total = len(changes)
             report = None if progress is None else (
-                lambda done, batches: progress(done, batches, min(done * MAX_TXN_OPS, total), total))
+                lambda done, batches, written: progress(done, batches, written, total))
             store.guarded_write([(c.full_key, c.new) for c in changes],
                                 {c.full_key: c.mod_revision for c in changes}, progress=report)
     return Applied(changes, dry_run)
 
 
-def diff(inv, file: str, *, prune: bool, strict: bool, keep_masked: bool) -> Compared:
+def diff(inv, file: str, *, prune: bool, strict: bool, keep_masked: bool, any_file: bool = False) -> Compared:
     """What apply would change (etcd → the document)."""
-    doc, store, snap, changes = _compare(inv, file, prune=prune, strict=strict, keep_masked=keep_masked)
+    doc, store, snap, changes = _compare(inv, file, prune=prune, strict=strict, keep_masked=keep_masked,
+                                         any_file=any_file)
     store.close()
     return Compared(changes, snap.revision, doc.source)

@@ -30,8 +30,7 @@ def _emit(inv, view: View) -> None:
         _write_raw(inv.stdout, view.raw)
         return
     else:
-        lines = list(view.lines())
-        text = "".join(line + "\n" for line in lines)
+        text = "".join(escape(line) + "\n" for line in view.lines())
     inv.stdout.write(text)
     inv.stdout.flush()
 
@@ -40,13 +39,24 @@ def emit_item(inv, data: Any, line: str) -> None:
     """One item of a stream (`watch`): a text line, or one JSON document per line (a YAML
     document each with -o yaml: JSON is YAML)."""
     if inv.output == "text":
-        text = line
+        text = escape(line)
     else:
         text = dump_json(data, indent=None)
         if inv.output == "yaml":
             text = "--- " + text
     inv.stdout.write(text + "\n")
     inv.stdout.flush()
+
+
+# Control characters in text output are shown escaped: a value can neither forge a line of its own
+# (a newline, then `secretKey=...`) nor send escape sequences to the terminal. JSON/YAML stay exact.
+_ESCAPES = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)]}
+_ESCAPES.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"})
+
+
+def escape(line: str) -> str:
+    """One line of text output, its control characters as \\n, \\t, \\x1b..."""
+    return line.translate(_ESCAPES) if not line.isprintable() else line
 
 
 def _write_raw(stream, values: list) -> None:

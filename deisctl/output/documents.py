@@ -36,22 +36,30 @@ def write_export(inv, result) -> None:
 
 
 def _write_private(path: str, text: str, *, secret: bool) -> None:
+    """Write atomically through a temp file that only we can have made: mkstemp in the target's
+    folder (O_EXCL, mode 0600 before any byte is written; a planted file or symlink is never
+    followed), then rename over the target. 0644 afterwards when the document holds no secrets."""
     import os
+    import tempfile
 
     from deisctl.errors import UsageError
 
     target = os.path.expanduser(path)
-    tmp = f"{target}.tmp-{os.getpid()}"
+    folder = os.path.dirname(os.path.abspath(target))
+    tmp = None
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secret else 0o644)
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=folder)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+            if not secret:
+                os.fchmod(handle.fileno(), 0o644)
         os.replace(tmp, target)
     except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
