@@ -117,3 +117,16 @@ def test_remote_timeout_stops_waiting(dock):
     out = dock("--remote-timeout", "1", "controller", "sleep", "5")
     assert_error(out, 4, "did not finish within --remote-timeout 1s")
     assert time.monotonic() - started < 3.5
+
+
+def test_debug_after_the_component_is_the_commands_not_deisctls(run_deisctl, dock, sshd_server):
+    """`dock controller echo --debug`: the real executable (whose argv holds --debug) leaves its own
+    debugging off (no paramiko log, no traceback); the global --debug turns it on."""
+    out = run_deisctl("dock", *node_flags(sshd_server), "controller", "echo", "--debug")
+    assert (out.exit_code, out.stdout, out.stderr) == (0, "--debug\n", "")
+    out = run_deisctl("dock", *node_flags(sshd_server), "--host", "-bad", "controller", "echo", "--debug")
+    assert_error(out, 2, "invalid host")
+    debugged = dock("controller", "true", root=("--debug",))
+    assert debugged.exit_code == 0 and "debug: paramiko" in debugged.stderr
+    quiet = dock("controller", "true")
+    assert (quiet.exit_code, quiet.stderr) == (0, "")

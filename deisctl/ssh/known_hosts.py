@@ -1,6 +1,8 @@
 """OpenSSH known_hosts files and the host-key policy of deisctl's SSH connections:
 a known key is accepted, an unknown one refused (or recorded with accept-new), a
 changed or @revoked one always refused. Plain, hashed (|1|) and wildcard names.
+
+Nothing here dials: the connect module hands in the key the server presented.
 """
 
 from __future__ import annotations
@@ -13,14 +15,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from deisctl.errors import AuthError, UsageError
-
-DEFAULT_SSH_PORT = 22
-
-
-def load_paramiko():
-    from deisctl.remote import load_paramiko as load  # paramiko only once something is dialled
-
-    return load()
+from deisctl.ssh.options import DEFAULT_SSH_PORT
+from deisctl.ssh.paramiko_loader import load_paramiko  # paramiko itself only once something is dialled
 
 
 def fingerprint(key) -> str:

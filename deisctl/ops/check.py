@@ -1,0 +1,148 @@
+"""`check`: smoke checks for CI and operators, with exit codes to branch on.
+
+0 every check passed · 1 a check failed · 4 no etcd endpoint answered (the table is still
+printed: the result carries the rows, the exit code and the one-line error).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, NamedTuple, Optional, Sequence
+
+from deisctl.errors import DeisctlError, ExitCode
+
+REQUIRED_SETTINGS = ("platform/domain",)
+HEARTBEAT_KEYS = ("controller/host", "controller/port")  # published by the controller while it runs
+
+Row = tuple  # (check name, ok, detail)
+
+
+class CheckResult(NamedTuple):
+    rows: list  # [Row], in the order checked
+    reachable: bool  # False: no etcd endpoint answered
+    exit_code: int
+    error: Optional[str]  # the one-line message for stderr, None when every check passed
+
+    @property
+    def passed(self) -> bool:
+        return all(ok for _, ok, _ in self.rows)
+
+
+def check(inv, *, controller: bool = False, flags: Sequence[Mapping[str, Any]] = ()) -> CheckResult:
+    """Every etcd check; with controller, also SSH to the controller's node and its container."""
+    rows, reachable = cluster_checks(inv)
+    if controller and reachable:
+        rows += controller_checks(inv, flags)
+    if not reachable:
+        error = "cannot reach etcd: no endpoint answered (" + "; ".join(
+            f"{name.split(' ', 1)[1]}: {detail.removeprefix('unreachable: ')}" for name, _, detail in rows) + ")"
+        return CheckResult(rows, False, int(ExitCode.UNREACHABLE), error)
+    failed = [name for name, ok, _ in rows if not ok]
+    if failed:
+        return CheckResult(rows, True, int(ExitCode.FAILED), f"{len(failed)} check(s) failed: {', '.join(failed)}")
+    return CheckResult(rows, True, int(ExitCode.OK), None)
+
+
+def _member(member_id: int) -> str:
+    return f"{member_id:x}"
+
+
+def cluster_checks(inv) -> tuple[list[Row], bool]:
+    """(rows, reachable): each endpoint, the leader, the required settings, the controller's
+    heartbeat; reachable is False when no endpoint answered."""
+    from deisctl.ops.access import open_store
+
+    rows: list[Row] = []
+    with open_store(inv) as store:
+        statuses = store.member_statuses()
+        for status in statuses:
+            if not status.ok:
+                rows.append((f"endpoint {status.endpoint}", False, f"unreachable: {status.detail}"))
+                continue
+            leader = f"leader {_member(status.leader)}" if status.leader else "no leader"
+            rows.append((f"endpoint {status.endpoint}", bool(status.leader),
+                         f"etcd {status.version}, member {_member(status.member_id)}, {leader}"))
+        answering = [s for s in statuses if s.ok]
+        if not answering:
+            return rows, False
+        leaders = {s.leader for s in answering}
+        has_leader = len(leaders) == 1 and 0 not in leaders
+        if has_leader:
+            term = max(s.raft_term for s in answering)
+            rows.append(("cluster leader", True, f"member {_member(leaders.pop())} (raft term {term})"))
+        elif leaders == {0}:
+            rows.append(("cluster leader", False, "no member has a leader: the cluster has lost its quorum"))
+        else:
+            seen = ", ".join(f"{s.endpoint}: {_member(s.leader) if s.leader else 'none'}" for s in answering)
+            rows.append(("cluster leader", False, f"the members do not agree on a leader ({seen})"))
+
+        layout = inv.settings.layout
+        keys = {name: layout.key(*name.split("/", 1)) for name in REQUIRED_SETTINGS + HEARTBEAT_KEYS}
+        found, problem = {}, None
+        if not has_leader:
+            problem = "not read: the cluster has no leader"
+        else:
+            try:
+                found = store.snapshot([], list(keys.values())).rows
+            except DeisctlError as exc:
+                problem = f"cannot read: {exc.message}"
+    rows += _setting_rows(keys, found, problem)
+    if problem:
+        rows.append(("controller heartbeat", False, problem))
+    else:
+        missing = [keys[k] for k in HEARTBEAT_KEYS if keys[k] not in found]
+        if missing:
+            rows.append(("controller heartbeat", False,
+                         f"{', '.join(missing)} not found: the controller is not running or not publishing"))
+        else:
+            host, port = (found[keys[k]].text for k in HEARTBEAT_KEYS)
+            rows.append(("controller heartbeat", True, f"{host}:{port}"))
+    return rows, True
+
+
+def _setting_rows(keys: dict, found: dict, problem: Optional[str]) -> list[Row]:
+    from deisctl import schema
+
+    rows: list[Row] = []
+    for name in REQUIRED_SETTINGS:
+        if problem:
+            rows.append((f"setting {name}", False, problem))
+            continue
+        component, key = name.split("/", 1)
+        kv = found.get(keys[name])
+        if kv is None:
+            rows.append((f"setting {name}", False, f"{keys[name]} is not set (deisctl config {component} set {key}=...)"))
+            continue
+        try:
+            schema.check(component, key, kv.text, strict=False)
+            rows.append((f"setting {name}", True, kv.text))
+        except DeisctlError as exc:
+            rows.append((f"setting {name}", False, exc.message))
+    return rows
+
+
+def controller_checks(inv, flags: Sequence[Mapping[str, Any]]) -> list[Row]:
+    """SSH to the controller's node (--host, else its heartbeat key) and its container's state."""
+    from deisctl.ops.reach import Reach, node_options
+
+    node = node_options(inv, flags)  # bad options: a usage error, before any connection
+    with Reach(inv, node) as reach:
+        try:
+            host = reach.host_of("controller")
+            session = reach.connect(host)
+        except DeisctlError as exc:
+            return [("controller ssh", False, exc.message)]
+        rows: list[Row] = [("controller ssh", True, f"{node.ssh.user}@{host}:{node.ssh.port}")]
+        if node.runtime == "none":
+            return rows + [("controller container", True, "--runtime none: the controller runs on the node")]
+        name = f"controller container {node.container}"
+        try:
+            done = session.run([node.runtime, "inspect", "--format", "{{.State.Status}}", node.container],
+                               timeout=node.remote_timeout or node.ssh.timeout)
+        except DeisctlError as exc:
+            return rows + [(name, False, exc.message)]
+        state = done.stdout.decode("utf-8", "replace").strip()
+        if done.status != 0:
+            rows.append((name, False, f"{node.runtime} inspect failed: {done.last_error_line()}"))
+        else:
+            rows.append((name, state == "running", f"{state} ({node.runtime} on {host})"))
+    return rows

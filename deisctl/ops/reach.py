@@ -1,0 +1,129 @@
+"""Getting to a node: its options resolved once, and what one command opens to reach it (the
+bastion tunnel, etcd for the node's address, the SSH session), closed together.
+
+Precedence of every node option is deisctl.ssh.options.resolve's: flag (a sub-command's over
+its group's) > DEISCTL_<NAME> > context > default. Nothing here imports paramiko; the ssh
+modules do when something is dialled.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, NamedTuple, Optional, Sequence
+
+from deisctl.errors import NotFoundError, UsageError
+from deisctl.ssh import options as ssh_options
+from deisctl.ssh.options import SSHOptions
+
+# Beyond the SSH login (ssh_options.SSH_NAMES): where the node is and how to run things there.
+NODE_NAMES = (*ssh_options.SSH_NAMES, "host", "remote_timeout", "runtime", "container", "app_dir", "python")
+
+
+class NodeOptions(NamedTuple):
+    """Resolved, checked node options of one command."""
+
+    host: Optional[str]  # None: the component's heartbeat key in etcd
+    ssh: SSHOptions
+    remote_timeout: Optional[float]  # None: the command's own default
+    runtime: str
+    container: str
+    app_dir: Optional[str]
+    python: str
+
+
+def node_options(inv, flags: Sequence[Mapping[str, Any]], component: str = "controller") -> NodeOptions:
+    """Node options from the flag layers the CLI collected (group flags first, then the
+    sub-command's), inv.env and the context; checked before any I/O."""
+    from deisctl import contexts, controller
+
+    from_context = dict(ssh_options.SSH_CONTEXT_KEYS)
+    if component == "controller":  # the context names the controller's node only
+        from_context["host"] = "controller_host"
+    context = {ours: contexts.value(inv.settings, theirs) for ours, theirs in from_context.items()}
+    values = ssh_options.resolve(NODE_NAMES, flags, inv.env, context)
+
+    ssh = ssh_options.from_values(values)
+    remote_timeout = ssh_options.number(float, "remote_timeout", values["remote_timeout"])
+    if remote_timeout is not None and not remote_timeout > 0:
+        raise UsageError(f"--remote-timeout must be a positive number of seconds, got {remote_timeout:g}")
+    runtime = (values["runtime"] or "docker").lower()
+    if runtime not in controller.RUNTIMES:
+        raise UsageError(f"invalid --runtime {runtime!r}", hint="docker, podman or none")
+    container = controller.validate_container(values["container"] or controller.DEFAULT_CONTAINER)
+    app_dir = values["app_dir"]
+    if app_dir is not None and not app_dir.startswith("/"):
+        raise UsageError(f"--app-dir must be an absolute path, got {app_dir!r}")
+    python = values["python"] or controller.DEFAULT_PYTHON
+    if python.startswith("-") or not python.strip():
+        raise UsageError(f"invalid --python {python!r}")
+    return NodeOptions(values["host"], ssh, remote_timeout, runtime, container, app_dir, python)
+
+
+def open_tunnel(inv, ssh: Optional[SSHOptions] = None):
+    """The --tunnel bastion, logged in; None without --tunnel. ssh: the login to use (the node
+    options' for users/dock/check --controller); by default DEISCTL_SSH_* > context > default,
+    for commands without SSH flags (config, check). The tunnel has .close(),
+    .local_address(host, port) and .failure(host, port)."""
+    if not inv.settings.tunnel:
+        return None
+    from deisctl.ssh import paramiko_loader, tunnel
+
+    if ssh is None:
+        ssh = ssh_options.bastion_options(inv.env, inv.settings.context_values)
+    paramiko_loader.set_debug(inv.stderr if inv.debug else None)
+    return tunnel.open_tunnel(inv.settings.tunnel, ssh, note=inv.note, passphrase_prompt=inv.password_prompt())
+
+
+class Reach:
+    """What one command opens to get to a node: the bastion tunnel (with --tunnel), etcd for the
+    node's address when --host is absent, and the SSH session to the node. Closed together."""
+
+    def __init__(self, inv, node: NodeOptions):
+        self.inv, self.node = inv, node
+        self.tunnel = None
+        self._sessions: list = []
+
+    def __enter__(self) -> "Reach":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for session in self._sessions:
+            session.close()
+        self._sessions = []
+        if self.tunnel is not None:
+            self.tunnel.close()
+            self.tunnel = None
+
+    def _open_tunnel(self):
+        if self.tunnel is None:
+            self.tunnel = open_tunnel(self.inv, self.node.ssh)
+        return self.tunnel
+
+    def host_of(self, component: str) -> str:
+        """--host, else the component's heartbeat key <prefix>/<component>/host in etcd."""
+        if self.node.host:
+            return ssh_options.check_host(self.node.host, "--host")
+        from deisctl.ops.access import open_store  # gRPC: only when etcd is needed
+
+        key = self.inv.settings.layout.key(component, "host")
+        with open_store(self.inv, via=self._open_tunnel()) as store:
+            found = store.get(key)
+        if found is None or not found.text.strip():
+            raise NotFoundError(f"no address for the {component}: {key} is not set in etcd "
+                                "(the heartbeat key expires when the component stops)",
+                                hint="pass --host HOST or set DEISCTL_HOST")
+        return ssh_options.check_host(found.text, key)
+
+    def connect(self, host: str):
+        """An SSH session to host (through the bastion with --tunnel), closed with the Reach."""
+        from deisctl.ssh import paramiko_loader
+        from deisctl.ssh.connect import connect
+
+        paramiko_loader.set_debug(self.inv.stderr if self.inv.debug else None)
+        tunnel = self._open_tunnel()
+        session = connect(host, self.node.ssh, via=tunnel.session if tunnel else None, note=self.inv.note,
+                          passphrase_prompt=self.inv.password_prompt())
+        self._sessions.append(session)
+        return session

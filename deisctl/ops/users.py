@@ -1,0 +1,93 @@
+"""`users revoke-token|promote|demote|list`: the controller's users, changed from inside its
+container over SSH (the operations page's `docker exec ... manage.py shell`).
+
+One SSH connection and one Django process per command: the fixed script of deisctl.controller
+with the request on stdin, one result line back.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
+
+from deisctl.errors import UsageError
+from deisctl.ops.reach import Reach, node_options
+
+DEFAULT_REMOTE_TIMEOUT = 120.0  # seconds for the Django process; dock has none
+
+Flags = Sequence[Mapping[str, Any]]  # the node option layers the CLI collected (see ops.reach)
+
+
+class UserChanges(NamedTuple):
+    users: list  # [{"user", "result", "changed"}], in the order named (or the controller's)
+    dry_run: bool
+
+    @property
+    def changed(self) -> bool:
+        return any(row["changed"] for row in self.users)
+
+
+class UserList(NamedTuple):
+    users: list  # [{"username", "admin", "staff", "has_token", "date_joined"}]
+
+
+def revoke_token(inv, names: Sequence[str], flags: Flags, *, all_users: bool = False, yes: bool = False,
+                 dry_run: bool = False) -> UserChanges:
+    """Delete the API tokens of the named users, or (all_users) of every user who has one; --all
+    asks first on a terminal unless yes (or dry_run), and is refused without one."""
+    if all_users and names:
+        raise UsageError("give either USER... or --all, not both")
+    if not all_users:
+        return _change(inv, "revoke-token", names, flags, dry_run)
+    asking = not (dry_run or yes)
+    if asking and not inv.is_terminal:  # before anything is sent
+        raise UsageError("--all revokes every user's token: confirm with --yes (no terminal to ask on)")
+
+    def confirm(host: str) -> None:
+        if asking and not inv.confirm(f"Revoke the API token of EVERY user of the controller on {host}?"):
+            raise UsageError("not confirmed; nothing was changed")
+
+    reply = _run(inv, flags, {"action": "revoke-token", "all": True, "dry_run": dry_run}, before_connect=confirm)
+    if not reply["users"]:
+        inv.note("no user has a token; nothing to revoke")
+    return UserChanges(reply["users"], dry_run)
+
+
+def promote(inv, names: Sequence[str], flags: Flags, *, dry_run: bool = False) -> UserChanges:
+    """Make users administrators (is_superuser and is_staff)."""
+    return _change(inv, "promote", names, flags, dry_run)
+
+
+def demote(inv, names: Sequence[str], flags: Flags, *, dry_run: bool = False) -> UserChanges:
+    """Make administrators normal users again."""
+    return _change(inv, "demote", names, flags, dry_run)
+
+
+def list_users(inv, flags: Flags) -> UserList:
+    """Every user of the controller."""
+    return UserList(_run(inv, flags, {"action": "list"})["users"])
+
+
+def _change(inv, action: str, names: Sequence[str], flags: Flags, dry_run: bool) -> UserChanges:
+    from deisctl import controller
+
+    if not names:
+        raise UsageError("name at least one user")
+    users = controller.validate_usernames(list(names))  # before anything is sent
+    reply = _run(inv, flags, {"action": action, "users": users, "dry_run": dry_run})
+    return UserChanges(reply["users"], dry_run)
+
+
+def _run(inv, flags: Flags, request: dict, before_connect: Optional[Callable[[str], None]] = None) -> dict:
+    """One SSH connection, one Django process: the fixed script with the request on stdin."""
+    from deisctl import controller
+
+    node = node_options(inv, flags)
+    with Reach(inv, node) as reach:
+        host = reach.host_of("controller")
+        if before_connect:
+            before_connect(host)
+        session = reach.connect(host)
+        argv = controller.shell_command(node.runtime, node.container, node.app_dir, node.python)
+        timeout = DEFAULT_REMOTE_TIMEOUT if node.remote_timeout is None else node.remote_timeout
+        completed = session.run(argv, controller.program(request), timeout=timeout)
+        return controller.parse_reply(completed, session.label)

@@ -1,0 +1,158 @@
+"""Dial a node (directly or through the bastion), check its host key, log in with public keys.
+
+Every step has a deadline (connect, banner, key exchange, login); a key file's passphrase is
+asked through an injected prompt, None when there is no terminal to ask on.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from dataclasses import replace
+from typing import Callable, Optional
+
+from deisctl.errors import AuthError, UnreachableError, UsageError
+from deisctl.ssh.known_hosts import KnownHosts, fingerprint, known_hosts_name, preferred_key_types, verify_host_key
+from deisctl.ssh.options import Address, SSHOptions
+from deisctl.ssh.paramiko_loader import load_paramiko
+from deisctl.ssh.session import SSHSession, reason
+
+DEFAULT_KEY_FILES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
+
+PassphrasePrompt = Optional[Callable[[str], str]]  # question -> answer; None: no terminal
+
+
+def load_key(path: str, flag: str, passphrase_prompt: PassphrasePrompt = None):
+    """The private key in path; an encrypted one is unlocked with a passphrase from the prompt."""
+    paramiko = load_paramiko()
+    try:
+        return paramiko.PKey.from_path(path)
+    except FileNotFoundError:
+        raise UsageError(f"{flag} file {path!r} does not exist") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {flag} file {path!r}: {exc.strerror or exc}") from None
+    except (paramiko.SSHException, ValueError, TypeError) as exc:
+        # An encrypted OpenSSH key shows up as a TypeError from cryptography, older formats as
+        # PasswordRequiredException.
+        if not (isinstance(exc, paramiko.PasswordRequiredException) or "password" in str(exc).lower()):
+            raise UsageError(f"{flag} file {path!r} is not a usable private key: {reason(exc)}") from None
+    if passphrase_prompt is None:
+        raise AuthError(f"SSH key {path} is encrypted and there is no terminal to ask for its passphrase",
+                        hint="load it into ssh-agent and omit --ssh-key")
+    passphrase = passphrase_prompt(f"passphrase for {path}: ")
+    try:
+        return paramiko.PKey.from_path(path, passphrase.encode())
+    except (paramiko.SSHException, ValueError, TypeError):
+        raise AuthError(f"wrong passphrase for SSH key {path}") from None
+
+
+def authenticate(transport, opts: SSHOptions, label: str, key_file_key=None) -> None:
+    """Public keys only: --ssh-key alone if given (loaded beforehand), else the agent's keys,
+    then ~/.ssh/id_*."""
+    paramiko = load_paramiko()
+    tried: list[str] = []
+    agent = None
+
+    def candidates():
+        nonlocal agent
+        if opts.key_file:
+            yield opts.key_file, key_file_key
+            return
+        try:
+            agent = paramiko.Agent()
+            for key in agent.get_keys():
+                yield "agent key " + fingerprint(key), key
+        except (paramiko.SSHException, OSError):
+            pass
+        for path in map(os.path.expanduser, DEFAULT_KEY_FILES):
+            if os.path.isfile(path):
+                try:
+                    yield path, paramiko.PKey.from_path(path)
+                except (paramiko.SSHException, OSError, ValueError, TypeError):
+                    continue  # encrypted (without agent) or unreadable: skipped
+
+    try:
+        for name, key in candidates():
+            tried.append(name)
+            try:
+                transport.auth_publickey(opts.user, key)
+            except paramiko.BadAuthenticationType as exc:
+                raise AuthError(f"ssh {label} does not accept public keys (it allows: {', '.join(exc.allowed_types)})") from None
+            except paramiko.AuthenticationException as exc:
+                if "timeout" in str(exc).lower():
+                    raise UnreachableError(f"ssh {label}: no answer to authentication within --ssh-timeout "
+                                           f"{opts.timeout:g}s") from None
+                continue
+            if transport.is_authenticated():
+                return
+    finally:
+        if agent is not None:
+            agent.close()
+    if not tried:
+        raise AuthError(f"no SSH key to log in to {label}", hint="start ssh-agent or pass --ssh-key FILE")
+    raise AuthError(f"ssh {label} refused the key(s): {', '.join(tried)}", hint="check --ssh-user and --ssh-key")
+
+
+def handshake(transport, timeout: float, failure: str) -> None:
+    """Banner and key exchange, each bounded by the timeout (paramiko's own start_client timeout
+    returns silently instead of failing)."""
+    done = threading.Event()
+    transport.start_client(event=done)
+    deadline = time.monotonic() + 2 * timeout  # banner_timeout covers the first half
+    while not done.wait(0.05):
+        if not transport.is_active():
+            break
+        if time.monotonic() > deadline:
+            raise UnreachableError(f"{failure}: no SSH key exchange within --ssh-timeout {timeout:g}s")
+    if not transport.is_active():
+        error = transport.get_exception()
+        text = str(error).lower()
+        why = f"no SSH banner within --ssh-timeout {timeout:g}s" if "banner" in text else (
+            reason(error) if error else "the server closed the connection")
+        raise UnreachableError(f"{failure}: {why}")
+
+
+def connect(host: str, opts: SSHOptions, *, note: Callable[[str], None], port: Optional[int] = None,
+            user: Optional[str] = None, via: Optional[SSHSession] = None, what: str = "ssh",
+            passphrase_prompt: PassphrasePrompt = None) -> SSHSession:
+    """Connect, verify the host key, log in. Through `via` (the bastion) if given.
+
+    note: where a recorded host key (accept-new) is reported; passphrase_prompt: see load_key."""
+    paramiko = load_paramiko()
+    port = opts.port if port is None else port
+    user = user or opts.user
+    label = str(Address(host, port, user))
+    deadline_msg = f"within --ssh-timeout {opts.timeout:g}s"
+    # Before dialling: a bad --ssh-key fails without a connection, and a passphrase prompt
+    # does not eat into the server's login timeout.
+    key_file_key = load_key(opts.key_file, "--ssh-key", passphrase_prompt) if opts.key_file else None
+    if via is not None:
+        sock = via.open_forward(host, port)
+    else:
+        try:
+            sock = socket.create_connection((host, port), timeout=opts.timeout)
+        except OSError as exc:
+            why = f"no answer {deadline_msg}" if isinstance(exc, (socket.timeout, TimeoutError)) else reason(exc)
+            raise UnreachableError(f"cannot reach {what} {label}: {why}") from None
+    transport = session = None
+    try:
+        transport = paramiko.Transport(sock)
+        transport.banner_timeout = transport.handshake_timeout = transport.auth_timeout = opts.timeout
+        known = KnownHosts(opts.known_hosts_path, opts.extra_known_hosts)
+        entries = [e for e in known.entries_for(known_hosts_name(host, port)) if not e.revoked]
+        security = transport.get_security_options()
+        security.key_types = preferred_key_types(entries, tuple(security.key_types))
+        handshake(transport, opts.timeout, f"cannot reach {what} {label}")
+        verify_host_key(known, host, port, transport.get_remote_server_key(), opts.strict_host_key_checking, note)
+        authenticate(transport, replace(opts, user=user), label, key_file_key)
+        session = SSHSession(transport, label, opts.timeout)
+        return session
+    except (OSError, EOFError, paramiko.SSHException) as exc:
+        raise UnreachableError(f"{what} {label}: connection lost: {reason(exc)}") from None
+    finally:
+        if session is None:
+            if transport is not None:
+                transport.close()
+            sock.close()

@@ -1,0 +1,45 @@
+"""Key loading: an encrypted key's passphrase comes from the injected prompt (None: no terminal)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from deisctl.errors import AuthError, UsageError
+from deisctl.ssh.connect import load_key
+
+pytestmark = pytest.mark.skipif(not shutil.which("ssh-keygen"), reason="needs ssh-keygen (openssh-client)")
+
+
+@pytest.fixture(scope="module")
+def locked(tmp_path_factory):
+    path = tmp_path_factory.mktemp("keys") / "locked"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "s3cret", "-f", str(path)], check=True,
+                   capture_output=True, stdin=subprocess.DEVNULL)
+    return str(path)
+
+
+def test_passphrase_is_asked_through_the_prompt(locked):
+    asked = []
+    key = load_key(locked, "--ssh-key", lambda question: asked.append(question) or "s3cret")
+    assert key.get_name() == "ssh-ed25519"
+    assert asked == [f"passphrase for {locked}: "]
+
+
+def test_wrong_passphrase_and_no_terminal_are_refused(locked):
+    with pytest.raises(AuthError, match="wrong passphrase"):
+        load_key(locked, "--ssh-key", lambda _: "nope")
+    with pytest.raises(AuthError, match="no terminal") as err:
+        load_key(locked, "--ssh-key", None)
+    assert "ssh-agent" in err.value.hint
+
+
+def test_missing_or_garbage_key_file_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="does not exist"):
+        load_key(str(tmp_path / "nope"), "--ssh-key")
+    garbage = tmp_path / "garbage"
+    garbage.write_text("not a key\n")
+    with pytest.raises(UsageError, match="not a usable private key"):
+        load_key(str(garbage), "--ssh-key")

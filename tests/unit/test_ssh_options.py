@@ -1,0 +1,106 @@
+"""SSH option checks and the one precedence rule: flag > DEISCTL_<NAME> > context > default,
+for the node options (users, dock, check --controller) and the bastion login (--tunnel)."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+
+from deisctl.errors import UsageError
+from deisctl.invocation import Invocation
+from deisctl.ops.reach import node_options
+from deisctl.settings import Settings
+from deisctl.ssh import options
+from deisctl.ssh.options import SSHOptions, bastion_options, check_host, from_values, resolve, ssh_options
+
+
+def test_flag_beats_env_beats_context():
+    names = ("ssh_user", "ssh_port", "ssh_key", "known_hosts")
+    env = {"DEISCTL_SSH_USER": "env-user", "DEISCTL_SSH_PORT": "2200", "DEISCTL_SSH_KEY": ""}
+    context = {"ssh_user": "ctx-user", "ssh_port": 22, "ssh_key": "/ctx/key"}
+    values = resolve(names, [{"ssh_user": "flag-user", "ssh_port": None}], env, context)
+    assert values == {"ssh_user": "flag-user", "ssh_port": "2200", "ssh_key": "/ctx/key", "known_hosts": None}
+
+
+def test_later_flag_layers_win_and_none_means_not_given():
+    layers = [{"host": "group-host", "ssh_user": "group-user"}, {"host": "sub-host", "ssh_user": None}]
+    assert resolve(("host", "ssh_user"), layers, {}, {}) == {"host": "sub-host", "ssh_user": "group-user"}
+
+
+def test_defaults_and_validation():
+    assert from_values({}) == SSHOptions()
+    opts = from_values({"ssh_user": "core", "ssh_port": "2222", "ssh_key": "~/k", "ssh_timeout": "2.5",
+                        "strict_host_key_checking": "Accept-New"})
+    assert (opts.port, opts.timeout, opts.strict_host_key_checking) == (2222, 2.5, "accept-new")
+    assert opts.key_file == os.path.expanduser("~/k")
+    assert SSHOptions().known_hosts_path == os.path.expanduser("~/.ssh/known_hosts")
+    assert SSHOptions().extra_known_hosts == (options.GLOBAL_KNOWN_HOSTS,)
+    assert SSHOptions(known_hosts="/k").extra_known_hosts == ()
+
+
+@pytest.mark.parametrize("values, fragment", [
+    ({"ssh_port": "x"}, "--ssh-port must be a number"),
+    ({"ssh_port": "0"}, "invalid --ssh-port 0"),
+    ({"ssh_port": 70000}, "invalid --ssh-port"),
+    ({"ssh_timeout": "soon"}, "--ssh-timeout must be a number"),
+    ({"ssh_timeout": "0"}, "--ssh-timeout must be a positive"),
+    ({"ssh_user": "-oProxyCommand=x"}, "invalid --ssh-user"),
+    ({"ssh_user": "a@b"}, "invalid --ssh-user"),
+    ({"strict_host_key_checking": "no"}, "--strict-host-key-checking"),
+])
+def test_bad_values_are_usage_errors(values, fragment):
+    with pytest.raises(UsageError, match=fragment.replace("-", r"\-")):
+        from_values(values)
+
+
+def test_bastion_login_from_env_then_context():
+    context = {"ssh_user": "ctx", "ssh_key": "/ctx/key", "ssh_port": 2201, "known_hosts": "/ctx/kh",
+               "endpoints": "http://x:1"}
+    opts = bastion_options({"DEISCTL_SSH_USER": "envuser", "DEISCTL_STRICT_HOST_KEY_CHECKING": "accept-new",
+                            "DEISCTL_SSH_TIMEOUT": "3"}, context)
+    assert opts == SSHOptions("envuser", 2201, "/ctx/key", "/ctx/kh", "accept-new", 3.0)
+    assert bastion_options({}, {}) == ssh_options()
+
+
+@pytest.mark.parametrize("host, expected", [("node1", "node1"), (" 10.0.0.5\n", "10.0.0.5"), ("[::1]", "::1"),
+                                            ("fe80::1", "fe80::1")])
+def test_check_host(host, expected):
+    assert check_host(host, "--host") == expected
+
+
+@pytest.mark.parametrize("host", ["", "-oProxyCommand=x", "a b", "a;b", "$(x)", "a/b", "u@h", "`x`", "'h'"])
+def test_check_host_rejects(host):
+    with pytest.raises(UsageError, match="invalid host"):
+        check_host(host, "the key")
+
+
+# -- node options as an operation resolves them (deisctl.ops.reach) ------------------------------------
+
+
+def inv(env=None, context=None) -> Invocation:
+    settings = Settings(context_values=context or {}, env=env or {})
+    return Invocation(settings, io.StringIO(), io.StringIO(), io.StringIO(), env or {})
+
+
+def test_node_options_precedence_and_defaults():
+    context = {"ssh_user": "ctx", "ssh_port": 2022, "controller_host": "10.0.0.12"}
+    env = {"DEISCTL_SSH_PORT": "2200", "DEISCTL_CONTAINER": "env-container", "DEISCTL_RUNTIME": "podman"}
+    node = node_options(inv(env, context), [{"container": "group-container"}, {"ssh_user": "flag"}])
+    assert (node.host, node.ssh.user, node.ssh.port) == ("10.0.0.12", "flag", 2200)
+    assert (node.runtime, node.container, node.app_dir, node.python, node.remote_timeout) == \
+        ("podman", "group-container", None, "python", None)
+    # controller_host names the controller's node only.
+    assert node_options(inv(env, context), [], component="router").host is None
+
+
+@pytest.mark.parametrize("flags, fragment", [
+    ({"runtime": "lxc"}, "invalid --runtime"), ({"app_dir": "relative"}, "absolute"),
+    ({"container": "a b"}, "--container"), ({"python": "-c"}, "--python"),
+    ({"remote_timeout": "0"}, "--remote-timeout must be a positive"),
+    ({"remote_timeout": "x"}, "--remote-timeout must be a number"),
+])
+def test_node_options_are_checked(flags, fragment):
+    with pytest.raises(UsageError, match=fragment.replace("-", r"\-")):
+        node_options(inv(), [flags])
