@@ -50,12 +50,14 @@ def component_group(ctx: click.Context) -> None:
 @click.argument("pairs", nargs=-1, required=True, metavar="KEY=VALUE...", shell_complete=completion.assignments)
 @click.option("--strict", is_flag=True, help="Refuse keys the schema does not know.")
 @click.option("--show-secrets", is_flag=True, help="Print secret values instead of ********.")
+@click.option("--dry-run", is_flag=True, help="Validate and show what would change; write nothing.")
 @output_option
 @click.pass_context
-def set_(ctx: click.Context, pairs: tuple[str, ...], strict: bool, show_secrets: bool, fmt: Optional[str]):
+def set_(ctx: click.Context, pairs: tuple[str, ...], strict: bool, show_secrets: bool, dry_run: bool,
+         fmt: Optional[str]):
     """Write one or more keys atomically: all of them, or none. Each KEY=VALUE is split at the first '='."""
     inv = invocation(ctx, fmt)
-    result = ops.set_values(inv, component_of(ctx), pairs, strict=strict)
+    result = ops.set_values(inv, component_of(ctx), pairs, strict=strict, dry_run=dry_run)
     emit(inv, views.set_result(result, show_secrets))
     return result
 
@@ -80,13 +82,27 @@ def get(ctx: click.Context, keys: tuple[str, ...], show_secrets: bool, fmt: Opti
 @component_group.command("rm")
 @click.argument("keys", nargs=-1, required=True, metavar="KEY...", shell_complete=completion.keys)
 @click.option("--ignore-missing", is_flag=True, help="Delete the keys that exist; skip the others.")
+@click.option("--dry-run", is_flag=True, help="Check and show what would be deleted; delete nothing.")
 @output_option
 @click.pass_context
-def rm(ctx: click.Context, keys: tuple[str, ...], ignore_missing: bool, fmt: Optional[str]):
+def rm(ctx: click.Context, keys: tuple[str, ...], ignore_missing: bool, dry_run: bool, fmt: Optional[str]):
     """Delete keys atomically; a missing key deletes nothing (exit 3) unless --ignore-missing."""
     inv = invocation(ctx, fmt)
-    result = ops.remove(inv, component_of(ctx), keys, ignore_missing=ignore_missing)
+    result = ops.remove(inv, component_of(ctx), keys, ignore_missing=ignore_missing, dry_run=dry_run)
     emit(inv, views.removed(result))
+    return result
+
+
+@config_group.command("schema")
+@click.argument("component", required=False, metavar="[COMPONENT]", shell_complete=completion.component_names)
+@output_option
+@click.pass_context
+def schema(ctx: click.Context, component: Optional[str], fmt: Optional[str]):
+    """The known keys: what each accepts, which Deis versions read it, and which are secret,
+    file-valued or published by the component itself (apply --prune keeps those)."""
+    inv = invocation(ctx, fmt)
+    result = ops.describe_schema(inv, component)
+    emit(inv, views.schema_table(result))
     return result
 
 

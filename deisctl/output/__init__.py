@@ -19,7 +19,7 @@ class View(NamedTuple):
     raw: Optional[list] = None  # text mode only: exact bytes, one item per line (`config get KEY`)
 
 
-def _emit(inv, view: View) -> None:
+def emit(inv, view: View) -> None:
     """Print a View in the invocation's output format, in one write."""
     fmt = inv.output
     if fmt == "json":
@@ -110,38 +110,3 @@ def table(rows: list[tuple[str, ...]]) -> list[str]:
     """Columns padded to the widest cell; the last column is not padded."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return ["  ".join([cell.ljust(w) for cell, w in zip(row, widths)] + [row[-1]]).rstrip() for row in rows]
-
-
-# -- TRANSITIONAL: the old Result API, until every command area has moved to ops/ + Views ---------
-
-class Result:
-    def data(self) -> Any:
-        raise NotImplementedError
-
-    def lines(self) -> Iterable[str]:
-        raise NotImplementedError
-
-
-def note(message: str) -> None:
-    import sys
-
-    sys.stderr.write(message + "\n")
-    sys.stderr.flush()
-
-
-def warn(message: str) -> None:
-    note(f"warning: {message}")
-
-
-class _LegacyInv:
-    def __init__(self, fmt):
-        import sys
-
-        self.output, self.stdout = fmt, sys.stdout
-
-
-def emit(first, second) -> None:
-    if isinstance(second, str):  # TRANSITIONAL: emit(result, fmt)
-        _emit(_LegacyInv(second), View(first.data(), first.lines))
-    else:
-        _emit(first, second)
