@@ -21,7 +21,17 @@ from deisctl.keys import is_secret
 Validator = Callable[[str], Optional[str]]  # returns an error message, or None when valid
 
 
+def described(text: str):
+    """Attach what a validator accepts, in words (`deisctl config schema` shows it)."""
+    def mark(check: Validator) -> Validator:
+        check.accepts = text  # type: ignore[attr-defined]
+        return check
+
+    return mark
+
+
 def one_of(*allowed: str, note: str = "") -> Validator:
+    @described("|".join(allowed))
     def check(value: str) -> Optional[str]:
         if value in allowed:
             return None
@@ -31,12 +41,14 @@ def one_of(*allowed: str, note: str = "") -> Validator:
     return check
 
 
+@described("a positive integer")
 def positive_int(value: str) -> Optional[str]:
     if re.fullmatch(r"[0-9]+", value) and int(value) > 0:
         return None
     return "must be a positive integer"
 
 
+@described("a TCP port (1-65535)")
 def port_number(value: str) -> Optional[str]:
     if re.fullmatch(r"[0-9]+", value) and 0 < int(value) < 65536:
         return None
@@ -46,6 +58,7 @@ def port_number(value: str) -> Optional[str]:
 _LABEL_RE = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
 
 
+@described("a DNS name")
 def dns_name(value: str) -> Optional[str]:
     name = value[:-1] if value.endswith(".") else value
     labels = name.split(".")
@@ -54,6 +67,7 @@ def dns_name(value: str) -> Optional[str]:
     return "must be a DNS name such as example.com"
 
 
+@described("an IP address or host name")
 def host_address(value: str) -> Optional[str]:
     try:
         ipaddress.ip_address(value)
@@ -67,6 +81,7 @@ def host_address(value: str) -> Optional[str]:
 
 
 def pem(marker: str) -> Validator:
+    @described(f"a PEM {marker.lower()} file")
     def check(value: str) -> Optional[str]:
         from deisctl.keys import holds_private_key
 
@@ -100,6 +115,12 @@ class KeySpec:
     # "base64": the value given is a local path whose content is stored base64-encoded;
     # "raw": the value given is a local path whose content is stored as is.
     file: Optional[str] = None
+    deis: str = "all"  # the Deis versions whose components read the key
+    published: bool = False  # written by the component itself (heartbeat, generated secret)
+
+    @property
+    def accepts(self) -> str:
+        return getattr(self.validate, "accepts", "any text")
 
 
 @dataclass(frozen=True)
@@ -127,9 +148,11 @@ COMPONENTS: dict[str, ComponentSpec] = {
     "controller": ComponentSpec(
         "the Deis API server (Django)",
         {
-            "registrationEnabled": KeySpec("allow new users to register (legacy switch)", CONTROLLER_BOOL),
+            "registrationEnabled": KeySpec("allow new users to register (legacy switch; see 'deisctl registration')",
+                                           CONTROLLER_BOOL, deis="< 1.6"),
             "registrationMode": KeySpec(
-                "who may register new users", one_of("enabled", "disabled", "admin_only")
+                "who may register new users (see 'deisctl registration')",
+                one_of("enabled", "disabled", "admin_only"), deis=">= 1.6",
             ),
             "webEnabled": KeySpec("serve the controller's web UI", CONTROLLER_BOOL),
             "workers": KeySpec("number of gunicorn worker processes", positive_int),
@@ -137,11 +160,12 @@ COMPONENTS: dict[str, ComponentSpec] = {
                 "how application container hostnames are set",
                 one_of("default", "application", "server"),
             ),
-            "host": KeySpec("address of the node running the controller (heartbeat, set by the controller)", host_address),
-            "port": KeySpec("port of the controller service (set by the controller)", port_number),
+            "host": KeySpec("address of the node running the controller (heartbeat, set by the controller)",
+                            host_address, published=True),
+            "port": KeySpec("port of the controller service (set by the controller)", port_number, published=True),
             "protocol": KeySpec("protocol of the controller service", one_of("http", "https")),
-            "secretKey": KeySpec("Django SECRET_KEY (set by the controller)"),
-            "builderKey": KeySpec("key the builder authenticates to the controller with"),
+            "secretKey": KeySpec("Django SECRET_KEY (set by the controller)", published=True),
+            "builderKey": KeySpec("key the builder authenticates to the controller with", published=True),
             "image": _image(),
             **_LDAP,
         },
@@ -175,7 +199,11 @@ COMPONENTS: dict[str, ComponentSpec] = {
         },
     ),
     **{
-        name: ComponentSpec(desc, {"image": _image(), "host": KeySpec(f"host of the {name} (set by it)", host_address), "port": KeySpec(f"port of the {name} (set by it)", port_number)})
+        name: ComponentSpec(desc, {
+            "image": _image(),
+            "host": KeySpec(f"host of the {name} (set by it)", host_address, published=True),
+            "port": KeySpec(f"port of the {name} (set by it)", port_number, published=True),
+        })
         for name, desc in {
             "builder": "the git push receiver and build runner",
             "registry": "the Docker image registry",
@@ -292,3 +320,15 @@ def closest_component(component: str) -> Optional[str]:
     """The known component whose name is closest (a did-you-mean for typos)."""
     matches = difflib.get_close_matches(component, list(COMPONENTS), n=1)
     return matches[0] if matches else None
+
+
+PUBLISHED_NAMES = ("host", "port")  # heartbeat keys every component publishes while it runs
+
+
+def protected(component: str, key: str) -> bool:
+    """Keys `apply --prune` keeps unless named: what components publish themselves (*/host, */port,
+    generated secrets such as controller/secretKey) and every secret."""
+    from deisctl.keys import is_secret
+
+    spec = key_spec(component, key)
+    return key in PUBLISHED_NAMES or bool(spec and spec.published) or is_secret(key)

@@ -53,9 +53,13 @@ run() {  # show the command, run it, show its exit code when it is not 0
   [ "$rc" = 0 ] || echo "(exit code $rc)"
 }
 
-# "Disabling user registration" from the Deis operations page:
+# "Disabling user registration" from the Deis operations page. Its command still works on
+# Deis < 1.6, but Deis >= 1.6 reads only registrationMode: deisctl says so, and
+# `deisctl registration` sets both keys in one transaction.
 run config controller set registrationEnabled=0
-run config controller get registrationEnabled
+run registration status
+run registration disable
+run config controller get registrationEnabled registrationMode
 # Several keys in one atomic transaction; a value may contain '=':
 run config controller set registrationMode=admin_only workers=4 'auth/ldap/bind/dn=cn=admin,dc=example,dc=com'
 run config platform set domain=deis.example.com

@@ -17,7 +17,12 @@ def test_demo_script_runs_end_to_end_and_cleans_up():
                           timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
-    assert "$ deisctl config controller set registrationEnabled=0\nregistrationEnabled=0" in out
+    assert "$ deisctl config controller set registrationEnabled=0\nwarning: controller/registrationEnabled=0 closes " \
+           "registration on Deis < 1.6 only" in out
+    assert "\nregistrationEnabled=0\n\n$ deisctl registration status" in out
+    assert "CONTRADICTION: Deis >= 1.6 keeps registration OPEN" in out
+    assert "$ deisctl registration disable\nregistration: disabled (registrationEnabled=0, " \
+           "registrationMode=disabled)" in out
     assert "set secretKey=not-for-screens\nsecretKey=********\n" in out  # the echoed command holds it, nothing else
     assert out.count("not-for-screens") == 1
     assert "would crash it\n(exit code 2)" in out

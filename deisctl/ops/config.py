@@ -26,8 +26,9 @@ class Removed(NamedTuple):
     keys: list  # keys deleted, in the order given
 
 
-def set_values(inv, component: str, pairs: Sequence[str], *, strict: bool) -> SetResult:
-    """Validate every KEY=VALUE first, then write them all in one transaction."""
+def set_values(inv, component: str, pairs: Sequence[str], *, strict: bool, dry_run: bool = False) -> SetResult:
+    """Validate every KEY=VALUE first, then write them all in one transaction (dry_run: read the
+    current values instead, and write nothing)."""
     from deisctl import schema  # validators: only needed to write
 
     checked = {}
@@ -41,10 +42,30 @@ def set_values(inv, component: str, pairs: Sequence[str], *, strict: bool) -> Se
             inv.warn(message)
 
     layout = inv.settings.layout
+    items = [(layout.key(component, k), c.value) for k, c in checked.items()]
     with open_store(inv) as store:
-        previous = store.put_many([(layout.key(component, k), c.value) for k, c in checked.items()])
+        _warn_registration(inv, store, component, {k: c.value for k, c in checked.items()})
+        if dry_run:
+            found = store.get_many([full for full, _ in items])
+            previous = [found.get(full) for full, _ in items]
+            inv.note("dry run: nothing written")
+        else:
+            previous = store.put_many(items)
     return SetResult([Change(component, key, prev.text if prev else None, item.value, layout.key(component, key))
                       for (key, item), prev in zip(checked.items(), previous)])
+
+
+def _warn_registration(inv, store, component: str, values: dict) -> None:
+    """The seed's own command, `set registrationEnabled=0`, does nothing on Deis >= 1.6 when
+    registrationMode says otherwise: say so, and name the command that sets both."""
+    from deisctl.ops import registration
+
+    if component != "controller" or registration.LEGACY not in values or registration.MODE in values:
+        return
+    mode = store.get(inv.settings.layout.key("controller", registration.MODE))
+    message = registration.contradiction(values[registration.LEGACY], mode.text if mode else None)
+    if message:
+        inv.warn(message)
 
 
 def get_values(inv, component: str, keys: Sequence[str]) -> Values:
@@ -78,14 +99,43 @@ def list_component(inv, component: str) -> Listing:
     return Listing(items)
 
 
-def remove(inv, component: str, keys: Sequence[str], *, ignore_missing: bool) -> Removed:
-    """Delete keys in one transaction; a missing key deletes nothing unless ignore_missing."""
+def remove(inv, component: str, keys: Sequence[str], *, ignore_missing: bool, dry_run: bool = False) -> Removed:
+    """Delete keys in one transaction; a missing key deletes nothing unless ignore_missing
+    (dry_run: check and report, delete nothing)."""
     for key in keys:
         keyspec.validate_key(key)
     layout = inv.settings.layout
     wanted = list(dict.fromkeys(keys))
+    full = [layout.key(component, k) for k in wanted]
     with open_store(inv) as store:
-        removed = store.delete_many([layout.key(component, k) for k in wanted], must_exist=not ignore_missing)
+        if dry_run:
+            found = store.get_many(full)
+            missing = [k for k in full if k not in found]
+            if missing and not ignore_missing:
+                raise NotFoundError(f"not found: {', '.join(missing)}; nothing would be deleted",
+                                    hint="--ignore-missing deletes the others")
+            removed = list(found.values())
+            inv.note("dry run: nothing deleted")
+        else:
+            removed = store.delete_many(full, must_exist=not ignore_missing)
     gone = {kv.key for kv in removed}
     return Removed([k for k in wanted if layout.key(component, k) in gone])
 
+
+
+class SchemaTable(NamedTuple):
+    rows: list  # [(component, component description, key, KeySpec)]
+
+
+def describe_schema(inv, component: Optional[str]) -> SchemaTable:
+    """The known keys (of one component, or all): what they accept, which Deis versions read them,
+    which are secret, file-valued or published by the component itself."""
+    from deisctl import schema
+
+    if component is not None and component not in schema.COMPONENTS:
+        close = schema.closest_component(component)
+        raise NotFoundError(f"no schema for component {component!r}" + (f"; did you mean {close!r}?" if close else ""),
+                            hint="known: " + ", ".join(schema.COMPONENTS))
+    names = [component] if component else list(schema.COMPONENTS)
+    return SchemaTable([(name, schema.COMPONENTS[name].description, key, spec)
+                        for name in names for key, spec in schema.COMPONENTS[name].keys.items()])

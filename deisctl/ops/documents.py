@@ -69,7 +69,22 @@ def _compare(inv, file: str, *, prune: bool, strict: bool, keep_masked: bool, an
     except BaseException:
         store.close()
         raise
+    _warn_registration(inv, doc, snap, layout)
     return doc, store, snap, plan.plan(doc, snap, layout, prune=prune)
+
+
+def _warn_registration(inv, doc, snap, layout) -> None:
+    """A document that sets registrationEnabled but not registrationMode (see ops.config)."""
+    from deisctl.ops import registration
+
+    entries = doc.components.get("controller", {})
+    legacy = entries.get(registration.LEGACY)
+    if legacy is None or legacy.value is None or registration.MODE in entries:
+        return
+    mode = snap.rows.get(layout.key("controller", registration.MODE))
+    message = registration.contradiction(legacy.value, mode.text if mode else None)
+    if message:
+        inv.warn(message)
 
 
 def apply(inv, file: str, *, dry_run: bool, prune: bool, strict: bool, keep_masked: bool, any_file: bool = False,

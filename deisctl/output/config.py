@@ -27,3 +27,31 @@ def listing(result, show_secrets: bool) -> View:
 
 def removed(result) -> View:
     return View(list(result.keys), lambda: iter(result.keys))
+
+
+def schema_table(result) -> View:
+    """Per component: KEY, ACCEPTS, DEIS (versions that read it), NOTES, DESCRIPTION."""
+    from deisctl.keys import is_secret
+    from deisctl.output import table
+
+    def notes(key, spec) -> str:
+        flags = [name for name, on in (("secret", is_secret(key)), (f"file ({spec.file})", bool(spec.file)),
+                                       ("published", spec.published)) if on]
+        return ", ".join(flags) or "-"
+
+    data = [{"component": component, "key": key, "description": spec.description, "accepts": spec.accepts,
+             "deis": spec.deis, "secret": is_secret(key), "file": spec.file, "published": spec.published}
+            for component, _desc, key, spec in result.rows]
+
+    def lines():
+        components = list(dict.fromkeys((c, d) for c, d, _k, _s in result.rows))
+        for index, (component, description) in enumerate(components):
+            if index:
+                yield ""
+            yield f"{component}: {description}"
+            rows = [("  KEY", "ACCEPTS", "DEIS", "NOTES", "DESCRIPTION")]
+            rows += [(f"  {key}", spec.accepts, spec.deis, notes(key, spec), spec.description)
+                     for c, _d, key, spec in result.rows if c == component]
+            yield from table(rows)
+
+    return View(data, lines)
