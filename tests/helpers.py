@@ -1,6 +1,7 @@
 """Helpers shared by the test modules (fixtures are in tests/conftest.py and tests/plugins/remote_rig.py)."""
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import time
 import uuid
@@ -51,3 +52,61 @@ def keygen(path) -> str:
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True,
                    capture_output=True, stdin=subprocess.DEVNULL)
     return str(path)
+
+
+def run_on_terminal(argv: list, answer: bytes, *, env: dict, prompt: bytes = b"[y/N]", timeout: float = 30):
+    """Run argv on a real pseudo-terminal (stdin, stdout and stderr), type `answer` once `prompt`
+    shows; return (exit code, everything it printed). A prompt that never comes is a failure."""
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, close_fds=True, env=env)
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while prompt not in seen and proc.poll() is None and time.monotonic() < deadline:
+            seen += os.read(master, 1024)
+        assert prompt in seen, seen
+        os.write(master, answer)
+        code = proc.wait(timeout=timeout)
+        try:
+            while True:
+                data = os.read(master, 1024)
+                if not data:
+                    break
+                seen += data
+        except OSError:
+            pass
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    return code, seen.decode("utf-8", "replace")
+
+
+# Makes the named users active administrators; prints the other active ones; demotes those if exclusive.
+_ADMINS = """
+import json
+from django.contrib.auth.models import User
+names, exclusive = json.loads({args!r})
+others = User.objects.filter(is_superuser=True, is_active=True).exclude(username__in=names)
+print(json.dumps(list(others.values_list("username", flat=True))))
+if exclusive:
+    others.update(is_superuser=False, is_staff=False)
+User.objects.filter(username__in=names).update(is_superuser=True, is_staff=True)
+"""
+
+
+@contextlib.contextmanager
+def sole_admins(controller, *names: str):
+    """Within the block, names are the only active administrators of the controller (shared by the
+    session); the others are demoted, and made administrators again afterwards."""
+    import json
+
+    others = json.loads(controller.shell(_ADMINS.format(args=json.dumps([names, True]))).stdout)
+    try:
+        yield
+    finally:
+        controller.shell(_ADMINS.format(args=json.dumps([others, False])))

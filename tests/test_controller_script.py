@@ -6,9 +6,11 @@ another Django process. One sqlite database for the module; every test seeds its
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
+import sqlite3
 import subprocess
 import sys
 import time
@@ -18,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from deisctl import controller
-from deisctl.errors import DeisctlError, NotFoundError
+from deisctl.errors import DeisctlError, NotFoundError, UsageError
 from tests.helpers import new_users
 
 pytest.importorskip("django")
@@ -32,6 +34,17 @@ from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
 tokens = dict(Token.objects.values_list("user__username", "key"))
 print(json.dumps({u.username: [u.is_superuser, u.is_staff, tokens.get(u.username)] for u in User.objects.all()}))
+"""
+
+# Makes NAMES the only active superusers; prints the ones there were before.
+ONLY_ADMINS = """
+import json
+from django.contrib.auth.models import User
+names = json.loads(NAMES)
+admins = User.objects.filter(is_superuser=True, is_active=True)
+print(json.dumps(list(admins.exclude(username__in=names).values_list("username", flat=True))))
+admins.exclude(username__in=names).update(is_superuser=False, is_staff=False)
+User.objects.filter(username__in=names).update(is_superuser=True, is_staff=True)
 """
 
 
@@ -53,6 +66,7 @@ class Completed:
 
 class App:
     def __init__(self, db: Path):
+        self.db = db
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DEIS_"))}
         # The app dir is shared with the container rig: leave no bytecode in it.
         self.env = dict(env, DEIS_DB_PATH=str(db), PYTHONDONTWRITEBYTECODE="1")
@@ -70,6 +84,21 @@ class App:
         proc = self.manage("seed", *names)
         assert proc.returncode == 0, proc.stderr
         return json.loads(proc.stdout)
+
+    def set_admins(self, names) -> list[str]:
+        """Make names the only active superusers; return the others that were."""
+        proc = self.manage("shell", "-v", "0", "-c", f"NAMES = {json.dumps(json.dumps(list(names)))}\n" + ONLY_ADMINS)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    @contextlib.contextmanager
+    def only_admins(self, *names: str):
+        """Within the block names are the only active administrators; the others are restored after."""
+        others = self.set_admins(names)
+        try:
+            yield
+        finally:
+            self.set_admins(others + [n for n, (admin, _, _) in self.state().items() if admin])
 
     def state(self) -> dict[str, tuple[bool, bool, str | None]]:
         """{username: (is_superuser, is_staff, token key or None)}, read with the app's own ORM."""
@@ -133,8 +162,9 @@ def test_a_missing_user_is_not_found_and_nothing_changes(app):
 
 
 def test_promote_and_demote(app):
-    bob, carol = new_users(2)
-    app.seed(bob, carol)
+    bob, carol, keeper = new_users(3)
+    app.seed(bob, carol, keeper)
+    app.run({"action": "promote", "users": [keeper], "dry_run": False})  # stays: bob and carol are not the last
 
     assert app.run({"action": "promote", "users": [bob], "dry_run": False})["users"] == \
         rows((bob, "promoted", True))
@@ -150,6 +180,77 @@ def test_promote_and_demote(app):
     assert state[bob][:2] == state[carol][:2] == (False, False)
     assert app.run({"action": "demote", "users": [bob], "dry_run": False})["users"] == \
         rows((bob, "not-admin", False))
+
+
+def test_demoting_the_last_active_administrator_is_refused_unless_forced(app):
+    bob, carol, dora = new_users(3)
+    app.seed(bob, carol, dora)
+    with app.only_admins(bob, carol):
+        before = app.state()
+        for dry_run in (False, True):  # a dry run reports the refusal the same way
+            with pytest.raises(UsageError) as caught:
+                app.run({"action": "demote", "users": [dora, bob, carol], "dry_run": dry_run})
+            assert caught.value.message == (f"demoting {bob}, {carol} would leave the controller without an "
+                                            "active administrator; nothing was changed")
+            assert caught.value.hint == "pass --force to demote anyway"
+        assert app.state() == before
+
+        # One of two may go; then the other is the last.
+        assert app.run({"action": "demote", "users": [bob], "dry_run": False}) == \
+            {"ok": True, "users": rows((bob, "demoted", True))}
+        with pytest.raises(UsageError):
+            app.run({"action": "demote", "users": [carol], "dry_run": False})
+        # An inactive superuser is no administrator: it does not keep carol from being the last.
+        app.manage("shell", "-v", "0", "-c", "from django.contrib.auth.models import User\n"
+                   f"User.objects.filter(username={dora!r}).update(is_superuser=True, is_active=False)")
+        with pytest.raises(UsageError):
+            app.run({"action": "demote", "users": [carol], "dry_run": True})
+
+        forced = app.run({"action": "demote", "users": [carol], "dry_run": False, "force": True})
+        assert forced == {"ok": True, "users": rows((carol, "demoted", True)), "no_admin_left": True}
+        assert app.state()[carol][:2] == (False, False)
+        # With no administrator left, demoting a non-administrator is nothing to refuse.
+        assert app.run({"action": "demote", "users": [bob], "dry_run": False})["users"] == \
+            rows((bob, "not-admin", False))
+
+
+def test_two_concurrent_demotes_cannot_both_pass(app):
+    """bob and carol are the only administrators; `demote bob` and `demote carol` start together,
+    both held at the database's write lock (taken here) until it is released: one demotes, the
+    other, deciding inside its own transaction after the first committed, is refused."""
+    bob, carol = new_users(2)
+    app.seed(bob, carol)
+    with app.only_admins(bob, carol):
+        holder = sqlite3.connect(app.db, isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            procs = [subprocess.Popen([sys.executable, "manage.py", "shell", "-v", "0"], cwd=APP_DIR, env=app.env,
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                     for _ in (bob, carol)]
+            for proc, name in zip(procs, (bob, carol)):
+                proc.stdin.write(controller.program({"action": "demote", "users": [name], "dry_run": False}))
+                proc.stdin.close()
+            time.sleep(2.5)  # both started and waiting for the lock (sqlite's busy timeout is 5 s)
+            assert [proc.poll() for proc in procs] == [None, None]
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        outcomes = []
+        for proc in procs:
+            out, err = proc.stdout.read(), proc.stderr.read()
+            proc.wait(timeout=60)
+            try:
+                outcomes.append(controller.parse_reply(Completed(proc.returncode, out, err), "local")["users"][0])
+            except UsageError as exc:
+                outcomes.append(exc.message)
+
+        assert sorted(map(type, outcomes), key=str) == [dict, str], outcomes
+        demoted = next(o["user"] for o in outcomes if isinstance(o, dict))
+        kept = carol if demoted == bob else bob
+        assert f"demoting {kept} would leave the controller without an active administrator" in \
+            next(o for o in outcomes if isinstance(o, str))
+        state = app.state()
+        assert (state[demoted][:2], state[kept][:2]) == ((False, False), (True, True))
 
 
 def test_list_reports_every_user_sorted_with_flags(app):

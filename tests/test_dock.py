@@ -44,6 +44,19 @@ def test_options_after_the_component_belong_to_the_command(dock):
     assert out.stdout.startswith("-") and out.stdout.rstrip().endswith("/app/manage.py")
 
 
+def test_a_leading_double_dash_ends_deisctls_options(dock, controller_container):
+    """`dock controller -- hostname`, as `kubectl exec POD -- CMD` and `docker exec`: that first `--` is
+    dropped (it used to be run as a program: `bash: --: invalid option`); any later one is CMD's."""
+    expected = controller_container.exec("hostname").stdout
+    out = dock("controller", "--", "hostname")
+    assert (out.exit_code, out.stdout, out.stderr) == (0, expected, "")
+    assert dock("controller", "echo", "--", "x").stdout == "-- x\n"
+    assert dock("controller", "--", "echo", "--", "x").stdout == "-- x\n"
+    assert dock("controller", "--", "--", "x").exit_code != 0  # the second `--` is the program
+    out = dock("controller", "--", input="echo $((6 * 7))\n")  # nothing after it: the default sh
+    assert (out.exit_code, out.stdout) == (0, "42\n"), out.stderr
+
+
 def test_large_input_and_output_stream_through(dock):
     blob = os.urandom(3 * 1024 * 1024).hex()  # 6 MiB of text, several SSH windows
     out = dock("controller", "sh", "-c", "sha256sum; head -c 4000000 /dev/zero | tr '\\0' x", input=blob)

@@ -7,6 +7,7 @@ reached, and their names do not even resolve; the bastion is the one way in
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -124,3 +125,14 @@ def test_bastion_down_or_bad_spec(cli, net):
     assert_error(out, 4, "cannot reach bastion", "connection refused")
     out = cli("--tunnel", "root@", *etcd_flags(net), "config", "controller", "get", "host", env=ssh_env(net))
     assert_error(out, 2, "invalid --tunnel")
+
+
+def test_check_logs_in_to_the_bastion_with_its_own_ssh_flags(cli, net, controller_container):
+    """check takes the SSH flags, so they log in to the bastion too (no DEISCTL_SSH_* here), and one
+    bastion connection carries etcd and the controller's node."""
+    bastion_before = net.bastion.connections
+    out = cli("--tunnel", net.tunnel, *etcd_flags(net), "-o", "json", "check", "--controller", *node_flags(net))
+    rows = {row["check"]: row for row in json.loads(out.stdout)}
+    assert rows["controller ssh"]["ok"] and rows["controller container deis-controller"]["ok"], out.stdout
+    assert out.exit_code == 1  # the private etcd has no platform/domain nor controller/port
+    assert net.bastion.connections - bastion_before == 1

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ExecCounter, keygen, new_users, node_flags, ssh_connections
+from tests.helpers import ExecCounter, keygen, new_users, node_flags, sole_admins, ssh_connections
 from tests.rig.docker_engine import APP_DIR
 from tests.rig.ports import free_port
 from tests.helpers import assert_error
@@ -229,8 +229,9 @@ def test_unusual_but_valid_usernames_work(users, controller_container):
 
 
 def test_promote_demote_and_list(users, controller_container):
-    bob, carol = new_users(2)
-    controller_container.seed(bob, carol)
+    bob, carol, keeper = new_users(3)
+    controller_container.seed(bob, carol, keeper)
+    assert users("promote", keeper).exit_code == 0  # so that bob and carol are not the last administrators
 
     out = users("promote", bob)
     assert (out.exit_code, out.stdout) == (0, f"{bob}: promoted to administrator\n"), out.stderr
@@ -258,6 +259,67 @@ def test_promote_demote_and_list(users, controller_container):
     assert text[0].split() == ["USERNAME", "ADMIN", "TOKEN", "JOINED"]
     row = next(line for line in text if line.startswith(carol + " "))
     assert row.split()[1:3] == ["no", "no"]
+
+
+def test_demoting_the_last_administrator_is_refused_unless_forced(users, sshd_server, controller_container):
+    bob, carol = new_users(2)
+    controller_container.seed(bob, carol)
+    with sole_admins(controller_container, bob):
+        for dry_run in ([], ["--dry-run"]):  # a dry run says the same
+            out = users("demote", *dry_run, bob, carol)
+            assert_error(out, 2, f"demoting {bob} would leave the controller without an active administrator",
+                         "nothing was changed", "pass --force")
+            assert out.stdout == ""
+        assert is_admin(controller_container, bob) == (True, True)
+
+        dry = users("demote", "--dry-run", "--force", bob)
+        assert (dry.exit_code, dry.stdout) == (0, f"{bob}: would be demoted to normal user (dry run)\n"), dry.stderr
+        assert "would have no active administrator" in dry.stderr
+        assert users("promote", carol).exit_code == 0
+        out = users("demote", bob)  # carol remains
+        assert (out.exit_code, out.stdout, out.stderr) == (0, f"{bob}: demoted to normal user\n", "")
+
+        forced = users("demote", carol, "--force", root=("-o", "json"))
+        assert forced.exit_code == 0, forced.stderr
+        assert json.loads(forced.stdout) == {"changed": True, "dry_run": False, "users": [
+            {"user": carol, "result": "demoted", "changed": True}]}
+        assert forced.stderr == ("warning: the controller has no active administrator "
+                                 "(deisctl users promote USER makes one)\n")
+        assert is_admin(controller_container, carol) == (False, False)
+
+
+def test_concurrent_demotes_of_the_last_two_administrators(run_deisctl, sshd_server, controller_container):
+    """The two only administrators demoted at the same time: each demote decides inside its own
+    transaction, so one passes and the other is refused. Both are held at the controller
+    database's write lock (taken here, on the db file the container uses) until they both wait."""
+    import sqlite3
+
+    bob, carol = new_users(2)
+    controller_container.seed(bob, carol)
+    with sole_admins(controller_container, bob, carol):
+        holder = sqlite3.connect(controller_container.data_dir / "db.sqlite3", isolation_level=None)
+        outcomes: dict = {}
+        threads = [threading.Thread(target=lambda n=name: outcomes.__setitem__(
+            n, run_deisctl("users", *node_flags(sshd_server), "demote", n))) for name in (bob, carol)]
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            for thread in threads:
+                thread.start()
+            time.sleep(3)  # connected and waiting for the lock (sqlite's busy timeout: 5 s)
+            assert not outcomes
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        for thread in threads:
+            thread.join(60)
+
+        codes = sorted(out.exit_code for out in outcomes.values())
+        assert codes == [0, 2], outcomes
+        kept = next(name for name, out in outcomes.items() if out.exit_code == 2)
+        assert "would leave the controller without an active administrator" in outcomes[kept].stderr
+        demoted = carol if kept == bob else bob
+        assert (is_admin(controller_container, kept), is_admin(controller_container, demoted)) == \
+            ((True, True), (False, False))
 
 
 # -- reaching the node --------------------------------------------------------------------------

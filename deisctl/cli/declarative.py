@@ -16,6 +16,8 @@ from deisctl.output import emit
 
 _FILE_HELP = "The settings document (YAML or JSON), or - for standard input."
 _ANY_FILE_HELP = "Let {file: PATH} entries read files outside the document's folder."
+_PROTECTED_HELP = ("With --prune: also delete this key although components publish it or it holds a secret "
+                   "(*/host, */port, controller/secretKey, ...). Repeatable.")
 
 
 @click.command("export", cls=DeisctlCommand)
@@ -44,11 +46,13 @@ def export(ctx: click.Context, components: tuple[str, ...], file: Optional[str],
 @click.option("--strict", is_flag=True, help="Refuse keys the schema does not know.")
 @click.option("--keep-masked", is_flag=True, help="Leave keys whose value is ******** (a masked export) as they are.")
 @click.option("--allow-any-file", is_flag=True, help=_ANY_FILE_HELP)
+@click.option("--yes", "-y", is_flag=True, help="With --prune: delete without asking.")
+@click.option("--delete-protected", multiple=True, metavar="COMPONENT/KEY", help=_PROTECTED_HELP)
 @click.option("--show-secrets", is_flag=True, help="Print secret values in the changes.")
 @output_option
 @click.pass_context
 def apply(ctx: click.Context, file: str, dry_run: bool, prune: bool, strict: bool, keep_masked: bool,
-          allow_any_file: bool, show_secrets: bool, fmt: Optional[str]):
+          allow_any_file: bool, yes: bool, delete_protected: tuple[str, ...], show_secrets: bool, fmt: Optional[str]):
     """Make etcd match FILE, writing only the keys that differ.
 
     The whole file is validated first (exit 2, nothing written). Every written or deleted key
@@ -59,7 +63,8 @@ def apply(ctx: click.Context, file: str, dry_run: bool, prune: bool, strict: boo
     """
     inv = invocation(ctx, fmt)
     result = ops.apply(inv, file, dry_run=dry_run, prune=prune, strict=strict, keep_masked=keep_masked,
-                       any_file=allow_any_file, progress=views.apply_progress(inv))
+                       any_file=allow_any_file, yes=yes, delete_protected=delete_protected,
+                       confirm_prune=views.prune_confirmation(inv), progress=views.apply_progress(inv))
     emit(inv, views.applied(result, show_secrets))
     return result
 
@@ -70,11 +75,12 @@ def apply(ctx: click.Context, file: str, dry_run: bool, prune: bool, strict: boo
 @click.option("--strict", is_flag=True, help="Refuse keys the schema does not know.")
 @click.option("--keep-masked", is_flag=True, help="Ignore keys whose value is ********.")
 @click.option("--allow-any-file", is_flag=True, help=_ANY_FILE_HELP)
+@click.option("--delete-protected", multiple=True, metavar="COMPONENT/KEY", help=_PROTECTED_HELP)
 @click.option("--show-secrets", is_flag=True, help="Show secret values.")
 @output_option
 @click.pass_context
 def diff(ctx: click.Context, file: str, prune: bool, strict: bool, keep_masked: bool, allow_any_file: bool,
-         show_secrets: bool, fmt: Optional[str]):
+         delete_protected: tuple[str, ...], show_secrets: bool, fmt: Optional[str]):
     """Show what 'config apply' would change, as a unified diff (etcd → FILE).
 
     Exit status (kubectl's convention): 0 no differences, 1 differences, >1 trouble: 2-6 as
@@ -82,6 +88,7 @@ def diff(ctx: click.Context, file: str, prune: bool, strict: bool, keep_masked: 
     """
     state_of(ctx).failure_code = int(ExitCode.COMPARISON_FAILED)  # its 1 means "different"
     inv = invocation(ctx, fmt)
-    result = ops.diff(inv, file, prune=prune, strict=strict, keep_masked=keep_masked, any_file=allow_any_file)
+    result = ops.diff(inv, file, prune=prune, strict=strict, keep_masked=keep_masked, any_file=allow_any_file,
+                      delete_protected=delete_protected)
     emit(inv, views.compared(result, inv.settings.prefix, show_secrets))
     return result

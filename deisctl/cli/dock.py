@@ -13,7 +13,8 @@ from deisctl.cli.options import invocation
 from deisctl.errors import EXIT_CODE_HELP
 
 
-# Everything after COMPONENT belongs to CMD, options included (`dock router ls -la`).
+# Everything after COMPONENT belongs to CMD, options included (`dock router ls -la`), except a
+# leading `--`, which ends deisctl's options (`dock controller -- hostname`).
 @click.command("dock", cls=DeisctlCommand, epilog=EXIT_CODE_HELP,
                context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True})
 @node_options(django=False)
@@ -26,8 +27,13 @@ def dock(ctx: click.Context, component: str, command: tuple[str, ...], **node_va
     stdin, stdout and stderr are streamed; a terminal gets a pty. The exit code is
     the command's own; deisctl's failures before it runs use the exit codes below.
     The node is --host, else the <prefix>/COMPONENT/host key in etcd.
+
+    The options below go before COMPONENT: every word after it is CMD's, except a
+    leading `--`, which is dropped (`dock controller -- ls -l`, as with `kubectl exec`).
     """
     from deisctl.ops import dock as ops
 
+    if command[:1] == ("--",):  # `dock COMPONENT -- CMD`, as in `kubectl exec POD -- CMD`: only that one goes
+        command = command[1:]
     inv = invocation(ctx)
     return ops.dock(inv, component, command, layers(ctx, node_values))  # nothing to render: the command's own output

@@ -76,17 +76,23 @@ def promote(ctx: click.Context, names: tuple[str, ...], dry_run: bool, fmt: Opti
 
 @users_group.command("demote")
 @users_argument
+@click.option("--force", is_flag=True, help="Demote even the last active administrator.")
 @dry_run_option
 @output_option
 @node_options(django=True)
 @click.pass_context
-def demote(ctx: click.Context, names: tuple[str, ...], dry_run: bool, fmt: Optional[str], **node_values):
-    """Make administrators normal users again (clears is_superuser and is_staff)."""
+def demote(ctx: click.Context, names: tuple[str, ...], force: bool, dry_run: bool, fmt: Optional[str],
+           **node_values):
+    """Make administrators normal users again (clears is_superuser and is_staff).
+
+    Refused (exit 2, nothing changed) when no active administrator would be left,
+    unless --force.
+    """
     from deisctl.ops import users as ops
     from deisctl.output import users as views
 
     inv = invocation(ctx, fmt)
-    result = ops.demote(inv, names, layers(ctx, node_values), dry_run=dry_run)
+    result = ops.demote(inv, names, layers(ctx, node_values), dry_run=dry_run, force=force)
     emit(inv, views.changes(result))
     return result
 

@@ -5,7 +5,8 @@ The script never changes with the input.  The request (action, usernames, flags)
 travels inside it only as base64 of JSON, a literal that no input can break out
 of, and usernames are checked against Django's own rule before anything leaves
 this machine.  One SSH connection and one Django process per command; every
-change happens inside one transaction, after every named user was found.
+change happens inside one transaction, after every named user was found (and,
+for demote, after checking that an active administrator remains, unless forced).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ DEFAULT_APP_DIR = "/app"  # where the Deis controller image keeps manage.py
 DEFAULT_PYTHON = "python"
 MARKER = "deisctl-result:"  # starts the script's result line (spelt out in script.py too)
 INTERACTIVE_EXIT = 97  # the script's exit status when Django's shell went interactive
+LAST_ADMIN = "last-admin"  # the script's refusal: a demote that would leave no active administrator
 _B64_RE = re.compile(r"[A-Za-z0-9+/=]*\Z")
 
 
@@ -91,6 +93,9 @@ def parse_reply(completed, label: str) -> dict:
     except ValueError:
         raise DeisctlError(f"{label}: unreadable result from the controller script") from None
     if not reply.get("ok"):
+        if reply.get("refused") == LAST_ADMIN:
+            raise UsageError(f"demoting {', '.join(reply.get('users') or [])} would leave the controller without an "
+                             "active administrator; nothing was changed", hint="pass --force to demote anyway")
         missing = reply.get("missing") or []
         raise NotFoundError(f"no such user(s) on the controller: {', '.join(missing)}; nothing was changed")
     return reply

@@ -20,7 +20,7 @@ def _deisctl_main(payload):
     import json
 
     from django.contrib.auth import get_user_model
-    from django.db import transaction
+    from django.db import connection, transaction
     from rest_framework.authtoken.models import Token
 
     request = json.loads(base64.b64decode(payload).decode("utf-8"))
@@ -35,6 +35,19 @@ def _deisctl_main(payload):
 
     def in_chunks(items):
         return [items[i:i + chunk] for i in range(0, len(items), chunk)]
+
+    def active_admins(lock):
+        """The pks of the active superusers; with lock, held until the transaction ends, so that
+        two concurrent demotes cannot each leave the other's administrator as the last one."""
+        fields = {field.name for field in User._meta.get_fields()}
+        admins = User.objects.filter(is_superuser=True, **({"is_active": True} if "is_active" in fields else {}))
+        if not lock:
+            return set(admins.values_list("pk", flat=True))
+        if connection.vendor == "sqlite":
+            # No row locks: a write as the transaction's first statement takes the database's write
+            # lock (a concurrent demote waits here, then reads what this one wrote). Changes nothing.
+            admins.update(is_superuser=True)
+        return set(admins.select_for_update().order_by("pk").values_list("pk", flat=True))
 
     def token_holders(users):
         held = set()
@@ -58,6 +71,8 @@ def _deisctl_main(payload):
         return
 
     with transaction.atomic():
+        # Before any other query: on sqlite the lock must be the transaction's first statement.
+        admins = active_admins(lock=not dry_run) if action == "demote" else set()
         if request.get("all"):
             users = list(User.objects.filter(pk__in=Token.objects.values("user_id")).order_by(name_of))
         else:
@@ -72,7 +87,7 @@ def _deisctl_main(payload):
                 return
             users = [found[n] for n in names]
 
-        results = []
+        results, extra = [], {}
         if action == "revoke-token":
             held = token_holders(users)
             for user in users:
@@ -84,6 +99,12 @@ def _deisctl_main(payload):
                     Token.objects.filter(user_id__in=ids).delete()
         elif action in ("promote", "demote"):
             admin = action == "promote"
+            demoted = [user for user in users if user.pk in admins]  # active administrators demoted
+            if demoted and not admins - {user.pk for user in demoted}:  # none would be left
+                if not request.get("force"):  # nothing has been changed yet
+                    report(ok=False, refused="last-admin", users=[getattr(user, name_of) for user in demoted])
+                    return
+                extra["no_admin_left"] = True
             for user in users:
                 changes = user.is_superuser != admin or user.is_staff != admin
                 if not changes:
@@ -98,4 +119,4 @@ def _deisctl_main(payload):
                                 "changed": changes and not dry_run})
         else:
             raise ValueError("unknown action %r" % (action,))
-        report(ok=True, users=results)
+        report(ok=True, users=results, **extra)

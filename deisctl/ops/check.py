@@ -28,10 +28,24 @@ class CheckResult(NamedTuple):
 
 
 def check(inv, *, controller: bool = False, flags: Sequence[Mapping[str, Any]] = ()) -> CheckResult:
-    """Every etcd check; with controller, also SSH to the controller's node and its container."""
-    rows, reachable = cluster_checks(inv)
-    if controller and reachable:
-        rows += controller_checks(inv, flags)
+    """Every etcd check; with controller, also SSH to the controller's node and its container.
+    With --tunnel, one bastion connection carries both, logged in with check's own SSH options
+    (its flags > DEISCTL_SSH_* > context), as users and dock do."""
+    from deisctl.ops.reach import open_tunnel, ssh_login
+
+    tunnel = None
+    if inv.settings.tunnel:
+        from deisctl.etcd.endpoints import parse_endpoints
+
+        parse_endpoints(inv.settings)  # a bad endpoint is refused before the bastion is dialled
+        tunnel = open_tunnel(inv, ssh_login(inv, flags))
+    try:
+        rows, reachable = cluster_checks(inv, tunnel)
+        if controller and reachable:
+            rows += controller_checks(inv, flags, tunnel)
+    finally:
+        if tunnel is not None:
+            tunnel.close()
     if not reachable:
         error = "cannot reach etcd: no endpoint answered (" + "; ".join(
             f"{name.split(' ', 1)[1]}: {detail.removeprefix('unreachable: ')}" for name, _, detail in rows) + ")"
@@ -46,13 +60,13 @@ def _member(member_id: int) -> str:
     return f"{member_id:x}"
 
 
-def cluster_checks(inv) -> tuple[list[Row], bool]:
+def cluster_checks(inv, tunnel=None) -> tuple[list[Row], bool]:
     """(rows, reachable): each endpoint, the leader, the required settings, the controller's
-    heartbeat; reachable is False when no endpoint answered."""
+    heartbeat; reachable is False when no endpoint answered. tunnel: the open bastion, if any."""
     from deisctl.ops.access import open_store
 
     rows: list[Row] = []
-    with open_store(inv) as store:
+    with open_store(inv, via=tunnel) as store:
         statuses = store.member_statuses()
         for status in statuses:
             if not status.ok:
@@ -120,12 +134,12 @@ def _setting_rows(keys: dict, found: dict, problem: Optional[str]) -> list[Row]:
     return rows
 
 
-def controller_checks(inv, flags: Sequence[Mapping[str, Any]]) -> list[Row]:
+def controller_checks(inv, flags: Sequence[Mapping[str, Any]], tunnel=None) -> list[Row]:
     """SSH to the controller's node (--host, else its heartbeat key) and its container's state."""
     from deisctl.ops.reach import Reach, node_options
 
     node = node_options(inv, flags)  # bad options: a usage error, before any connection
-    with Reach(inv, node) as reach:
+    with Reach(inv, node, tunnel) as reach:
         try:
             host = reach.host_of("controller")
             session = reach.connect(host)

@@ -31,7 +31,7 @@ def dock(inv, component: str, command: Sequence[str], flags: Sequence[Mapping[st
     from deisctl.ssh.stream import stream
 
     keys.validate_component(component)
-    node = node_options(inv, flags, component)
+    node = node_options(inv, flags, component, where="before COMPONENT")  # later words are CMD's
     tty = inv.is_terminal
     argv = command_argv(node.runtime, component, command, tty)
     with Reach(inv, node) as reach:

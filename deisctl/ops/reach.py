@@ -30,19 +30,16 @@ class NodeOptions(NamedTuple):
     python: str
 
 
-def node_options(inv, flags: Sequence[Mapping[str, Any]], component: str = "controller") -> NodeOptions:
+def node_options(inv, flags: Sequence[Mapping[str, Any]], component: str = "controller", *,
+                 where: str = "") -> NodeOptions:
     """Node options from the flag layers the CLI collected (group flags first, then the
-    sub-command's), inv.env and the context; checked before any I/O."""
-    from deisctl import contexts, controller
+    sub-command's), inv.env and the context; checked before any I/O. where: where the command's
+    flags go, for hints ("before COMPONENT" for dock)."""
+    from deisctl import controller
 
-    from_context = dict(ssh_options.SSH_CONTEXT_KEYS)
-    if component == "controller":  # the context names the controller's node only
-        from_context["host"] = "controller_host"
-    context = {ours: contexts.value(inv.settings, theirs) for ours, theirs in from_context.items()}
-    values = ssh_options.resolve(NODE_NAMES, flags, inv.env, context)
-
-    ssh = ssh_options.from_values(values)
-    remote_timeout = ssh_options.number(float, "remote_timeout", values["remote_timeout"])
+    values, naming = _resolve(inv, NODE_NAMES, flags, component, where)
+    ssh = ssh_options.from_values(values, naming)
+    remote_timeout = ssh_options.number(float, "remote_timeout", values["remote_timeout"], naming)
     if remote_timeout is not None and not remote_timeout > 0:
         raise UsageError(f"--remote-timeout must be a positive number of seconds, got {remote_timeout:g}")
     runtime = (values["runtime"] or "docker").lower()
@@ -58,10 +55,30 @@ def node_options(inv, flags: Sequence[Mapping[str, Any]], component: str = "cont
     return NodeOptions(values["host"], ssh, remote_timeout, runtime, container, app_dir, python)
 
 
+def ssh_login(inv, flags: Sequence[Mapping[str, Any]]) -> SSHOptions:
+    """The SSH login of a command that takes the SSH flags (check), for the --tunnel bastion
+    too: flag > DEISCTL_<NAME> > context > default, the node options' rule."""
+    values, naming = _resolve(inv, ssh_options.SSH_NAMES, flags, None, "")
+    return ssh_options.from_values(values, naming)
+
+
+def _resolve(inv, names, flags, component: Optional[str], where: str):
+    """The values of names (flag > env > context) and the Naming of a command with these flags."""
+    from deisctl import contexts
+
+    from_context = dict(ssh_options.SSH_CONTEXT_KEYS)
+    if component == "controller":  # the context names the controller's node only
+        from_context["host"] = "controller_host"
+    context = {ours: contexts.value(inv.settings, theirs) for ours, theirs in from_context.items()}
+    origins: dict = {}
+    values = ssh_options.resolve(names, flags, inv.env, context, origins)
+    return values, ssh_options.Naming(flags=True, where=where, origins=tuple(sorted(origins.items())))
+
+
 def open_tunnel(inv, ssh: Optional[SSHOptions] = None):
-    """The --tunnel bastion, logged in; None without --tunnel. ssh: the login to use (the node
-    options' for users/dock/check --controller); by default DEISCTL_SSH_* > context > default,
-    for commands without SSH flags (config, check). The tunnel has .close(),
+    """The --tunnel bastion, logged in; None without --tunnel. ssh: the login to use (that of the
+    SSH flags, for users/dock/check); by default DEISCTL_SSH_* > context > default, for commands
+    without SSH flags (config, registration). The tunnel has .close(),
     .local_address(host, port) and .failure(host, port)."""
     if not inv.settings.tunnel:
         return None
@@ -75,11 +92,12 @@ def open_tunnel(inv, ssh: Optional[SSHOptions] = None):
 
 class Reach:
     """What one command opens to get to a node: the bastion tunnel (with --tunnel), etcd for the
-    node's address when --host is absent, and the SSH session to the node. Closed together."""
+    node's address when --host is absent, and the SSH session to the node. Closed together,
+    except a tunnel handed in, which its opener closes."""
 
-    def __init__(self, inv, node: NodeOptions):
+    def __init__(self, inv, node: NodeOptions, tunnel=None):
         self.inv, self.node = inv, node
-        self.tunnel = None
+        self.tunnel, self._own_tunnel = tunnel, tunnel is None
         self._sessions: list = []
 
     def __enter__(self) -> "Reach":
@@ -92,9 +110,9 @@ class Reach:
         for session in self._sessions:
             session.close()
         self._sessions = []
-        if self.tunnel is not None:
+        if self.tunnel is not None and self._own_tunnel:
             self.tunnel.close()
-            self.tunnel = None
+        self.tunnel = None
 
     def _open_tunnel(self):
         if self.tunnel is None:
@@ -113,7 +131,7 @@ class Reach:
         if found is None or not found.text.strip():
             raise NotFoundError(f"no address for the {component}: {key} is not set in etcd "
                                 "(the heartbeat key expires when the component stops)",
-                                hint="pass --host HOST or set DEISCTL_HOST")
+                                hint=f"{self.node.ssh.naming.give('host', 'HOST')} or set DEISCTL_HOST")
         return ssh_options.check_host(found.text, key)
 
     def connect(self, host: str):

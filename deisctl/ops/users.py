@@ -37,7 +37,7 @@ def revoke_token(inv, names: Sequence[str], flags: Flags, *, all_users: bool = F
     if all_users and names:
         raise UsageError("give either USER... or --all, not both")
     if not all_users:
-        return _change(inv, "revoke-token", names, flags, dry_run)
+        return _change(inv, "revoke-token", names, flags, dry_run)[0]
     asking = not (dry_run or yes)
     if asking and not inv.is_terminal:  # before anything is sent
         raise UsageError("--all revokes every user's token: confirm with --yes (no terminal to ask on)")
@@ -54,12 +54,18 @@ def revoke_token(inv, names: Sequence[str], flags: Flags, *, all_users: bool = F
 
 def promote(inv, names: Sequence[str], flags: Flags, *, dry_run: bool = False) -> UserChanges:
     """Make users administrators (is_superuser and is_staff)."""
-    return _change(inv, "promote", names, flags, dry_run)
+    return _change(inv, "promote", names, flags, dry_run)[0]
 
 
-def demote(inv, names: Sequence[str], flags: Flags, *, dry_run: bool = False) -> UserChanges:
-    """Make administrators normal users again."""
-    return _change(inv, "demote", names, flags, dry_run)
+def demote(inv, names: Sequence[str], flags: Flags, *, dry_run: bool = False, force: bool = False) -> UserChanges:
+    """Make administrators normal users again. Refused (a usage error, nothing changed, dry run
+    or not) when no active administrator would remain, unless force: decided by the controller
+    inside the demote's own transaction, so two concurrent demotes cannot both pass."""
+    result, reply = _change(inv, "demote", names, flags, dry_run, force=force)
+    if reply.get("no_admin_left"):
+        would = "would have" if dry_run else "has"
+        inv.warn(f"the controller {would} no active administrator (deisctl users promote USER makes one)")
+    return result
 
 
 def list_users(inv, flags: Flags) -> UserList:
@@ -67,14 +73,16 @@ def list_users(inv, flags: Flags) -> UserList:
     return UserList(_run(inv, flags, {"action": "list"})["users"])
 
 
-def _change(inv, action: str, names: Sequence[str], flags: Flags, dry_run: bool) -> UserChanges:
+def _change(inv, action: str, names: Sequence[str], flags: Flags, dry_run: bool,
+            **options: bool) -> tuple[UserChanges, dict]:
+    """The result, and the controller's whole reply."""
     from deisctl import controller
 
     if not names:
         raise UsageError("name at least one user")
     users = controller.validate_usernames(list(names))  # before anything is sent
-    reply = _run(inv, flags, {"action": action, "users": users, "dry_run": dry_run})
-    return UserChanges(reply["users"], dry_run)
+    reply = _run(inv, flags, {"action": action, "users": users, "dry_run": dry_run, **options})
+    return UserChanges(reply["users"], dry_run), reply
 
 
 def _run(inv, flags: Flags, request: dict, before_connect: Optional[Callable[[str], None]] = None) -> dict:

@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 from deisctl.errors import AuthError, UnreachableError, UsageError
 from deisctl.ssh.known_hosts import KnownHosts, fingerprint, known_hosts_name, preferred_key_types, verify_host_key
-from deisctl.ssh.options import Address, SSHOptions
+from deisctl.ssh.options import FLAGS, Address, Naming, SSHOptions
 from deisctl.ssh.paramiko_loader import load_paramiko
 from deisctl.ssh.session import SSHSession, reason
 
@@ -24,8 +24,9 @@ DEFAULT_KEY_FILES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
 PassphrasePrompt = Optional[Callable[[str], str]]  # question -> answer; None: no terminal
 
 
-def load_key(path: str, flag: str, passphrase_prompt: PassphrasePrompt = None):
-    """The private key in path; an encrypted one is unlocked with a passphrase from the prompt."""
+def load_key(path: str, flag: str, passphrase_prompt: PassphrasePrompt = None, naming: Naming = FLAGS):
+    """The private key in path; an encrypted one is unlocked with a passphrase from the prompt.
+    flag: what names the key in messages; naming: how the hint says to stop naming it."""
     paramiko = load_paramiko()
     try:
         return paramiko.PKey.from_path(path)
@@ -40,7 +41,7 @@ def load_key(path: str, flag: str, passphrase_prompt: PassphrasePrompt = None):
             raise UsageError(f"{flag} file {path!r} is not a usable private key: {reason(exc)}") from None
     if passphrase_prompt is None:
         raise AuthError(f"SSH key {path} is encrypted and there is no terminal to ask for its passphrase",
-                        hint="load it into ssh-agent and omit --ssh-key")
+                        hint=f"load it into ssh-agent and {naming.drop('ssh_key')}")
     passphrase = passphrase_prompt(f"passphrase for {path}: ")
     try:
         return paramiko.PKey.from_path(path, passphrase.encode())
@@ -48,9 +49,9 @@ def load_key(path: str, flag: str, passphrase_prompt: PassphrasePrompt = None):
         raise AuthError(f"wrong passphrase for SSH key {path}") from None
 
 
-def authenticate(transport, opts: SSHOptions, label: str, key_file_key=None) -> None:
+def authenticate(transport, opts: SSHOptions, label: str, key_file_key=None, user_from: Optional[str] = None) -> None:
     """Public keys only: --ssh-key alone if given (loaded beforehand), else the agent's keys,
-    then ~/.ssh/id_*."""
+    then ~/.ssh/id_*. user_from: what set the login user when not the SSH options (the tunnel's USER@)."""
     paramiko = load_paramiko()
     tried: list[str] = []
     agent = None
@@ -82,22 +83,24 @@ def authenticate(transport, opts: SSHOptions, label: str, key_file_key=None) -> 
                 raise AuthError(f"ssh {label} does not accept public keys (it allows: {', '.join(exc.allowed_types)})") from None
             except paramiko.AuthenticationException as exc:
                 if "timeout" in str(exc).lower():
-                    raise UnreachableError(f"ssh {label}: no answer to authentication within --ssh-timeout "
-                                           f"{opts.timeout:g}s") from None
+                    raise UnreachableError(f"ssh {label}: no answer to authentication within "
+                                           f"{opts.naming.of('ssh_timeout')} {opts.timeout:g}s") from None
                 continue
             if transport.is_authenticated():
                 return
     finally:
         if agent is not None:
             agent.close()
+    naming = opts.naming
     if not tried:
-        raise AuthError(f"no SSH key to log in to {label}", hint="start ssh-agent or pass --ssh-key FILE")
-    raise AuthError(f"ssh {label} refused the key(s): {', '.join(tried)}", hint="check --ssh-user and --ssh-key")
+        raise AuthError(f"no SSH key to log in to {label}", hint=f"start ssh-agent or {naming.give('ssh_key', 'FILE')}")
+    raise AuthError(f"ssh {label} refused the key(s): {', '.join(tried)}",
+                    hint=f"check {user_from or naming.of('ssh_user')} and {naming.of('ssh_key')}")
 
 
-def handshake(transport, timeout: float, failure: str) -> None:
+def handshake(transport, timeout: float, failure: str, limit: str = "--ssh-timeout") -> None:
     """Banner and key exchange, each bounded by the timeout (paramiko's own start_client timeout
-    returns silently instead of failing)."""
+    returns silently instead of failing). limit: what names the timeout in messages."""
     done = threading.Event()
     transport.start_client(event=done)
     deadline = time.monotonic() + 2 * timeout  # banner_timeout covers the first half
@@ -105,11 +108,11 @@ def handshake(transport, timeout: float, failure: str) -> None:
         if not transport.is_active():
             break
         if time.monotonic() > deadline:
-            raise UnreachableError(f"{failure}: no SSH key exchange within --ssh-timeout {timeout:g}s")
+            raise UnreachableError(f"{failure}: no SSH key exchange within {limit} {timeout:g}s")
     if not transport.is_active():
         error = transport.get_exception()
         text = str(error).lower()
-        why = f"no SSH banner within --ssh-timeout {timeout:g}s" if "banner" in text else (
+        why = f"no SSH banner within {limit} {timeout:g}s" if "banner" in text else (
             reason(error) if error else "the server closed the connection")
         raise UnreachableError(f"{failure}: {why}")
 
@@ -122,12 +125,15 @@ def connect(host: str, opts: SSHOptions, *, note: Callable[[str], None], port: O
     note: where a recorded host key (accept-new) is reported; passphrase_prompt: see load_key."""
     paramiko = load_paramiko()
     port = opts.port if port is None else port
+    user_from = "the USER@ of the tunnel address" if user else None  # a hint must name what set it
     user = user or opts.user
     label = str(Address(host, port, user))
-    deadline_msg = f"within --ssh-timeout {opts.timeout:g}s"
+    limit = opts.naming.of("ssh_timeout")
+    deadline_msg = f"within {limit} {opts.timeout:g}s"
     # Before dialling: a bad --ssh-key fails without a connection, and a passphrase prompt
     # does not eat into the server's login timeout.
-    key_file_key = load_key(opts.key_file, "--ssh-key", passphrase_prompt) if opts.key_file else None
+    key_file_key = load_key(opts.key_file, opts.naming.of("ssh_key"), passphrase_prompt,
+                            opts.naming) if opts.key_file else None
     if via is not None:
         sock = via.open_forward(host, port)
     else:
@@ -144,9 +150,11 @@ def connect(host: str, opts: SSHOptions, *, note: Callable[[str], None], port: O
         entries = [e for e in known.entries_for(known_hosts_name(host, port)) if not e.revoked]
         security = transport.get_security_options()
         security.key_types = preferred_key_types(entries, tuple(security.key_types))
-        handshake(transport, opts.timeout, f"cannot reach {what} {label}")
-        verify_host_key(known, host, port, transport.get_remote_server_key(), opts.strict_host_key_checking, note)
-        authenticate(transport, replace(opts, user=user), label, key_file_key)
+        handshake(transport, opts.timeout, f"cannot reach {what} {label}", limit)
+        verify_host_key(known, host, port, transport.get_remote_server_key(), opts.strict_host_key_checking, note,
+                        opts.naming)
+        authenticate(transport, replace(opts, user=user), label, key_file_key,
+                     user_from=user_from)
         session = SSHSession(transport, label, opts.timeout)
         return session
     except (OSError, EOFError, paramiko.SSHException) as exc:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from deisctl.errors import AuthError, UsageError
-from deisctl.ssh.options import DEFAULT_SSH_PORT
+from deisctl.ssh.options import DEFAULT_SSH_PORT, FLAGS, Naming
 from deisctl.ssh.paramiko_loader import load_paramiko  # paramiko itself only once something is dialled
 
 
@@ -122,8 +122,10 @@ def preferred_key_types(known: list[HostEntry], offered: tuple[str, ...]) -> lis
     return wanted + [algo for algo in offered if algo not in wanted]
 
 
-def verify_host_key(known_hosts: KnownHosts, host: str, port: int, key, policy: str, note: Callable[[str], None]):
-    """Accept a known key; refuse an unknown one (or add it with accept-new); always refuse a changed one."""
+def verify_host_key(known_hosts: KnownHosts, host: str, port: int, key, policy: str, note: Callable[[str], None],
+                    naming: Naming = FLAGS):
+    """Accept a known key; refuse an unknown one (or add it with accept-new); always refuse a changed one.
+    naming: how the refusal's hint names accept-new in the command at hand."""
     name = known_hosts_name(host, port)
     entries = known_hosts.entries_for(name)
     blob, kind, fp = key.asbytes(), key.get_name(), fingerprint(key)
@@ -147,7 +149,8 @@ def verify_host_key(known_hosts: KnownHosts, host: str, port: int, key, policy: 
         return
     raise AuthError(
         f"host key of {name} is not known: {kind} {fp} (not in {', '.join(known_hosts.files)})",
-        hint="verify that fingerprint, then rerun with --strict-host-key-checking accept-new to record it",
+        hint=f"verify that fingerprint, then rerun with {naming.setting('strict_host_key_checking', 'accept-new')} "
+             "to record it",
     )
 
 

@@ -1,15 +1,17 @@
 """How to log in to a node or the bastion, and the one precedence rule of every node option:
 flag > DEISCTL_<NAME> environment variable > context value > default.
 
-Used by the node options of `users`, `dock` and `check --controller` and by the bastion login
-of `--tunnel` for commands without SSH flags (`config`, `check`). Pure: no I/O, no paramiko;
-everything here runs before anything is dialled.
+Used by the node options of `users`, `dock` and `check` (which also log in to the `--tunnel`
+bastion with them) and by the bastion login of commands without SSH flags (`config`,
+`registration`). Naming says how messages and hints name the options in each, so that what
+they tell the user to pass is accepted there. Pure: no I/O, no paramiko; everything here runs
+before anything is dialled.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Sequence
 
 from deisctl.errors import UsageError
@@ -37,32 +39,82 @@ def env_name(name: str) -> str:
 
 
 def resolve(names: Sequence[str], flags: Sequence[Mapping[str, Any]], env: Mapping[str, str],
-            context: Mapping[str, Any]) -> dict[str, Any]:
+            context: Mapping[str, Any], origins: Optional[dict] = None) -> dict[str, Any]:
     """Each name's value: flag > DEISCTL_<NAME> > context > None (the default is applied later).
 
     `flags` are layers of given flags (None: not given), later layers win (a sub-command's flags
     over its group's); an empty environment variable counts as unset; `context` maps our names to
-    the context's values."""
+    the context's values. `origins`, if given, receives where each value came from: "flag",
+    "env" or "context" (a name left out: the default)."""
     values: dict[str, Any] = {}
     for name in names:
         given = [layer[name] for layer in flags if layer.get(name) is not None]
         if given:
-            values[name] = given[-1]
+            values[name], origin = given[-1], "flag"
         elif env.get(env_name(name)):
-            values[name] = env[env_name(name)]
+            values[name], origin = env[env_name(name)], "env"
         else:
             values[name] = context.get(name)
+            origin = "context" if values[name] is not None else None
+        if origins is not None and origin:
+            origins[name] = origin
     return values
 
 
-def number(kind, name: str, value):
+@dataclass(frozen=True)
+class Naming:
+    """How messages and hints name an SSH option, so that what they tell the user works in the
+    command at hand: its flag where the command takes the SSH flags (`where`: where they go, e.g.
+    "before COMPONENT" for dock, whose later words belong to the remote command), else
+    DEISCTL_<NAME>, which beats the context. `origins`: (name, "flag"|"env"|"context") pairs, for
+    hints that must undo a value where it was set."""
+
+    flags: bool = True
+    where: str = ""
+    origins: tuple = ()
+
+    def of(self, name: str) -> str:
+        """What names the option's value in this command: --ssh-timeout, DEISCTL_SSH_TIMEOUT, or
+        the context's key when the value came from there (in a command without the flags)."""
+        if self.flags:
+            return flag(name)
+        if dict(self.origins).get(name) == "context":
+            return f"the context's {SSH_CONTEXT_KEYS.get(name, name)}"
+        return env_name(name)
+
+    def setting(self, name: str, value: str) -> str:
+        """What gives the option a value here: `--strict-host-key-checking accept-new` or
+        `DEISCTL_STRICT_HOST_KEY_CHECKING=accept-new` (the environment beats the context)."""
+        if self.flags:
+            return f"{flag(name)} {value}" + (f" {self.where}" if self.where else "")
+        return f"{env_name(name)}={value}"
+
+    def give(self, name: str, value: str) -> str:
+        """The advice to give the option a value: `pass --ssh-key FILE` or `set DEISCTL_SSH_KEY=FILE`."""
+        return ("pass " if self.flags else "set ") + self.setting(name, value)
+
+    def drop(self, name: str) -> str:
+        """The advice to take a value away where it was set: omit the flag, unset the variable or
+        remove the context's key."""
+        origin = dict(self.origins).get(name)
+        if origin == "env":
+            return f"unset {env_name(name)}"
+        if origin == "context":
+            return f"remove {SSH_CONTEXT_KEYS.get(name, name)} from the context"
+        return f"omit {flag(name)}"
+
+
+FLAGS = Naming()  # a command with the SSH flags (users, check)
+
+
+def number(kind, name: str, value, naming: Naming = FLAGS):
     """value as int/float (None stays None); a UsageError naming the option otherwise."""
     if value is None:
         return None
     try:
         return kind(value)
     except (TypeError, ValueError):
-        raise UsageError(f"{flag(name)} must be a number, got {value!r}") from None
+        raise UsageError(f"{naming.of(name)} must be a number, got {value!r}") from None
 
 
 @dataclass(frozen=True)
@@ -75,6 +127,7 @@ class SSHOptions:
     known_hosts: Optional[str] = None  # None: ~/.ssh/known_hosts (+ the global file, read only)
     strict_host_key_checking: str = "yes"
     timeout: float = DEFAULT_SSH_TIMEOUT
+    naming: Naming = field(default=FLAGS, compare=False)  # how messages name these options here
 
     @property
     def known_hosts_path(self) -> str:
@@ -87,38 +140,41 @@ class SSHOptions:
 
 
 def ssh_options(*, user=None, port=None, key_file=None, known_hosts=None, strict=None,
-                timeout=None) -> SSHOptions:
+                timeout=None, naming: Naming = FLAGS) -> SSHOptions:
     """Apply defaults and check values (None = not given); fails before any I/O."""
     user = user or DEFAULT_SSH_USER
     if user.startswith("-") or any(c.isspace() or c in "@:" for c in user):
-        raise UsageError(f"invalid --ssh-user {user!r}")
+        raise UsageError(f"invalid {naming.of('ssh_user')} {user!r}")
     port = DEFAULT_SSH_PORT if port is None else int(port)
     if not 0 < port < 65536:
-        raise UsageError(f"invalid --ssh-port {port}", hint="1-65535")
+        raise UsageError(f"invalid {naming.of('ssh_port')} {port}", hint="1-65535")
     strict = (strict or "yes").lower()
     if strict not in HOST_KEY_POLICIES:
-        raise UsageError(f"invalid --strict-host-key-checking {strict!r}", hint="yes or accept-new")
+        raise UsageError(f"invalid {naming.of('strict_host_key_checking')} {strict!r}", hint="yes or accept-new")
     timeout = DEFAULT_SSH_TIMEOUT if timeout is None else float(timeout)
     if not timeout > 0:
-        raise UsageError(f"--ssh-timeout must be a positive number of seconds, got {timeout:g}")
+        raise UsageError(f"{naming.of('ssh_timeout')} must be a positive number of seconds, got {timeout:g}")
     key_file = os.path.expanduser(key_file) if key_file else None
     known_hosts = os.path.expanduser(known_hosts) if known_hosts else None
-    return SSHOptions(user, port, key_file, known_hosts, strict, timeout)
+    return SSHOptions(user, port, key_file, known_hosts, strict, timeout, naming)
 
 
-def from_values(values: Mapping[str, Any]) -> SSHOptions:
+def from_values(values: Mapping[str, Any], naming: Naming = FLAGS) -> SSHOptions:
     """SSHOptions from resolved values named as in SSH_NAMES (numbers may still be text)."""
-    return ssh_options(user=values.get("ssh_user"), port=number(int, "ssh_port", values.get("ssh_port")),
+    return ssh_options(user=values.get("ssh_user"), port=number(int, "ssh_port", values.get("ssh_port"), naming),
                        key_file=values.get("ssh_key"), known_hosts=values.get("known_hosts"),
                        strict=values.get("strict_host_key_checking"),
-                       timeout=number(float, "ssh_timeout", values.get("ssh_timeout")))
+                       timeout=number(float, "ssh_timeout", values.get("ssh_timeout"), naming), naming=naming)
 
 
 def bastion_options(env: Mapping[str, str], context: Mapping[str, Any]) -> SSHOptions:
-    """The bastion login of commands without SSH flags (`config`, `check`): DEISCTL_SSH_* > context
-    (context-file keys, e.g. Settings.context_values) > default."""
+    """The bastion login of commands without SSH flags (`config`, `registration`, ...):
+    DEISCTL_SSH_* > context (context-file keys, e.g. Settings.context_values) > default. Its
+    messages and hints name the environment variables, as those commands take no SSH flag."""
     ours = {name: context.get(key) for name, key in SSH_CONTEXT_KEYS.items()}
-    return from_values(resolve(SSH_NAMES, (), env, ours))
+    origins: dict = {}
+    values = resolve(SSH_NAMES, (), env, ours, origins)
+    return from_values(values, Naming(flags=False, origins=tuple(sorted(origins.items()))))
 
 
 @dataclass(frozen=True)

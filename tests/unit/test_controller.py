@@ -244,3 +244,18 @@ def test_parse_reply_interactive_shell():
     assert caught.value.exit_code == ExitCode.FAILED
     assert caught.value.render() == ("error: ssh node: Django's shell started before the script arrived and went "
                                      "interactive; nothing was run (rerun the command)")
+
+
+def test_parse_reply_last_administrator_is_a_usage_error_with_the_way_past_it():
+    with pytest.raises(UsageError) as caught:
+        controller.parse_reply(Reply(0, _result(ok=False, refused=controller.LAST_ADMIN, users=["bob", "carol"])), "n")
+    assert caught.value.exit_code == ExitCode.USAGE
+    assert caught.value.render() == ("error: demoting bob, carol would leave the controller without an active "
+                                     "administrator; nothing was changed (pass --force to demote anyway)")
+
+
+def test_the_demote_request_carries_force_only_as_data():
+    program = controller.program({"action": "demote", "users": ["bob"], "dry_run": False, "force": True})
+    literal = _call_argument(program)
+    assert json.loads(base64.b64decode(literal)) == {"action": "demote", "users": ["bob"], "dry_run": False,
+                                                     "force": True}

@@ -43,3 +43,13 @@ def test_missing_or_garbage_key_file_is_a_usage_error(tmp_path):
     garbage.write_text("not a key\n")
     with pytest.raises(UsageError, match="not a usable private key"):
         load_key(str(garbage), "--ssh-key")
+
+
+def test_the_encrypted_key_hint_undoes_the_key_where_it_was_set(locked):
+    from deisctl.ssh.options import Naming
+
+    for origin, advice in (("flag", "omit --ssh-key"), ("env", "unset DEISCTL_SSH_KEY"),
+                           ("context", "remove ssh_key from the context")):
+        with pytest.raises(AuthError) as err:
+            load_key(locked, "--ssh-key", None, Naming(origins=(("ssh_key", origin),)))
+        assert err.value.hint == f"load it into ssh-agent and {advice}"

@@ -12,6 +12,7 @@ import pytest
 
 from deisctl.errors import AuthError
 from deisctl.ssh.known_hosts import KnownHosts, fingerprint, known_hosts_name, preferred_key_types, verify_host_key
+from deisctl.ssh.options import Naming
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +137,14 @@ def test_preferred_key_types_put_the_known_type_first(tmp_path, keys):
     offered = ("ssh-ed25519", "ecdsa-sha2-nistp256", "rsa-sha2-512")
     assert preferred_key_types(entries, offered) == ["ecdsa-sha2-nistp256", "ssh-ed25519", "rsa-sha2-512"]
     assert preferred_key_types([], offered) == list(offered)
+
+
+def test_unknown_key_hint_names_what_works_in_the_command(tmp_path, keys):
+    """config's bastion login takes no SSH flag: its hint names the variable; dock's says where its flag goes."""
+    hosts = known(tmp_path, "")
+    for naming, advice in ((Naming(flags=False), "rerun with DEISCTL_STRICT_HOST_KEY_CHECKING=accept-new to"),
+                           (Naming(where="before COMPONENT"),
+                            "rerun with --strict-host-key-checking accept-new before COMPONENT to")):
+        with pytest.raises(AuthError) as err:
+            verify_host_key(hosts, "node1", 22, keys[0], "yes", print, naming)
+        assert advice in err.value.hint

@@ -104,3 +104,60 @@ def test_node_options_precedence_and_defaults():
 def test_node_options_are_checked(flags, fragment):
     with pytest.raises(UsageError, match=fragment.replace("-", r"\-")):
         node_options(inv(), [flags])
+
+
+# -- naming: what messages and hints tell the user to pass works in that command ----------------
+
+
+def test_resolve_reports_where_each_value_came_from():
+    origins: dict = {}
+    resolve(("ssh_user", "ssh_port", "ssh_key", "known_hosts"), [{"ssh_user": "f"}], {"DEISCTL_SSH_PORT": "2"},
+            {"ssh_key": "/k"}, origins)
+    assert origins == {"ssh_user": "flag", "ssh_port": "env", "ssh_key": "context"}
+
+
+def test_naming_of_a_command_with_the_ssh_flags():
+    naming = options.Naming(origins=(("ssh_key", "env"),))
+    assert naming.of("ssh_timeout") == "--ssh-timeout"
+    assert naming.setting("strict_host_key_checking", "accept-new") == "--strict-host-key-checking accept-new"
+    assert naming.give("ssh_key", "FILE") == "pass --ssh-key FILE"
+    assert naming.drop("ssh_key") == "unset DEISCTL_SSH_KEY"  # where it was set, not the flag
+    assert options.Naming(origins=(("ssh_key", "flag"),)).drop("ssh_key") == "omit --ssh-key"
+    dock = options.Naming(where="before COMPONENT")
+    assert dock.give("host", "HOST") == "pass --host HOST before COMPONENT"
+
+
+def test_naming_of_a_command_without_ssh_flags():
+    naming = options.Naming(flags=False, origins=(("ssh_key", "context"), ("ssh_user", "env")))
+    assert naming.of("ssh_timeout") == "DEISCTL_SSH_TIMEOUT"
+    assert naming.of("ssh_key") == "the context's ssh_key"
+    assert naming.setting("strict_host_key_checking", "accept-new") == "DEISCTL_STRICT_HOST_KEY_CHECKING=accept-new"
+    assert naming.give("ssh_key", "FILE") == "set DEISCTL_SSH_KEY=FILE"
+    assert naming.drop("ssh_key") == "remove ssh_key from the context"
+    assert naming.drop("ssh_user") == "unset DEISCTL_SSH_USER"
+
+
+def test_the_bastion_login_of_config_names_the_variables():
+    opts = bastion_options({"DEISCTL_SSH_KEY": "/k"}, {"ssh_user": "ctx"})
+    assert not opts.naming.flags and dict(opts.naming.origins) == {"ssh_key": "env", "ssh_user": "context"}
+    for env, fragment in (({"DEISCTL_SSH_PORT": "0"}, "invalid DEISCTL_SSH_PORT 0"),
+                          ({"DEISCTL_SSH_TIMEOUT": "x"}, "DEISCTL_SSH_TIMEOUT must be a number"),
+                          ({"DEISCTL_STRICT_HOST_KEY_CHECKING": "no"}, "invalid DEISCTL_STRICT_HOST_KEY_CHECKING")):
+        with pytest.raises(UsageError, match=fragment):
+            bastion_options(env, {})
+
+
+def test_node_options_name_their_flags_and_where_they_go():
+    node = node_options(inv({"DEISCTL_SSH_KEY": "/k"}), [{"ssh_user": "u"}], component="router",
+                        where="before COMPONENT")
+    assert node.ssh.naming.flags and node.ssh.naming.where == "before COMPONENT"
+    assert dict(node.ssh.naming.origins) == {"ssh_user": "flag", "ssh_key": "env"}
+    assert node.ssh.naming.drop("ssh_key") == "unset DEISCTL_SSH_KEY"
+
+
+def test_ssh_login_of_check_follows_the_node_rule():
+    from deisctl.ops.reach import ssh_login
+
+    opts = ssh_login(inv({"DEISCTL_SSH_PORT": "2200"}, {"ssh_user": "ctx"}), [{"ssh_key": "/flag/key"}])
+    assert (opts.user, opts.port, opts.key_file) == ("ctx", 2200, "/flag/key")
+    assert opts.naming.flags
