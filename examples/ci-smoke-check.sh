@@ -8,14 +8,23 @@
 # Usage:
 #   DEISCTL_CONTEXT=staging SETTINGS=deis-settings.yaml ./ci-smoke-check.sh
 #   (or DEISCTL_ENDPOINTS=https://etcd-1:2379,... DEISCTL_CACERT=ca.pem ...)
+#   SETTINGS defaults to deis-settings.yaml (- reads standard input); SETTINGS= (empty) skips
+#   step 2 on purpose.
+#   A settings file that does not exist fails the gate (a typo or a moved file must not
+#   turn the drift check off silently).
 #
 # Exit: 0 healthy and in sync · 1 a check failed or the settings drifted · 75 etcd
 # unreachable (an infrastructure problem: let CI retry) · 77 credentials refused ·
-# 2 usage/input error (a bad settings document or option).
+# 2 usage/input error (a missing or bad settings document, a bad option).
 set -uo pipefail
 
 deisctl=${DEISCTL:-deisctl}
-settings=${SETTINGS:-deis-settings.yaml}
+settings=${SETTINGS-deis-settings.yaml}
+# Input errors first, before the cluster is asked anything.
+if [ -n "$settings" ] && [ "$settings" != - ] && [ ! -f "$settings" ]; then
+  echo "FAIL settings file $settings does not exist (set SETTINGS to the document kept in git)"
+  exit 2
+fi
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 
@@ -38,7 +47,7 @@ for row in json.load(open(sys.argv[1])):
   *) echo "FAIL deisctl check exited $rc"; exit 2 ;;
 esac
 
-if [ -f "$settings" ]; then
+if [ -n "$settings" ]; then
   "$deisctl" config diff -f "$settings"
   rc=$?
   case $rc in
@@ -49,5 +58,5 @@ if [ -f "$settings" ]; then
     *) echo "FAIL deisctl config diff exited $rc"; exit 2 ;;
   esac
 else
-  echo "skip settings diff: no $settings"
+  echo "skip settings diff: SETTINGS is empty"
 fi
