@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, NamedTuple, Optional
 
 from deisctl import keys as keyspec
 from deisctl import schema
@@ -228,9 +228,10 @@ def _read_document(path: str, stdin) -> tuple[str, str, str]:
             fd = os.open(expanded, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except OSError as exc:
             raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise UsageError(f"cannot read {path}: not a regular file")
         with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise UsageError(f"cannot read {path}: not a regular file")
             try:
                 data = handle.read(MAX_DOCUMENT_BYTES + 1)
             except OSError as exc:
@@ -284,9 +285,32 @@ def load(path: str, *, stdin=None, strict: bool = False, keep_masked: bool = Fal
 
 # -- comparing with etcd ----------------------------------------------------------------
 
-def plan(doc: Document, snapshot, layout: Layout, *, prune: bool) -> list[Change]:
-    """The changes that make etcd match the document, sorted by component and key."""
-    changes = []
+class Plan(NamedTuple):
+    changes: list  # [Change] that make etcd match the document, sorted by component and key
+    unchanged: list  # [Change] of the document's keys etcd already holds (context for a diff)
+    kept: list  # [Change] --prune leaves alone: published or secret keys not named to delete
+
+    def removals(self) -> list:
+        return [c for c in self.changes if c.new is None]
+
+    def emptied(self, snapshot, layout: Layout) -> list[str]:
+        """Components that would be left without any key."""
+        names = []
+        for component in dict.fromkeys(c.component for c in self.removals()):
+            base = layout.component(component)
+            remaining = {k for k in snapshot.rows if k.startswith(base)}
+            remaining -= {c.full_key for c in self.removals() if c.component == component}
+            if not remaining and not any(c.component == component and c.new is not None for c in self.changes):
+                names.append(component)
+        return names
+
+
+def plan(doc: Document, snapshot, layout: Layout, *, prune: bool, delete_protected: Iterable[str] = ()) -> Plan:
+    """What makes etcd match the document. With prune, keys of the listed components that the
+    document does not name are removed too, except protected ones (schema.protected) not named
+    in delete_protected ("component/key")."""
+    named = set(delete_protected)
+    changes, unchanged, kept = [], [], []
     for component in sorted(doc.components):
         entries = doc.components[component]
         base = layout.component(component)
@@ -299,14 +323,18 @@ def plan(doc: Document, snapshot, layout: Layout, *, prune: bool) -> list[Change
                 changes.append(Change(component, key, None, entry.value, base + key, 0))
             elif kv.value != entry.value.encode("utf-8"):
                 changes.append(Change(component, key, kv.text, entry.value, base + key, kv.mod_revision))
+            else:
+                unchanged.append(Change(component, key, kv.text, entry.value, base + key, kv.mod_revision))
         if prune:
             for full_key in sorted(k for k in snapshot.rows if k.startswith(base)):
                 key = full_key[len(base):]
                 if key not in entries:
                     kv = snapshot.rows[full_key]
-                    changes.append(Change(component, key, kv.text, None, full_key, kv.mod_revision))
+                    change = Change(component, key, kv.text, None, full_key, kv.mod_revision)
+                    protected = schema.protected(component, key) and f"{component}/{key}" not in named
+                    (kept if protected else changes).append(change)
     changes.sort(key=lambda c: (c.component, c.key))
-    return changes
+    return Plan(changes, unchanged, kept)
 
 
 # -- export ------------------------------------------------------------------------------

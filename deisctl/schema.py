@@ -253,9 +253,10 @@ def read_file(path: str, key: str) -> bytes:
         fd = os.open(expanded, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise UsageError(f"{key}: cannot read file {path!r}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UsageError(f"{key}: {path!r} is not a regular file")
     with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise UsageError(f"{key}: {path!r} is not a regular file")
         try:
             data = handle.read(MAX_VALUE_BYTES + 1)
         except OSError as exc:

@@ -200,7 +200,7 @@ def test_prune_deletes_only_unnamed_keys_of_listed_components(dctl, etcd, tmp_pa
     assert (plain.exit_code, plain.stdout) == (0, "no changes\n")
     diff = dctl("config", "diff", "-f", path, "--prune")
     assert diff.exit_code == 1
-    assert "@@ controller/stale (removed) @@\n-1\n" in diff.stdout
+    assert "\n-controller/stale: 1\n" in diff.stdout
     out = dctl("config", "apply", "-f", path, "--prune")
     assert out.exit_code == 0, out.stderr
     assert out.stdout.splitlines() == ["removed  controller/auth/ldap/bind/dn: 1", "removed  controller/stale: 1",
@@ -209,10 +209,14 @@ def test_prune_deletes_only_unnamed_keys_of_listed_components(dctl, etcd, tmp_pa
                                           "/deis/controllers/x": "1"}
 
 
-def test_empty_component_with_prune_empties_it(dctl, etcd, tmp_path):
+def test_empty_component_with_prune_empties_it_only_when_confirmed(dctl, etcd, tmp_path):
     etcd.write("/deis/myapp/a", "1")
     etcd.write("/deis/other/b", "2")
-    out = dctl("config", "apply", "-f", write(tmp_path, "myapp: {}\n"), "--prune")
+    path = write(tmp_path, "myapp: {}\n")
+    out = dctl("config", "apply", "-f", path, "--prune")  # no terminal to ask on
+    assert_error(out, 2, "--prune would delete 1 key(s) and leave myapp without any key", "pass --yes")
+    assert etcd.read_prefix("/deis/") == {"/deis/myapp/a": "1", "/deis/other/b": "2"}
+    out = dctl("config", "apply", "-f", path, "--prune", "--yes")  # the hint, followed
     assert out.exit_code == 0, out.stderr
     assert etcd.read_prefix("/deis/") == {"/deis/other/b": "2"}
 
@@ -231,9 +235,8 @@ def test_diff_text_and_exit_codes(dctl, etcd, tmp_path):
     out = dctl("config", "diff", "-f", path)
     assert out.exit_code == 1, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[0].startswith("--- etcd /deis (revision ") and lines[1] == f"+++ {path}"
-    assert lines[2:] == ["@@ myapp/motd @@", "-hello", "-world", "+hello", "+there",
-                         "@@ myapp/new (added) @@", "+x"]
+    assert lines[0].startswith("--- etcd:/deis (revision ") and lines[1] == f"+++ {path}"
+    assert lines[2:] == ["@@ -1,3 +1,4 @@", " myapp/motd: |", "   hello", "-  world", "+  there", "+myapp/new: x"]
     assert etcd.read("/deis/myapp/motd") == "hello\nworld"
     json_out = dctl("config", "diff", "-f", path, "-o", "json")
     assert json_out.exit_code == 1 and json.loads(json_out.stdout)["changed"] is True
@@ -307,7 +310,7 @@ def test_a_change_set_of_1000_keys(dctl, etcd, tmp_path):
 
     # 1,000 deletes and 1,000 puts in one apply: 16 guarded transactions.
     renamed = write(tmp_path, "bulk:\n" + "".join(f"  n{i:05d}: x\n" for i in range(1000)), "renamed.yaml")
-    out = dctl("config", "apply", "-f", renamed, "--prune")
+    out = dctl("config", "apply", "-f", renamed, "--prune", "--yes")
     assert out.exit_code == 0, out.stderr
     assert out.stdout.splitlines()[-1] == "1000 added, 1000 removed"
     stored = etcd.read_prefix("/deis/bulk/")

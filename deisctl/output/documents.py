@@ -105,28 +105,50 @@ def applied(result, show_secrets: bool) -> View:
 
 
 def compared(result, prefix: str, show_secrets: bool) -> View:
-    """Text: a unified-diff-like listing (etcd → file); JSON/YAML: as apply's."""
+    """Text: a unified diff (etcd → file) that diff tools and `patch` read; JSON/YAML: as apply's."""
     changes = result.changes
     data = {"changed": bool(changes), "changes": [_change_data(c, show_secrets) for c in changes]}
-    return View(data, lambda: diff_lines(changes, left=f"etcd {prefix} (revision {result.revision})",
-                                         right=result.source, show_secrets=show_secrets))
+    return View(data, lambda: unified_diff(result, prefix, show_secrets))
 
 
-def diff_lines(changes: list, *, left: str, right: str, show_secrets: bool) -> Iterable[str]:
-    """One hunk per key, every line of multi-line values shown."""
-    if not changes:
-        return
-    yield f"--- {left}"
-    yield f"+++ {right}"
-    for change in changes:
-        label = {"added": " (added)", "removed": " (removed)", "changed": ""}[change.action]
-        yield f"@@ {change.name}{label} @@"
-        for sign, value in (("-", change.old), ("+", change.new)):
-            if value is None:
-                continue
-            text = shown(change.key, value, show_secrets)
-            for line in text.split("\n") if text else [""]:
-                yield f"{sign}{line}"
+def _listing(change, side: str, show_secrets: bool) -> list[str]:
+    """One key as lines of the diffed listing: `component/key: value`, a multi-line value as a
+    `|` block indented by two spaces (YAML's way). A masked value that changed is told apart."""
+    value = change.old if side == "old" else change.new
+    if value is None:
+        return []
+    text = shown(change.key, value, show_secrets)
+    if text == MASK and change.old != change.new:
+        text = f"{MASK} ({'etcd' if side == 'old' else 'file'})"
+    if "\n" not in text:
+        return [f"{change.name}: {text}"]
+    return [f"{change.name}: |"] + [f"  {line}" for line in text.split("\n")]
+
+
+def unified_diff(result, prefix: str, show_secrets: bool) -> Iterable[str]:
+    """etcd's keys (those the document names, and with --prune those it would delete) against the
+    document, as `component/key: value` listings in key order, diffed with 3 lines of context."""
+    import difflib
+
+    if not result.changes:
+        return []
+    keys = sorted(result.changes + list(result.unchanged), key=lambda c: (c.component, c.key))
+    left = [line for change in keys for line in _listing(change, "old", show_secrets)]
+    right = [line for change in keys for line in _listing(change, "new", show_secrets)]
+    return difflib.unified_diff(left, right, fromfile=f"etcd:{prefix} (revision {result.revision})",
+                                tofile=result.source, lineterm="")
+
+
+def prune_confirmation(inv):
+    """On a terminal: show what --prune would delete (on stderr) and ask."""
+    def confirm(removals: list, emptied: list) -> bool:
+        for change in removals:
+            inv.note(change_line(change, show_secrets=False))
+        if emptied:
+            inv.note(f"{', '.join(emptied)} would be left without any key")
+        return inv.confirm(f"Delete these {len(removals)} key(s)?")
+
+    return confirm
 
 
 def apply_progress(inv):
