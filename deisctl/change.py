@@ -12,6 +12,7 @@ class Change(NamedTuple):
     new: Optional[str]  # None: the key is (to be) deleted
     full_key: str = ""
     mod_revision: int = 0  # the key's revision when read (0: absent); guards the write
+    old_known: bool = True  # False: a write's reply was lost and `old` could not be established
 
     @property
     def name(self) -> str:
@@ -26,5 +27,5 @@ class Change(NamedTuple):
         return "changed" if self.old != self.new else "unchanged"
 
     @property
-    def changed(self) -> bool:
-        return self.old != self.new
+    def changed(self) -> Optional[bool]:
+        return self.old != self.new if self.old_known else None

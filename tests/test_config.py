@@ -72,9 +72,17 @@ def test_nested_keys_and_listing(dctl, etcd):
 
 
 def test_listing_an_empty_component_says_so_on_stderr(dctl):
-    out = dctl("config", "controllr", "get")
-    assert out.exit_code == 0 and out.stdout == ""
-    assert "no keys under /deis/controllr/" in out.stderr and "did you mean 'controller'" in out.stderr
+    out = dctl("config", "controller", "get")
+    assert (out.exit_code, out.stdout) == (0, "")
+    assert "no keys under /deis/controller/" in out.stderr
+
+
+def test_listing_an_unknown_component_without_keys_is_not_found(dctl, etcd):
+    out = dctl("config", "controllers", "get")  # a typo: neither in the schema nor in etcd
+    assert_error(out, 3, "no keys under /deis/controllers/", "did you mean 'controller'?")
+    assert out.stdout == ""
+    etcd.write("/deis/myaddon/a", "1")  # an unknown component that has keys is listed
+    assert dctl("config", "myaddon", "get").stdout == "a=1\n"
 
 
 def test_set_is_atomic_when_one_pair_is_invalid(dctl, etcd):

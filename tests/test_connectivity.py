@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import socket
+import re
 import threading
 import time
 
@@ -11,6 +11,7 @@ import pytest
 from deisctl import settings as settings_mod
 from deisctl.etcd.client import Store
 from tests.rig.etcd import EtcdCluster
+from tests.rig.fakes import HungServer
 from tests.rig.ports import free_port
 from tests.helpers import assert_error
 
@@ -18,28 +19,9 @@ from tests.helpers import assert_error
 @pytest.fixture
 def hung_endpoint():
     """A port that accepts TCP connections and then never says a word."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    accepted = []
-    stop = threading.Event()
-
-    def accept_loop():
-        sock.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                accepted.append(sock.accept()[0])
-            except OSError:
-                pass
-
-    thread = threading.Thread(target=accept_loop, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    for conn in accepted:
-        conn.close()
-    sock.close()
+    server = HungServer()
+    yield server.url
+    server.close()
 
 
 def test_dead_endpoint_first_in_list_fails_over(cli, etcd):
@@ -56,6 +38,17 @@ def test_hung_endpoint_first_in_list_does_not_block_the_others(cli, etcd, hung_e
     started = time.monotonic()
     out = cli("--endpoints", f"{hung_endpoint},{etcd.endpoints}", "config", "controller", "get", "workers")
     assert (out.exit_code, out.stdout) == (0, "3\n"), out.stderr
+    assert time.monotonic() - started < 2.0
+
+
+def test_a_live_endpoint_wins_after_duplicated_hung_ones(run_deisctl, etcd, hung_endpoint):
+    """The same hung URL twice, then a live one: dialled once each, and the live one answers."""
+    etcd.write("/deis/controller/workers", "3")
+    spelled_again = hung_endpoint.replace("http://", "HTTP://") + "/"
+    started = time.monotonic()
+    out = run_deisctl("--endpoints", f"{hung_endpoint},{spelled_again},{etcd.endpoints}", "config", "controller",
+                      "get", "workers")
+    assert (out.exit_code, out.stdout, out.stderr) == (0, "3\n", "")
     assert time.monotonic() - started < 2.0
 
 
@@ -177,21 +170,67 @@ def test_tls_with_client_certificate(cli, tls_etcd, tls_files):
     assert cli("config", "controller", "get", "workers", env=env).stdout == "2\n"
 
 
-def test_tls_with_an_untrusted_ca_exits_4(cli, tls_etcd, tls_files):
+def test_tls_with_an_untrusted_ca_exits_5(cli, tls_etcd, tls_files):
+    """A server certificate the CA does not vouch for is refused, as an unknown SSH host key is."""
     out = cli("--endpoints", tls_etcd.endpoints, "--cacert", str(tls_files.other_ca), "--cert",
               str(tls_files.client_cert), "--key", str(tls_files.client_key), "config", "controller", "get")
-    assert_error(out, 4, "TLS handshake failed")
+    assert_error(out, 5, "the server certificate is not signed by a CA in --cacert", str(tls_files.other_ca))
+
+
+def test_tls_without_the_client_certificate_the_server_requires_exits_5(cli, tls_etcd, tls_files):
+    out = cli("--endpoints", tls_etcd.endpoints, "--cacert", str(tls_files.ca), "config", "controller", "get")
+    assert_error(out, 5, "the server requires a client certificate (--cert and --key)")
 
 
 def test_plain_http_to_a_tls_server_exits_4(cli, tls_etcd):
     url = tls_etcd.endpoints.replace("https://", "http://")
     out = cli("--endpoints", url, "--dial-timeout", "1", "config", "controller", "get")
-    assert out.exit_code == 4 and out.stderr.startswith("error: cannot reach etcd")
+    assert_error(out, 4, "cannot reach etcd", f"{url} (a TLS server: use https:// and --cacert)")
 
 
 def test_missing_ca_file_is_a_usage_error(cli, tls_etcd, tmp_path):
     out = cli("--endpoints", tls_etcd.endpoints, "--cacert", str(tmp_path / "nope.pem"), "config", "x", "get")
     assert_error(out, 2, "--cacert")
+
+
+GRPC_LOG_LINE = re.compile(r"^[EWID]\d{4} ", re.M)  # gRPC C-core: "E1129 17:08:43.739463 26324 file.cc:1517] ..."
+
+
+def test_bad_local_tls_files_are_named_with_exit_2_and_no_grpc_log(run_deisctl, tls_etcd, tls_files, tmp_path,
+                                                                   monkeypatch):
+    monkeypatch.delenv("GRPC_VERBOSITY", raising=False)  # importing deisctl.etcd here set it for this process
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("hello\n")
+    base = ["--endpoints", tls_etcd.endpoints, "--dial-timeout", "1"]
+    cases = [
+        (["--cacert", str(garbage), "--cert", str(tls_files.client_cert), "--key", str(tls_files.client_key)],
+         ["--cacert file", str(garbage), "no PEM certificate"]),
+        (["--cacert", str(tls_files.ca), "--cert", str(tls_files.client_cert), "--key", str(tls_files.server_key)],
+         ["--key file", str(tls_files.server_key), "is not the private key of the --cert file"]),
+        (["--cacert", str(tls_files.ca), "--cert", str(garbage), "--key", str(tls_files.client_key)],
+         ["--cert file", str(garbage), "no PEM certificate"]),
+    ]
+    for flags, fragments in cases:
+        out = run_deisctl(*base, *flags, "config", "controller", "get")
+        assert_error(out, 2, *fragments)
+        assert not GRPC_LOG_LINE.search(out.stderr), out.stderr
+
+
+def test_a_tls_mistake_on_one_endpoint_logs_nothing_when_another_answers(run_deisctl, tls_etcd, etcd, tls_files,
+                                                                         monkeypatch):
+    """gRPC's own log lines (ssl_transport_security.cc ...) are silenced: the command succeeds on
+    the next endpoint, and its stderr is what deisctl says."""
+    monkeypatch.delenv("GRPC_VERBOSITY", raising=False)  # importing deisctl.etcd here set it for this process
+    etcd.write("/deis/controller/workers", "4")
+    out = run_deisctl("--endpoints", f"{tls_etcd.endpoints},{etcd.endpoints}", "--cacert", str(tls_files.other_ca),
+                      "--cert", str(tls_files.client_cert), "--key", str(tls_files.client_key),
+                      "config", "controller", "get", "workers")
+    assert (out.exit_code, out.stdout, out.stderr) == (0, "4\n", "")
+    # A user who asks for gRPC's logs gets them.
+    out = run_deisctl("--endpoints", tls_etcd.endpoints, "--cacert", str(tls_files.other_ca), "--cert",
+                      str(tls_files.client_cert), "--key", str(tls_files.client_key), "config", "controller", "get",
+                      env={"GRPC_VERBOSITY": "INFO"})
+    assert out.exit_code == 5 and GRPC_LOG_LINE.search(out.stderr), out.stderr
 
 
 def test_user_and_password_auth(cli, auth_etcd, tls_files):

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import queue
 import signal
-import subprocess
 import threading
 import time
 
 import pytest
 
 from deisctl.etcd.client import Store
-from tests.rig.cli import deisctl_command
+from tests.rig.watch import Watcher, connected_ports
 from tests.helpers import assert_error
 
 
@@ -141,53 +138,6 @@ def test_rollback_guarded_against_a_concurrent_change(dctl, etcd, monkeypatch):
 
 # -- watch ----------------------------------------------------------------------------------
 
-class Watcher:
-    """`deisctl ... watch` as a real process; stdout lines collected by a thread."""
-
-    def __init__(self, *args: str):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DEISCTL_")}
-        self.proc = subprocess.Popen(deisctl_command() + list(args), stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, env=env)
-        self.lines: "queue.Queue[str]" = queue.Queue()
-        self.stderr: list[str] = []
-        self._ready = threading.Event()
-        threading.Thread(target=self._read_out, daemon=True).start()
-        threading.Thread(target=self._read_err, daemon=True).start()
-
-    def _read_out(self):
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def _read_err(self):
-        for line in self.proc.stderr:
-            self.stderr.append(line)
-            if line.startswith("watching "):
-                self._ready.set()
-
-    def wait_ready(self, timeout: float = 15):
-        assert self._ready.wait(timeout), "".join(self.stderr)
-
-    def collect(self, n: int, timeout: float = 30) -> list[str]:
-        end, got = time.monotonic() + timeout, []
-        while len(got) < n:
-            try:
-                got.append(self.lines.get(timeout=max(end - time.monotonic(), 0.01)))
-            except queue.Empty:
-                raise AssertionError(f"{len(got)} of {n} lines: {got}; stderr: {''.join(self.stderr)}")
-        return got
-
-    def wait(self, timeout: float = 30) -> int:
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"watch still running {timeout}s later; stderr: {''.join(self.stderr)}") from None
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-
 @pytest.fixture
 def watchers():
     started: list[Watcher] = []
@@ -248,26 +198,6 @@ def test_watch_ctrl_c_exits_cleanly(etcd, watchers):
     assert "Traceback" not in stderr and "error:" not in stderr
 
 
-def connected_ports(pid: int) -> set[int]:
-    """Remote ports of the process's established TCP connections (from /proc)."""
-    inodes = set()
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            link = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:
-            continue
-        if link.startswith("socket:["):
-            inodes.add(link[8:-1])
-    ports = set()
-    for name in ("/proc/net/tcp", "/proc/net/tcp6"):  # gRPC may use IPv4-mapped IPv6 sockets
-        with open(name) as table:
-            for line in table.readlines()[1:]:
-                fields = line.split()
-                if fields[9] in inodes and fields[3] == "01":
-                    ports.add(int(fields[2].rsplit(":", 1)[1], 16))
-    return ports
-
-
 @pytest.mark.cluster
 def test_watch_survives_the_death_of_its_member_without_losing_an_event(cluster, watchers):
     """Kill the member the watch streams from, mid-stream, while changes keep coming."""
@@ -303,7 +233,65 @@ def test_watch_survives_the_death_of_its_member_without_losing_an_event(cluster,
     revisions = [e["revision"] for e in events]
     assert revisions == sorted(set(revisions))
     assert w.wait() == 0
-    assert "resuming at revision" in "".join(w.stderr)
+    notes = [line for line in w.stderr if line.startswith("watch: lost")]
+    assert notes and "resuming at revision" in notes[0]
+    # The death is reported as such: the connection had worked, so no hint about http vs TLS.
+    assert "TLS" not in notes[0] and ("closed the connection" in notes[0] or "connection lost" in notes[0]), notes
+
+
+def write_retrying(cluster, endpoints: str, key: str, value: str) -> None:
+    """etcdctl put through endpoints; retried (once applied) while a new leader is elected."""
+    deadline = time.monotonic() + 20
+    while True:
+        done = cluster.etcdctl("put", key, value, endpoints=endpoints, check=False)
+        if done.returncode == 0 or cluster.etcdctl("get", key, "--print-value-only", endpoints=endpoints,
+                                                   check=False).stdout.rstrip("\n") == value:
+            return
+        assert time.monotonic() < deadline, done.stderr
+        time.sleep(0.2)
+
+
+@pytest.mark.cluster
+def test_watch_resumes_elsewhere_when_its_member_hangs(cluster, watchers, capsys):
+    """SIGSTOP the member serving the watch after 50 of 150 writes (which go to the other members):
+    the stream is found dead by a progress request that gets no answer, and resumes on another
+    member at the next revision: all 150 events, none twice, in order."""
+    total, hang_after, command_timeout = 150, 50, 2
+    w = watchers("--endpoints", cluster.endpoints, "--command-timeout", str(command_timeout), "-o", "json",
+                 "config", "myapp", "watch", "--count", str(total))
+    w.wait_ready()
+    serving = [i for i, m in enumerate(cluster.members) if m.client_port in connected_ports(w.proc.pid)]
+    assert len(serving) == 1, serving
+    victim = cluster.members[serving[0]]
+    others = ",".join(m.url for m in cluster.members if m is not victim)
+    paused_at = []
+
+    def writer():
+        for i in range(total):
+            write_retrying(cluster, others, "/deis/myapp/n", str(i))
+            if i == hang_after - 1:
+                victim.pause()
+                paused_at.append(time.monotonic())
+
+    thread = threading.Thread(target=writer)
+    try:
+        thread.start()
+        events = [json.loads(line) for line in w.collect(total, timeout=90)]
+        thread.join()
+    finally:
+        victim.resume()
+    assert [e["new"] for e in events] == [str(i) for i in range(total)]  # none lost, none repeated
+    revisions = [e["revision"] for e in events]
+    assert revisions == sorted(set(revisions))
+    assert w.wait() == 0
+    lost = [(at, line) for at, line in w.stderr_at if line.startswith("watch: lost")]
+    assert len(lost) == 1 and "stopped answering" in lost[0][1], w.stderr
+    detected, finished = lost[0][0] - paused_at[0], w.line_at[-1] - paused_at[0]
+    # A progress request after 1 s of silence, unanswered for --command-timeout.
+    assert detected < 1 + command_timeout + 1.5, detected
+    with capsys.disabled():
+        print(f"\n[figures] hung watch member (--command-timeout {command_timeout}): detected after "
+              f"{detected:.2f}s, all {total} events {finished:.2f}s after the SIGSTOP")
 
 
 @pytest.mark.cluster

@@ -1,9 +1,11 @@
 """The etcd client: one connection to one cluster, through whichever endpoint answers.
 
-Every RPC carries a deadline (--command-timeout); connecting is bounded by --dial-timeout,
-with all endpoints dialled at once so that one hung member cannot use up the budget of the
-others. The operations live beside this module, one concern a file; Store's methods hand
-over to them, so callers need only the Store.
+Every RPC carries a deadline (--command-timeout) and asks etcd to refuse it at once when the
+member has no leader; connecting is bounded by --dial-timeout, with all endpoints dialled at
+once so that one hung member cannot use up the budget of the others. A request that fails is
+retried within about --dial-timeout + --command-timeout, plus one retry after a timeout. The
+operations live beside this module, one concern a file; Store's methods hand over to them, so
+callers need only the Store.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from typing import Callable, Optional, Sequence, TypeVar
 
 import etcd3
 import grpc
-from etcd3 import exceptions as etcd_errors
 
-from deisctl.errors import DeisctlError, UnreachableError
+from deisctl.errors import AuthError, UnreachableError
 from deisctl.etcd import kv
 from deisctl.etcd.endpoints import Dialer, Endpoint, parse_endpoints, probe
-from deisctl.etcd.errors import answered, map_rpc_error, probe_failure
+from deisctl.etcd.errors import (LOST, NO_LEADER, TIMEOUT, answered, failure_kind, failure_text, map_rpc_error,
+                                 probe_failure, worth_diagnosing)
 from deisctl.settings import Settings
 
 T = TypeVar("T")
@@ -42,6 +44,11 @@ class Store:
         self._client = None
         self._current: Optional[Endpoint] = None
         self._down: dict[str, str] = {}  # endpoint url -> why we gave up on it
+        self._refused: set[str] = set()  # endpoints whose TLS certificate check failed
+        self.server_version = ""  # etcd version of the member in use (from the dial probe)
+        # The highest revision a dial probe reported: a write sent after that dial is applied
+        # at a higher one (kv.put_many tells its own write from an older one by it).
+        self.seen_revision = 0
 
     def __enter__(self) -> "Store":
         return self
@@ -93,19 +100,27 @@ class Store:
                     break
                 cond.wait(remaining)
 
+        failed = []
         for ep in candidates:
             if chosen is not None and ep.url == chosen.url:
                 continue
             pending = probes[ep.url]
             if pending.done() and not answered(pending):
-                self._down[ep.url] = self.dialer.failure(ep) or probe_failure(pending, timeout)
+                failed.append((ep, pending))
             elif chosen is None:
                 self._down[ep.url] = f"no answer within --dial-timeout {timeout:g}s"
             pending.cancel()
             channels[ep.url].close()
+        for ep, pending in failed:  # what is there, asked only when nothing else answered
+            self._down[ep.url] = self.explain(ep, pending, explore=chosen is None)
         if chosen is None:
             raise self._unreachable()
 
+        answer = probes[chosen.url]
+        if answer.exception() is None:
+            status = answer.result()
+            self.server_version = status.version
+            self.seen_revision = max(self.seen_revision, status.header.revision)
         try:
             self._client = etcd3.MultiEndpointEtcd3Client(
                 endpoints=[channels[chosen.url]],
@@ -122,8 +137,33 @@ class Store:
             raise error from None
         self._current = chosen
 
+    def explain(self, ep: Endpoint, failed, explore: bool = True) -> str:
+        """Why ep's probe (a failed future) failed; with explore, ask what answers there when it
+        is not etcd v3 (diagnose.py)."""
+        timeout = self.settings.dial_timeout
+        tunnel = self.dialer.failure(ep)
+        if tunnel:
+            return tunnel
+        error = failed.exception()
+        details = error.details() or ""
+        if ep.secure:
+            from deisctl.etcd.tls import handshake_refusal
+
+            refusal = handshake_refusal(details, self.settings, ep.secure)
+            if refusal:
+                self._refused.add(ep.url)
+                return refusal
+        reason = probe_failure(failed, timeout)
+        if explore and error.code() != grpc.StatusCode.DEADLINE_EXCEEDED and worth_diagnosing(details):
+            from deisctl.etcd.diagnose import diagnose
+
+            return diagnose(self.dialer.address(ep), ep.host, ep.secure, timeout) or reason
+        return reason
+
     def _unreachable(self) -> UnreachableError:
         reasons = ", ".join(f"{url} ({why})" for url, why in self._down.items())
+        if self._refused & set(self._down):  # a certificate we must not trust: like an SSH host key
+            return AuthError(f"cannot connect to etcd securely: {reasons}")
         return UnreachableError(f"cannot reach etcd: {reasons}")
 
     def _reset(self) -> None:
@@ -154,40 +194,63 @@ class Store:
     def retry_all(self) -> None:
         """Forget past failures: a member that was down may be back."""
         self._down.clear()
+        self._refused.clear()
 
-    def run(self, op: Callable[[object], T], *, idempotent: bool = True) -> T:
+    def run(self, op: Callable[[object], T], *, write: bool = False, retry_unknown: bool = True,
+            after_unknown: Optional[Callable[[object], T]] = None) -> T:
         """Run op(client); when the member stops answering, reconnect and retry.
 
-        Reconnecting probes every endpoint again, so a dead member is skipped and a
-        live one that only lost its leader is retried after a short pause. A write
-        that timed out is retried only if repeating it cannot change the outcome.
+        Reconnecting probes the other endpoints (all again once each has failed), so a dead or
+        hung member is skipped; a member without a leader refuses at once, and the members are
+        retried after a pause (an election) until --dial-timeout + --command-timeout have
+        passed. After a timeout there is one retry. `write`: op changes data, so a failure after it was sent
+        may or may not have applied it, and says so; `retry_unknown`: repeating it cannot
+        change the outcome; `after_unknown(client)`: run instead of op once an attempt's
+        outcome is unknown (to find out what happened).
         """
-        attempts = 0
+        settings = self.settings
+        give_up_at = time.monotonic() + settings.dial_timeout + settings.command_timeout
+        attempts = timeouts = pauses = 0
+        unknown = False  # an attempt of this write may have been applied
         while True:
-            client = self.connected()
-            where = self._current.url
-            timeout = self.settings.command_timeout
             try:
-                return op(client)
-            except (etcd_errors.ConnectionFailedError, etcd_errors.NoServerAvailableError):
-                failure = "connection lost or no leader"
-            except etcd_errors.ConnectionTimeoutError:
-                if not idempotent:
-                    raise UnreachableError(
-                        f"etcd at {where} did not answer within --command-timeout {timeout:g}s; "
-                        "the write may or may not have been applied",
-                        hint="read the keys back before retrying",
-                    ) from None
-                failure = f"no answer within --command-timeout {timeout:g}s"
-            except etcd_errors.InternalServerError:
-                raise DeisctlError(f"etcd at {where} reported an internal error") from None
+                client = self.connected()
+            except UnreachableError as exc:
+                if write and attempts:
+                    raise self._outcome(exc.message, unknown) from None
+                raise
+            where = self._current.url
+            try:
+                return (after_unknown if unknown and after_unknown is not None else op)(client)
             except grpc.RpcError as exc:
-                raise map_rpc_error(exc, where) from None
+                kind = failure_kind(exc)
+                if kind is None:
+                    raise map_rpc_error(exc, where) from None
+                reason = failure_text(exc, kind, settings.command_timeout)
             attempts += 1
-            self._reset()
-            if attempts > len(self.endpoints) + 1:
-                raise UnreachableError(f"etcd at {where}: {failure}")
-            time.sleep(min(0.2 * attempts, 1.0))  # leave time for a leader election
+            unknown = unknown or (write and kind in (TIMEOUT, LOST))
+            timeouts += kind == TIMEOUT
+            self.abandon(reason)  # prefer the other members next
+            pause = min(0.2 * (pauses + 1), 1.0) if kind == NO_LEADER else 0
+            if (unknown and not retry_unknown) or timeouts > 1 \
+                    or (kind == NO_LEADER and time.monotonic() + pause > give_up_at) \
+                    or (kind != NO_LEADER and attempts > len(self.endpoints) + 1):
+                message = f"etcd at {where}: {reason}"
+                raise self._outcome(message, unknown) if write else UnreachableError(message)
+            if all(ep.url in self._down for ep in self.endpoints):
+                self.retry_all()  # each member failed once: the first to answer gets another try
+            if pause:
+                pauses += 1
+                time.sleep(pause)  # leave time for a leader election
+
+    @staticmethod
+    def _outcome(message: str, unknown: bool) -> UnreachableError:
+        """The failure of a write, saying whether it may have been applied: not when every
+        attempt was refused unexecuted (no leader) or never sent."""
+        if unknown:
+            return UnreachableError(f"{message}; the write may or may not have been applied",
+                                    hint="check with get before retrying")
+        return UnreachableError(f"{message}; the write was not applied")
 
     # -- operations (kv.py; the others are imported by the commands that use them) --------
 

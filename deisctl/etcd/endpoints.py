@@ -13,7 +13,14 @@ from etcd3.etcdrpc import MaintenanceStub, StatusRequest
 from deisctl.errors import UsageError
 
 # Fail fast instead of queueing RPCs while a channel reconnects; we fail over ourselves.
-GRPC_OPTIONS = [("grpc.enable_retries", 0), ("grpc.max_receive_message_length", 64 * 1024 * 1024)]
+# No gRPC keepalive: etcd answers pings more frequent than its --grpc-keepalive-min-time (5 s)
+# with GOAWAY "too_many_pings", and gRPC core sends few keepalive pings on a quiet stream;
+# a hung member is detected by deadlines and, on watch streams, by progress requests (watch.py).
+# A local subchannel pool: a channel opened after a failure gets a connection of its own, not
+# the one gRPC's global pool would still share from the channel just closed (perhaps to a hung
+# member, or with a reply lost on it).
+GRPC_OPTIONS = [("grpc.enable_retries", 0), ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+                ("grpc.use_local_subchannel_pool", 1)]
 
 
 class Endpoint:
@@ -28,6 +35,20 @@ class Endpoint:
     @property
     def grpc_host(self) -> str:
         return f"[{self.host}]" if ":" in self.host else self.host
+
+    @property
+    def identity(self) -> tuple:
+        """What makes two URLs the same endpoint: scheme, host (case-folded; an IP address in
+        its one canonical spelling) and port (2379 when not given)."""
+        host = self.host.lower().rstrip(".")
+        if ":" in host:  # IPv6 has many spellings of one address (IPv4's are not worth an import)
+            import ipaddress
+
+            try:
+                host = ipaddress.ip_address(host).compressed
+            except ValueError:
+                pass
+        return self.secure, host, self.port
 
 
 def parse_endpoint(url: str) -> Endpoint:
@@ -44,12 +65,16 @@ def parse_endpoint(url: str) -> Endpoint:
 
 
 def parse_endpoints(settings) -> list[Endpoint]:
-    """The endpoints of the settings, checked before anything is sent."""
-    endpoints = [parse_endpoint(url) for url in settings.endpoints]
-    if settings.user and not all(ep.secure for ep in endpoints):
+    """The endpoints of the settings, checked before anything is sent; an endpoint listed twice
+    (the same URL however spelled) is dialled once."""
+    endpoints: dict[tuple, Endpoint] = {}
+    for url in settings.endpoints:
+        ep = parse_endpoint(url)
+        endpoints.setdefault(ep.identity, ep)
+    if settings.user and not all(ep.secure for ep in endpoints.values()):
         raise UsageError("--user needs https:// endpoints",
                          hint="gRPC sends credentials only over TLS; pass --cacert too")
-    return endpoints
+    return list(endpoints.values())
 
 
 class Dialer:
@@ -63,21 +88,17 @@ class Dialer:
         self._credentials = None
 
     def credentials(self):
-        """TLS credentials from --cacert/--cert/--key, read once."""
+        """TLS credentials from --cacert/--cert/--key, read and checked once (a bad local file is
+        a usage error naming it, before anything is dialled)."""
         if self._credentials is None:
-            s = self.settings
-            blobs = []
-            for flag, path in (("--cacert", s.cacert), ("--key", s.key), ("--cert", s.cert)):
-                if path is None:
-                    blobs.append(None)
-                    continue
-                try:
-                    with open(path, "rb") as handle:
-                        blobs.append(handle.read())
-                except OSError as exc:
-                    raise UsageError(f"cannot read {flag} file {path!r}: {exc.strerror or exc}") from None
-            self._credentials = grpc.ssl_channel_credentials(*blobs)
+            from deisctl.etcd.tls import read_credentials
+
+            self._credentials = grpc.ssl_channel_credentials(*read_credentials(self.settings))
         return self._credentials
+
+    def address(self, ep: Endpoint) -> tuple[str, int]:
+        """The (host, port) a plain socket connects to for ep."""
+        return (ep.host, ep.port) if self.via is None else tuple(self.via.local_address(ep.host, ep.port))
 
     def target(self, ep: Endpoint) -> tuple[str, int, list]:
         """(host, port, channel options) to dial for ep."""

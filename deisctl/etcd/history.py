@@ -8,7 +8,7 @@ from typing import NamedTuple, Optional
 import grpc
 
 from deisctl.errors import UnreachableError, UsageError
-from deisctl.etcd.errors import CompactedError, map_rpc_error
+from deisctl.etcd.errors import CompactedError, failure_kind, map_rpc_error, stream_failure
 from deisctl.etcd.kv import KV, kv_from_proto, raw_call
 from deisctl.etcd.watch import StreamReader, watch_create
 
@@ -73,6 +73,8 @@ def history(store, key: str, quiet: float = 0.4) -> "tuple[list[HistoryEntry], i
                         return entries, compacted, current
                     continue
                 if isinstance(item, grpc.RpcError):
+                    if failure_kind(item) is not None:  # the member died or lost its leader mid-replay
+                        raise UnreachableError(f"etcd at {store.where}: {stream_failure(item)}")
                     raise map_rpc_error(item, store.where)
                 if isinstance(item, Exception):
                     raise UnreachableError(f"etcd at {store.where}: {item}")

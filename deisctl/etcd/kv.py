@@ -7,11 +7,14 @@ from __future__ import annotations
 from typing import NamedTuple, Optional, Sequence
 
 import etcd3
-import grpc
-from etcd3 import exceptions as etcd_errors
+from etcd3.etcdrpc import Compare, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest
 
 from deisctl.errors import NotFoundError, UsageError
 from deisctl.limits import MAX_REQUEST_BYTES, MAX_TXN_OPS, REQUEST_OVERHEAD
+
+# Sent with every request: a member without a leader refuses it at once ("etcdserver: no
+# leader", before executing it) instead of holding it until the deadline (lost quorum).
+HAS_LEADER = (("hasleader", "true"),)
 
 
 class KV:
@@ -38,6 +41,14 @@ class Snapshot(NamedTuple):
     rows: dict  # full key -> KV
 
 
+class Previous(list):
+    """Each key's value before a write, in order (None: the key did not exist). `known` is False
+    when etcd's reply to the write was lost and what the keys held before it cannot be
+    established; the entries are then all None."""
+
+    known = True
+
+
 def prefix_range_end(prefix: str) -> bytes:
     return etcd3.utils.prefix_range_end(prefix.encode("utf-8"))
 
@@ -47,24 +58,11 @@ def kv_from_proto(proto) -> KV:
               proto.create_revision, proto.version)
 
 
-def _kv_from_meta(value: bytes, meta) -> KV:
-    return KV(meta.key.decode("utf-8", "backslashreplace"), value, meta.mod_revision,
-              meta.create_revision, meta.version)
-
-
 def raw_call(client, stub: str, method: str, request):
-    """A unary RPC with the client's deadline and credentials; network failures are mapped as the
-    library maps them, so that Store.run fails over and retries."""
-    try:
-        return getattr(getattr(client, stub), method)(request, client.timeout, credentials=client.call_credentials,
-                                                      metadata=client.metadata)
-    except grpc.RpcError as exc:
-        code = exc.code()
-        if code == grpc.StatusCode.UNAVAILABLE:
-            raise etcd_errors.ConnectionFailedError() from exc
-        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-            raise etcd_errors.ConnectionTimeoutError() from exc
-        raise
+    """A unary RPC with the client's deadline and credentials, refused at once by a member
+    without a leader; gRPC's errors reach Store.run, which tells failures from answers."""
+    return getattr(getattr(client, stub), method)(request, client.timeout, credentials=client.call_credentials,
+                                                  metadata=tuple(client.metadata or ()) + HAS_LEADER)
 
 
 def _check_txn_size(count: int) -> None:
@@ -75,9 +73,20 @@ def _check_txn_size(count: int) -> None:
         )
 
 
+def _reads(keys: Sequence[bytes], revision: int = 0) -> TxnRequest:
+    """One transaction reading each key (at a past revision when given)."""
+    return TxnRequest(success=[RequestOp(request_range=RangeRequest(key=k, revision=revision)) for k in keys])
+
+
+def _first(item) -> Optional[KV]:
+    kvs = item.response_range.kvs
+    return kv_from_proto(kvs[0]) if kvs else None
+
+
 def get(store, key: str) -> Optional[KV]:
-    value, meta = store.run(lambda c: c.get(key))
-    return None if meta is None else _kv_from_meta(value, meta)
+    request = RangeRequest(key=key.encode("utf-8"))
+    response = store.run(lambda c: raw_call(c, "kvstub", "Range", request))
+    return kv_from_proto(response.kvs[0]) if response.kvs else None
 
 
 def get_many(store, keys: Sequence[str]) -> dict[str, KV]:
@@ -86,21 +95,17 @@ def get_many(store, keys: Sequence[str]) -> dict[str, KV]:
         found = get(store, keys[0])
         return {keys[0]: found} if found else {}
     _check_txn_size(len(keys))
-
-    def op(client):
-        return client.transaction(compare=[], success=[client.transactions.get(k) for k in keys], failure=[])
-
-    _, responses = store.run(op)
-    result = {}
-    for key, rows in zip(keys, responses):
-        if rows:
-            result[key] = _kv_from_meta(*rows[0])
-    return result
+    request = _reads([k.encode("utf-8") for k in keys])
+    response = store.run(lambda c: raw_call(c, "kvstub", "Txn", request))
+    rows = {key: _first(item) for key, item in zip(keys, response.responses)}
+    return {key: row for key, row in rows.items() if row is not None}
 
 
 def list_prefix(store, prefix: str) -> list[KV]:
-    rows = store.run(lambda c: list(c.get_prefix(prefix, sort_order="ascend", sort_target="key")))
-    return [_kv_from_meta(value, meta) for value, meta in rows]
+    request = RangeRequest(key=prefix.encode("utf-8"), range_end=prefix_range_end(prefix),
+                           sort_order=RangeRequest.ASCEND, sort_target=RangeRequest.KEY)
+    response = store.run(lambda c: raw_call(c, "kvstub", "Range", request))
+    return [kv_from_proto(kv) for kv in response.kvs]
 
 
 def request_bytes(items: Sequence[tuple[str, Optional[str]]]) -> int:
@@ -108,45 +113,96 @@ def request_bytes(items: Sequence[tuple[str, Optional[str]]]) -> int:
     return sum(len(k.encode("utf-8")) + (len(v.encode("utf-8")) if v else 0) for k, v in items)
 
 
-def put_many(store, items: Sequence[tuple[str, str]]) -> list[Optional[KV]]:
-    """Write all pairs in one transaction; return each key's previous value (or None)."""
+def put_many(store, items: Sequence[tuple[str, str]]) -> Previous:
+    """Write all pairs in one transaction; return each key's previous value (or None).
+
+    When the reply to the write is lost (the member died or stopped answering after it was
+    sent), the retry first finds out what happened (lost_reply_verdict), so that the previous
+    values reported are the ones the write replaced, or are said to be unknown."""
     _check_txn_size(len(items))
     size = request_bytes(items)
     if size > MAX_REQUEST_BYTES - REQUEST_OVERHEAD:
         raise UsageError(f"the values are too large for one transaction ({size} bytes; etcd accepts at most "
                          f"{MAX_REQUEST_BYTES} bytes per request)", hint="set them in separate commands")
+    pairs = [(k.encode("utf-8"), v.encode("utf-8")) for k, v in items]
+    request = TxnRequest(success=[RequestOp(request_put=PutRequest(key=k, value=v, prev_kv=True)) for k, v in pairs])
+    store.connected()
+    floor = store.seen_revision  # the cluster's revision before the first attempt, or older
 
-    def op(client):
-        puts = [client.transactions.put(k, v.encode("utf-8"), prev_kv=True) for k, v in items]
-        return client.transaction(compare=[], success=puts, failure=[])
+    def put(client) -> Previous:
+        response = raw_call(client, "kvstub", "Txn", request)
+        return Previous(kv_from_proto(r.response_put.prev_kv) if r.response_put.HasField("prev_kv") else None
+                        for r in response.responses)
 
-    _, responses = store.run(op)
-    return [kv_from_proto(r.response_put.prev_kv) if r.response_put.HasField("prev_kv") else None for r in responses]
+    def find_out(client) -> Previous:
+        import grpc
+
+        now = raw_call(client, "kvstub", "Txn", _reads([k for k, _ in pairs]))
+        rows = [_first(item) for item in now.responses]
+        verdict = lost_reply_verdict(floor, now.header.revision, [(r.value, r.mod_revision) if r else None for r in rows],
+                                     [v for _, v in pairs])
+        if verdict == REDO:
+            return put(client)
+        if verdict != UNKNOWN:  # applied at that revision: the values before it are the previous ones
+            try:
+                before = raw_call(client, "kvstub", "Txn", _reads([k for k, _ in pairs], verdict - 1))
+                return Previous(_first(item) for item in before.responses)
+            except grpc.RpcError as exc:
+                if "compacted" not in (exc.details() or ""):
+                    raise
+        elif any(row is None or row.value != value for row, (_, value) in zip(rows, pairs)):
+            put(client)  # whatever happened, the keys must hold the values asked for
+        unknown = Previous([None] * len(pairs))
+        unknown.known = False
+        return unknown
+
+    return store.run(put, write=True, after_unknown=find_out)
+
+
+REDO = "redo"
+UNKNOWN = "unknown"
+
+
+def lost_reply_verdict(floor: int, revision: int, rows: Sequence, values: Sequence[bytes]):
+    """What a one-transaction write whose reply was lost did, from its keys as they are now.
+
+    floor: a revision the cluster had reached before the write was sent; revision: the
+    cluster's revision now; rows: each key's (value, mod_revision) now, or None when absent;
+    values: what the write put. Returns REDO (it was not applied), the revision it was applied
+    at, or UNKNOWN. A transaction changes all its keys at one revision above floor; so a key
+    not changed since floor (or nothing changed since floor) proves it was not applied, and
+    every key holding its value at one such revision shows where it was. A concurrent write of
+    the very same values in one transaction looks the same; then that revision is still where
+    the values came from.
+    """
+    if revision <= floor or any(row is not None and row[1] <= floor for row in rows):
+        return REDO
+    revisions = {row[1] for row in rows if row is not None}
+    if len(revisions) == 1 and all(row is not None and row[0] == value for row, value in zip(rows, values)):
+        return revisions.pop()
+    return UNKNOWN
 
 
 def delete_many(store, keys: Sequence[str], *, must_exist: bool) -> list[KV]:
     """Delete all keys in one transaction. With must_exist, a missing key deletes nothing."""
     _check_txn_size(len(keys))
-
-    def op(client):
-        t = client.transactions
-        compare = [t.version(k) > 0 for k in keys] if must_exist else []
-        deletes = [t.delete(k, prev_kv=True) for k in keys]
-        return client.transaction(compare=compare, success=deletes, failure=[t.get(k) for k in keys])
-
+    raw = [k.encode("utf-8") for k in keys]
+    request = TxnRequest(
+        compare=[Compare(key=k, result=Compare.GREATER, target=Compare.VERSION, version=0) for k in raw]
+        if must_exist else [],
+        success=[RequestOp(request_delete_range=DeleteRangeRequest(key=k, prev_kv=True)) for k in raw],
+        failure=[RequestOp(request_range=RangeRequest(key=k)) for k in raw])
     # Repeating a guarded delete that was applied would report the keys missing.
-    succeeded, responses = store.run(op, idempotent=not must_exist)
-    if not succeeded:
-        missing = [k for k, rows in zip(keys, responses) if not rows]
+    response = store.run(lambda c: raw_call(c, "kvstub", "Txn", request), write=True, retry_unknown=not must_exist)
+    if not response.succeeded:
+        missing = [k for k, item in zip(keys, response.responses) if not item.response_range.kvs]
         raise NotFoundError(f"not found: {', '.join(missing)}; nothing was deleted",
                             hint="--ignore-missing deletes the others")
-    return [kv_from_proto(p) for r in responses for p in r.response_delete_range.prev_kvs]
+    return [kv_from_proto(p) for r in response.responses for p in r.response_delete_range.prev_kvs]
 
 
 def snapshot(store, prefixes: Sequence[str], keys: Sequence[str] = ()) -> Snapshot:
     """Every key under each prefix, plus the given keys, all read at one revision."""
-    from etcd3.etcdrpc import RangeRequest, RequestOp, TxnRequest
-
     ranges = [(p.encode("utf-8"), prefix_range_end(p)) for p in prefixes]
     ranges += [(k.encode("utf-8"), None) for k in keys]
     rows: dict[str, KV] = {}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import NamedTuple
 
 import grpc
 
 from deisctl.etcd.endpoints import probe
-from deisctl.etcd.errors import answered, map_rpc_error, probe_failure
+from deisctl.etcd.errors import answered, map_rpc_error
 
 
 class MemberStatus(NamedTuple):
@@ -21,26 +23,64 @@ class MemberStatus(NamedTuple):
 
 
 def member_statuses(store) -> list[MemberStatus]:
-    """Status of every endpoint, probed at once, within --dial-timeout + --command-timeout."""
-    timeout = store.settings.dial_timeout + store.settings.command_timeout
+    """Status of every endpoint, probed at once: each must connect within --dial-timeout, then
+    answer within --command-timeout; a failure says which of the two limits expired."""
+    dial, command = store.settings.dial_timeout, store.settings.command_timeout
     dialer = store.dialer
-    channels, futures = {}, {}
+    started = time.monotonic()
+    changed = threading.Condition()
+    channels, futures, connected, watchers = {}, {}, {}, {}
+
+    def poke(*_):
+        with changed:
+            changed.notify_all()
+
     for ep in store.endpoints:
         channels[ep.url] = dialer.channel(ep)
-        futures[ep.url] = probe(channels[ep.url], timeout)
+
+        def on_state(state, url=ep.url):
+            if state == grpc.ChannelConnectivity.READY:
+                connected.setdefault(url, time.monotonic())
+            poke()
+
+        watchers[ep.url] = on_state
+        channels[ep.url].channel.subscribe(on_state, try_to_connect=True)
+        futures[ep.url] = probe(channels[ep.url], dial + command)
+        futures[ep.url].add_done_callback(poke)
+
+    late = {}  # url -> the limit that expired
+    with changed:
+        while True:
+            now = time.monotonic()
+            for url, future in futures.items():
+                if future.done() or url in late:
+                    continue
+                if url not in connected and now >= started + dial:
+                    late[url] = f"no answer within --dial-timeout {dial:g}s"
+                elif url in connected and now >= connected[url] + command:
+                    late[url] = f"connected, but no answer within --command-timeout {command:g}s"
+                if url in late:
+                    future.cancel()
+            if all(f.done() or url in late for url, f in futures.items()):
+                break
+            changed.wait(0.05)
+
     results = []
     for ep in store.endpoints:
         future = futures[ep.url]
         try:
-            status = future.result()
-            results.append(MemberStatus(ep.url, True, "", status.version, status.header.member_id,
-                                        status.leader, status.raftTerm))
-        except grpc.RpcError as exc:
-            if answered(future):
-                detail = map_rpc_error(exc, ep.url).message
+            if ep.url in late:
+                results.append(MemberStatus(ep.url, False, late[ep.url]))
+                continue
+            if future.exception() is None:
+                status = future.result()
+                results.append(MemberStatus(ep.url, True, "", status.version, status.header.member_id,
+                                            status.leader, status.raftTerm))
+            elif answered(future):
+                results.append(MemberStatus(ep.url, False, map_rpc_error(future.exception(), ep.url).message))
             else:
-                detail = dialer.failure(ep) or probe_failure(future, timeout)
-            results.append(MemberStatus(ep.url, False, detail))
+                results.append(MemberStatus(ep.url, False, store.explain(ep, future)))
         finally:
+            channels[ep.url].channel.unsubscribe(watchers[ep.url])
             channels[ep.url].close()
     return results

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional, Sequence
 
-from deisctl.errors import ConflictError
+from deisctl.errors import ConflictError, UnreachableError
 from deisctl.etcd.kv import raw_call, request_bytes
 from deisctl.limits import MAX_REQUEST_BYTES, MAX_TXN_OPS, REQUEST_OVERHEAD
 
@@ -60,7 +60,14 @@ def guarded_write(store, changes: Sequence[tuple[str, Optional[str]]], expected:
                 put = success().request_put
                 put.key, put.value = raw, value.encode("utf-8")
             failure().request_range.key = raw
-        response = store.run(lambda c: raw_call(c, "kvstub", "Txn", request))
+        # Idempotent: a repeat after a lost reply fails its guards on its own writes (below).
+        try:
+            response = store.run(lambda c: raw_call(c, "kvstub", "Txn", request), write=True)
+        except UnreachableError as exc:
+            if index:  # "the write" of the message is this transaction; say what came before
+                exc.message += (f" (that is transaction {index + 1} of {len(batches)}; the first {written} of "
+                                f"{len(changes)} changes were written before it)")
+            raise
         revision = response.header.revision
         if not response.succeeded:
             current = {kv.key.decode("utf-8", "backslashreplace"): kv

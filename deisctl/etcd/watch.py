@@ -1,5 +1,6 @@
-"""Watching keys: a watch stream read on a thread, and the watch loop that reconnects through
-another member and resumes at the next revision, so that nothing is missed or repeated."""
+"""Watching keys: a watch stream read on a thread, and the watch loop that finds a dead or hung
+member, reconnects through another one and resumes at the next revision, so that nothing is
+missed or repeated."""
 
 from __future__ import annotations
 
@@ -11,11 +12,25 @@ from typing import Optional
 import grpc
 
 from deisctl.errors import UnreachableError
-from deisctl.etcd.errors import CompactedError, map_rpc_error, short_reason
+from deisctl.etcd.errors import CompactedError, map_rpc_error, stream_failure
 
 # Failures of the member serving the stream: reconnect elsewhere instead of giving up.
 _STREAM_FAILURES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, grpc.StatusCode.INTERNAL,
                     grpc.StatusCode.UNKNOWN)
+
+# A hung member (stopped, or cut off without a reset) keeps its TCP connection open and says
+# nothing: after QUIET seconds of silence the stream asks for progress, which etcd >= 3.4
+# answers at once; no answer within --command-timeout means the member is gone.
+QUIET = 1.0
+
+
+def answers_progress(version: str) -> bool:
+    """etcd >= 3.4 answers a WatchRequest.progress_request; older ones ignore it."""
+    try:
+        major, minor = (int(part) for part in version.split(".")[:2])
+    except ValueError:
+        return False
+    return (major, minor) >= (3, 4)
 
 
 def watch_create(key: str, range_end: Optional[bytes], start_revision: int, prev_kv: bool):
@@ -60,6 +75,11 @@ class StreamReader:
         except Exception as exc:  # grpc.RpcError mostly; never leave the reader hanging
             self.responses.put(exc)
 
+    def ask_progress(self) -> None:
+        from etcd3.etcdrpc import WatchProgressRequest, WatchRequest
+
+        self._requests.put(WatchRequest(progress_request=WatchProgressRequest()))
+
     def next(self, timeout: float):
         """The next response or exception object; None when the timeout passed first."""
         try:
@@ -77,9 +97,9 @@ class StreamReader:
 def watch(store, key: str, range_end: Optional[bytes], start_revision: int, deadline: Optional[float] = None):
     """Yield (revision, events) from start_revision on, until the deadline (time.monotonic()).
 
-    When the member serving the stream fails or loses its leader, reconnect through
-    another endpoint and resume at the revision after the last one delivered: no event is
-    lost or repeated. Compaction of revisions not yet delivered is an error. store.on_reconnect
+    When the member serving the stream fails, hangs (a progress request unanswered within
+    --command-timeout, etcd >= 3.4) or loses its leader, reconnect through another endpoint
+    and resume at the revision after the last one delivered: no event is lost or repeated. Compaction of revisions not yet delivered is an error. store.on_reconnect
     is told of each reconnection.
     """
     settings = store.settings
@@ -96,19 +116,36 @@ def watch(store, key: str, range_end: Optional[bytes], start_revision: int, dead
                 store.retry_all()  # a member that was down may be back
                 time.sleep(0.2)
         reader = StreamReader(client, watch_create(key, range_end, next_revision, True))
+        heartbeat = answers_progress(store.server_version)
+        heard, asked = time.monotonic(), None  # last response; when progress was asked for
         failure = None
         try:
             while failure is None:
-                wait = 0.5 if deadline is None else min(deadline - time.monotonic(), 0.5)
+                now = time.monotonic()
+                wait = 0.5 if deadline is None else min(deadline - now, 0.5)
                 if wait <= 0:
                     return
+                if heartbeat:
+                    due = heard + QUIET if asked is None else asked + settings.command_timeout
+                    if now >= due and asked is None:
+                        reader.ask_progress()
+                        asked = now
+                        continue
+                    if now >= due:
+                        failure = ("the member stopped answering (no reply to a progress request within "
+                                   f"--command-timeout {settings.command_timeout:g}s)")
+                        break
+                    wait = min(wait, due - now)
                 item = reader.next(wait)
                 if item is None:
                     continue
+                heard, asked = time.monotonic(), None
                 if isinstance(item, grpc.RpcError):
                     if item.code() not in _STREAM_FAILURES:
                         raise map_rpc_error(item, store.where)
-                    failure = short_reason(item.details() or str(item.code()))
+                    failure = stream_failure(item)
+                elif isinstance(item, ConnectionError):
+                    failure = "the member ended the watch stream"
                 elif isinstance(item, Exception):
                     failure = str(item)
                 elif item.compact_revision:

@@ -51,8 +51,12 @@ def set_values(inv, component: str, pairs: Sequence[str], *, strict: bool, dry_r
             inv.note("dry run: nothing written")
         else:
             previous = store.put_many(items)
-    return SetResult([Change(component, key, prev.text if prev else None, item.value, layout.key(component, key))
-                      for (key, item), prev in zip(checked.items(), previous)])
+            if not previous.known:
+                inv.note("note: etcd's reply to the write was lost; the values are written, but what the keys "
+                         "held before could not be established (previous: unknown)")
+    known = getattr(previous, "known", True)
+    return SetResult([Change(component, key, prev.text if prev else None, item.value, layout.key(component, key),
+                             old_known=known) for (key, item), prev in zip(checked.items(), previous)])
 
 
 def _warn_registration(inv, store, component: str, values: dict) -> None:
@@ -91,11 +95,11 @@ def list_component(inv, component: str) -> Listing:
     if not items:
         from deisctl import schema
 
-        hint = ""
-        if component not in schema.COMPONENTS:
+        if component not in schema.COMPONENTS:  # most likely a typo: not an empty answer
             close = schema.closest_component(component)
-            hint = f" ({component!r} is not a known component; did you mean {close!r}?)" if close else ""
-        inv.note(f"no keys under {base}{hint}")
+            raise NotFoundError(f"no keys under {base}, and {component!r} is not a known component"
+                                + (f"; did you mean {close!r}?" if close else ""))
+        inv.note(f"no keys under {base}")
     return Listing(items)
 
 

@@ -73,6 +73,7 @@ class EtcdMember:
     client_cert_auth: bool = False
     process: Optional[subprocess.Popen] = None
     extra_args: list[str] = field(default_factory=list)
+    paused: bool = False
 
     @property
     def scheme(self) -> str:
@@ -124,7 +125,21 @@ class EtcdMember:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
 
+    def pause(self) -> None:
+        """SIGSTOP by PID: the member hangs as a frozen process or a black-holed host does (its
+        TCP connections stay open, nothing answers). Always resume() it, in a finally."""
+        self.process.send_signal(signal.SIGSTOP)
+        self.paused = True
+
+    def resume(self) -> None:
+        """SIGCONT by PID."""
+        if self.alive:
+            self.process.send_signal(signal.SIGCONT)
+        self.paused = False
+
     def stop(self) -> None:
+        if self.paused:
+            self.resume()  # a stopped process would leave SIGTERM pending
         stop_process(self.process)
 
 
@@ -193,6 +208,13 @@ class EtcdCluster:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+    def leader(self) -> int:
+        """Index of the member the live members name as their leader (etcdctl endpoint status)."""
+        status = json.loads(self.etcdctl("endpoint", "status", "-w", "json").stdout)
+        leader_id = status[0]["Status"]["leader"]
+        urls = [m.url for m in self.members]
+        return next(urls.index(s["Endpoint"]) for s in status if s["Status"]["header"]["member_id"] == leader_id)
 
     # -- an independent reader/writer: etcd's own CLI ------------------------------
 

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
 import pytest
 
 from deisctl.errors import UsageError
 from deisctl.etcd.endpoints import Dialer, parse_endpoint, parse_endpoints
 from deisctl.settings import Settings
+from tests.rig.etcd import make_tls
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory):
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed")
+    return make_tls(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.mark.parametrize("url, expected", [
@@ -70,10 +79,20 @@ def test_direct_target_and_no_tunnel_failure():
     assert dialer.failure(ep) is None
 
 
-def test_credentials_are_read_once_and_a_missing_file_is_a_usage_error(tmp_path):
-    ca = tmp_path / "ca.pem"
-    ca.write_bytes(b"")
-    dialer = Dialer(Settings(cacert=str(ca)))
+def test_credentials_are_read_once_and_a_missing_file_is_a_usage_error(tls):
+    dialer = Dialer(Settings(cacert=str(tls.ca)))
     assert dialer.credentials() is dialer.credentials()
     with pytest.raises(UsageError, match="cannot read --cacert file"):
-        Dialer(Settings(cacert=str(tmp_path / "nope.pem"))).credentials()
+        Dialer(Settings(cacert=str(tls.dir / "nope.pem"))).credentials()
+
+
+@pytest.mark.parametrize("urls, expected", [
+    (["http://127.0.0.1:2379", "127.0.0.1:2379", "HTTP://127.0.0.1:2379/", "http://127.0.0.1"],
+     ["http://127.0.0.1:2379"]),
+    (["http://Etcd.Example:2379", "http://etcd.example:2379", "https://etcd.example:2379"],
+     ["http://Etcd.Example:2379", "https://etcd.example:2379"]),
+    (["http://[::1]:2379", "http://[0:0::1]:2379", "http://[::1]:2380"], ["http://[::1]:2379", "http://[::1]:2380"]),
+    (["http://b:1", "http://a:1", "http://b:1"], ["http://b:1", "http://a:1"]),  # order kept: earlier preferred
+])
+def test_an_endpoint_listed_twice_is_dialled_once(urls, expected):
+    assert [ep.url for ep in parse_endpoints(Settings(endpoints=tuple(urls)))] == expected
