@@ -1,4 +1,4 @@
-"""The command-line interface: thin Typer commands over store/schema/output."""
+"""The command-line interface: thin Click commands over deisctl.ops, and the boundary (app.py)."""
 
 from deisctl.cli.app import main
 

@@ -82,7 +82,8 @@ def _run(argv: list[str], state: RunState) -> int:
     except Exception as exc:  # a bug, or a library failure that was not mapped
         _traceback(state)
         detail = " ".join(str(exc).split()) or type(exc).__name__
-        _error(f"error: unexpected {type(exc).__name__}: {detail} (rerun with --debug for a traceback)")
+        _error(f"error: unexpected {type(exc).__name__}: {detail} (for a traceback: rerun with DEISCTL_DEBUG=1, "
+               "or with --debug before the command)")
         return int(ExitCode.FAILED if state.failure_code is None else state.failure_code)
 
 

@@ -1,5 +1,5 @@
-"""The one way operations reach etcd: a Store for the invocation's cluster (through the
---tunnel bastion when one is set)."""
+"""How operations reach the cluster: the one etcd client factory (open_store), and the --tunnel
+bastion that carries etcd and the SSH connections to the nodes (open_tunnel)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ def open_store(inv, via=None):
     if via is not None or not inv.settings.tunnel:
         return Store(inv.settings, via=via)
     from deisctl.etcd.endpoints import parse_endpoints
-    from deisctl.ops.reach import open_tunnel  # paramiko: only when a tunnel is asked for
 
     parse_endpoints(inv.settings)  # a bad endpoint is refused before the bastion is dialled
     tunnel = open_tunnel(inv)
@@ -21,3 +20,19 @@ def open_store(inv, via=None):
     except BaseException:
         tunnel.close()
         raise
+
+
+def open_tunnel(inv, ssh=None):
+    """The --tunnel bastion, logged in; None without --tunnel. ssh: the login to use (that of the
+    SSH flags, for users/dock/check); by default DEISCTL_SSH_* > context > default, for commands
+    without SSH flags (config, registration). The tunnel has .close(),
+    .local_address(host, port) and .failure(host, port)."""
+    if not inv.settings.tunnel:
+        return None
+    from deisctl.ssh import options as ssh_options
+    from deisctl.ssh import paramiko_loader, tunnel  # paramiko: only when a tunnel is asked for
+
+    if ssh is None:
+        ssh = ssh_options.bastion_options(inv.env, inv.settings.context_values)
+    paramiko_loader.set_debug(inv.stderr if inv.debug else None)
+    return tunnel.open_tunnel(inv.settings.tunnel, ssh, note=inv.note, passphrase_prompt=inv.password_prompt())

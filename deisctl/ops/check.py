@@ -31,7 +31,8 @@ def check(inv, *, controller: bool = False, flags: Sequence[Mapping[str, Any]] =
     """Every etcd check; with controller, also SSH to the controller's node and its container.
     With --tunnel, one bastion connection carries both, logged in with check's own SSH options
     (its flags > DEISCTL_SSH_* > context), as users and dock do."""
-    from deisctl.ops.reach import open_tunnel, ssh_login
+    from deisctl.ops.access import open_tunnel
+    from deisctl.ops.reach import ssh_login
 
     tunnel = None
     if inv.settings.tunnel:

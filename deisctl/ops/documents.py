@@ -71,9 +71,9 @@ PRUNE_ASK_OVER = 5  # --prune asks before deleting more keys than this (or empty
 def _compare(inv, file: str, *, prune: bool, strict: bool, keep_masked: bool, any_file: bool,
              delete_protected=()):
     """Validate the whole document first, then read every listed component at one revision."""
-    from deisctl import plan
+    from deisctl import document, plan
 
-    doc = plan.load(file, stdin=inv.stdin, strict=strict, keep_masked=keep_masked, any_file=any_file)
+    doc = document.load(file, stdin=inv.stdin, strict=strict, keep_masked=keep_masked, any_file=any_file)
     _warn_all(inv, doc.warnings)
     layout = inv.settings.layout
     store = open_store(inv)

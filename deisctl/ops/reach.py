@@ -75,21 +75,6 @@ def _resolve(inv, names, flags, component: Optional[str], where: str):
     return values, ssh_options.Naming(flags=True, where=where, origins=tuple(sorted(origins.items())))
 
 
-def open_tunnel(inv, ssh: Optional[SSHOptions] = None):
-    """The --tunnel bastion, logged in; None without --tunnel. ssh: the login to use (that of the
-    SSH flags, for users/dock/check); by default DEISCTL_SSH_* > context > default, for commands
-    without SSH flags (config, registration). The tunnel has .close(),
-    .local_address(host, port) and .failure(host, port)."""
-    if not inv.settings.tunnel:
-        return None
-    from deisctl.ssh import paramiko_loader, tunnel
-
-    if ssh is None:
-        ssh = ssh_options.bastion_options(inv.env, inv.settings.context_values)
-    paramiko_loader.set_debug(inv.stderr if inv.debug else None)
-    return tunnel.open_tunnel(inv.settings.tunnel, ssh, note=inv.note, passphrase_prompt=inv.password_prompt())
-
-
 class Reach:
     """What one command opens to get to a node: the bastion tunnel (with --tunnel), etcd for the
     node's address when --host is absent, and the SSH session to the node. Closed together,
@@ -115,6 +100,8 @@ class Reach:
         self.tunnel = None
 
     def _open_tunnel(self):
+        from deisctl.ops.access import open_tunnel
+
         if self.tunnel is None:
             self.tunnel = open_tunnel(self.inv, self.node.ssh)
         return self.tunnel
