@@ -8,14 +8,14 @@ import click
 
 from deisctl import keys as keyspec
 from deisctl.cli import completion
-from deisctl.cli.groups import DeisctlGroup, help_if_bare
+from deisctl.cli.groups import LazyGroup, help_if_bare
 from deisctl.cli.options import component_of, invocation, output_option
 from deisctl.ops import config as ops
 from deisctl.output import config as views
 from deisctl.output import emit
 
 
-class ConfigGroup(DeisctlGroup):
+class ConfigGroup(LazyGroup):
     """`config` takes one of its own commands (export, apply, diff) or a COMPONENT followed by a verb."""
 
     def get_command(self, ctx: click.Context, name: str):
@@ -32,14 +32,18 @@ class ConfigGroup(DeisctlGroup):
         return super().shell_complete(ctx, incomplete) + completion.component_items(incomplete)
 
 
-@click.group(cls=ConfigGroup, name="config", subcommand_metavar="COMPONENT set|get|rm [ARGS]...")
+@click.group(cls=ConfigGroup, name="config", subcommand_metavar="COMPONENT set|get|rm [ARGS]...",
+             lazy_subcommands={"export": "deisctl.cli.declarative.export", "apply": "deisctl.cli.declarative.apply",
+                               "diff": "deisctl.cli.declarative.diff"})
 @click.pass_context
 def config_group(ctx: click.Context) -> None:
     """Read and write component settings stored in etcd (<prefix>/<component>/<key>)."""
     help_if_bare(ctx)
 
 
-@click.group(cls=DeisctlGroup, name="COMPONENT")
+@click.group(cls=LazyGroup, name="COMPONENT",
+             lazy_subcommands={"history": "deisctl.cli.revisions.history",
+                               "rollback": "deisctl.cli.revisions.rollback", "watch": "deisctl.cli.revisions.watch"})
 @click.pass_context
 def component_group(ctx: click.Context) -> None:
     """Settings of one component (e.g. controller, platform, router)."""
@@ -104,15 +108,3 @@ def schema(ctx: click.Context, component: Optional[str], fmt: Optional[str]):
     result = ops.describe_schema(inv, component)
     emit(inv, views.schema_table(result))
     return result
-
-
-def _register() -> None:
-    from deisctl.cli import declarative, revisions
-
-    for command in (declarative.export, declarative.apply, declarative.diff):
-        config_group.add_command(command)
-    for command in (revisions.history, revisions.rollback, revisions.watch):
-        component_group.add_command(command)
-
-
-_register()

@@ -4,7 +4,7 @@ resolve_command)."""
 
 from __future__ import annotations
 
-import difflib
+import importlib
 
 import click
 
@@ -36,12 +36,34 @@ class DeisctlGroup(_KnowsWhere, click.Group):
     def resolve_command(self, ctx: click.Context, args: list[str]):
         name = args[0] if args else ""
         if name and not name.startswith("-") and not ctx.resilient_parsing and self.get_command(ctx, name) is None:
+            import difflib
+
             from deisctl.errors import UsageError
 
             close = difflib.get_close_matches(name, self.list_commands(ctx), n=1)
             raise UsageError(f"unknown command {name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
                              hint=f"see '{ctx.command_path} --help'")
         return super().resolve_command(ctx, args)
+
+
+class LazyGroup(DeisctlGroup):
+    """Click's documented pattern for lazily loading subcommands: `lazy_subcommands` maps a
+    command name to "module.attribute", imported the first time the command is resolved, so that
+    `config get` does not import users, dock, check and the rest."""
+
+    def __init__(self, *args, lazy_subcommands: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy_subcommands = lazy_subcommands or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy_subcommands])
+
+    def get_command(self, ctx: click.Context, name: str):
+        target = self.lazy_subcommands.get(name)
+        if target is None:
+            return super().get_command(ctx, name)
+        module, _, attribute = target.rpartition(".")
+        return getattr(importlib.import_module(module), attribute)
 
 
 def help_if_bare(ctx: click.Context) -> bool:

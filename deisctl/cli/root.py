@@ -6,7 +6,7 @@ import click
 
 from deisctl import __version__
 from deisctl.cli import completion
-from deisctl.cli.groups import DeisctlGroup, help_if_bare
+from deisctl.cli.groups import LazyGroup, help_if_bare
 from deisctl.cli.options import RunState
 from deisctl.errors import EXIT_CODE_HELP
 
@@ -18,7 +18,15 @@ def _version(ctx: click.Context, _param, value: bool) -> None:
 
 
 @click.group(
-    cls=DeisctlGroup,
+    cls=LazyGroup,
+    lazy_subcommands={
+        "config": "deisctl.cli.config.config_group",
+        "registration": "deisctl.cli.registration.registration_group",
+        "check": "deisctl.cli.check.check",
+        "context": "deisctl.cli.context.context_group",
+        "users": "deisctl.cli.users.users_group",
+        "dock": "deisctl.cli.dock.dock",
+    },
     name="deisctl",
     help="Administer a Deis cluster whose configuration lives in etcd.",
     epilog=EXIT_CODE_HELP,
@@ -62,17 +70,3 @@ def root(ctx: click.Context, **flags) -> None:
     if flags.get("debug"):
         state.debug = True
     help_if_bare(ctx)  # a bare `deisctl`: the help is what the user needs
-
-
-def _register() -> None:
-    from deisctl.cli import check, config, context, dock, registration, users
-
-    root.add_command(config.config_group)
-    root.add_command(registration.registration_group)
-    root.add_command(check.check)
-    root.add_command(context.context_group)
-    root.add_command(users.users_group)
-    root.add_command(dock.dock)
-
-
-_register()

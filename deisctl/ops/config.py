@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import NamedTuple, Optional, Sequence
 
 from deisctl import keys as keyspec
-from deisctl.change import Change
 from deisctl.errors import NotFoundError, UsageError
 from deisctl.ops.access import open_store
 
@@ -30,6 +29,7 @@ def set_values(inv, component: str, pairs: Sequence[str], *, strict: bool, dry_r
     """Validate every KEY=VALUE first, then write them all in one transaction (dry_run: read the
     current values instead, and write nothing)."""
     from deisctl import schema  # validators: only needed to write
+    from deisctl.change import Change
 
     checked = {}
     for arg in pairs:
