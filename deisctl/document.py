@@ -213,7 +213,7 @@ def _check_entry(component: str, key: str, raw: Any, doc: Document, base_dir: st
 def _read_document(path: str, stdin) -> tuple[str, str, str]:
     """(text, source name, folder for {file:} paths): a regular file or stdin, at most
     MAX_DOCUMENT_BYTES, UTF-8."""
-    import stat
+    from deisctl.localfiles import Unreadable, read_bounded
 
     if path == "-":
         source, base_dir = "standard input", os.getcwd()
@@ -221,20 +221,11 @@ def _read_document(path: str, stdin) -> tuple[str, str, str]:
         data = reader.read(MAX_DOCUMENT_BYTES + 1)
     else:
         source = path
-        expanded = os.path.expanduser(path)
-        base_dir = os.path.dirname(os.path.abspath(expanded))
+        base_dir = os.path.dirname(os.path.abspath(os.path.expanduser(path)))
         try:
-            fd = os.open(expanded, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-        except OSError as exc:
-            raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
-            raise UsageError(f"cannot read {path}: not a regular file")
-        with os.fdopen(fd, "rb") as handle:
-            try:
-                data = handle.read(MAX_DOCUMENT_BYTES + 1)
-            except OSError as exc:
-                raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+            data = read_bounded(path, MAX_DOCUMENT_BYTES)
+        except Unreadable as exc:
+            raise UsageError(f"cannot read {path}: {exc}") from None
     if len(data) > MAX_DOCUMENT_BYTES:
         raise UsageError(f"{source} is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB")
     if isinstance(data, str):  # a text stream without a byte buffer

@@ -243,26 +243,19 @@ def key_spec(component: str, key: str) -> Optional[KeySpec]:
 def read_file(path: str, key: str) -> bytes:
     """A local file for a file-valued key: a regular file (a FIFO or /dev/zero would hang or never
     end), read up to what etcd accepts in one request."""
-    import stat
-
     from deisctl.limits import MAX_VALUE_BYTES, too_large
+    from deisctl.localfiles import Unreadable, read_bounded
 
-    expanded = os.path.expanduser(path)
     try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
-        fd = os.open(expanded, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise UsageError(f"{key}: cannot read file {path!r}: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise UsageError(f"{key}: {path!r} is not a regular file")
-    with os.fdopen(fd, "rb") as handle:
-        try:
-            data = handle.read(MAX_VALUE_BYTES + 1)
-        except OSError as exc:
-            raise UsageError(f"{key}: cannot read file {path!r}: {exc.strerror or exc}") from None
+        data = read_bounded(path, MAX_VALUE_BYTES)
+    except Unreadable as exc:
+        reason = str(exc)
+        if reason == "not a regular file":
+            raise UsageError(f"{key}: {path!r} is not a regular file") from None
+        raise UsageError(f"{key}: cannot read file {path!r}: {reason}") from None
     if len(data) > MAX_VALUE_BYTES:
-        raise UsageError(f"{key}: file {path!r} is too large", hint=too_large(key, os.path.getsize(expanded)))
+        raise UsageError(f"{key}: file {path!r} is too large",
+                         hint=too_large(key, os.path.getsize(os.path.expanduser(path))))
     if not data.strip():
         raise UsageError(f"{key}: file {path!r} is empty")
     return data
