@@ -38,7 +38,7 @@ def short_reason(details: str) -> str:
     """gRPC's connection failure text, said the way an operator can act on (diagnose.py says
     more about a server that closes the connection or answers in another protocol)."""
     lowered = details.lower()
-    if "hostname verification" in lowered:
+    if "hostname verification" in lowered or "is not in peer certificate" in lowered:  # newer / older gRPC
         return "TLS: the server certificate does not name this host (use the name it was issued for)"
     if "handshake" in lowered or "certificate" in lowered or "ssl" in lowered:
         return "TLS handshake failed (check --cacert and the endpoint's http/https scheme)"
@@ -54,7 +54,8 @@ def short_reason(details: str) -> str:
 def worth_diagnosing(details: str) -> bool:
     """A dial failure where something answered, but not as etcd v3 does (diagnose.py can tell what)."""
     lowered = details.lower()
-    return not any(sign in lowered for sign in ("refused", "hostname verification", "certificate_verify_failed",
+    return not any(sign in lowered for sign in ("refused", "hostname verification", "is not in peer certificate",
+                                                "certificate_verify_failed",
                                                 "dns resolution", "no route", "unreachable"))
 
 

@@ -45,6 +45,12 @@ S = grpc.StatusCode
 @pytest.mark.parametrize("details, reason", [
     ("Peer name etcd.internal is not in peer certificate; hostname verification failed",
      "TLS: the server certificate does not name this host (use the name it was issued for)"),
+    # the words of gRPC 1.60 (the lowest allowed) and of today's gRPC, as they were seen
+    ("failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:1: Peer name wrong.name is not in "
+     "peer certificate", "TLS: the server certificate does not name this host (use the name it was issued for)"),
+    ("failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:1: Custom verification check failed "
+     "with error: UNAUTHENTICATED: Hostname Verification Check failed.",
+     "TLS: the server certificate does not name this host (use the name it was issued for)"),
     ("Ssl handshake failed: SSL_ERROR_SSL: CERTIFICATE_VERIFY_FAILED",
      "TLS handshake failed (check --cacert and the endpoint's http/https scheme)"),
     ("failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:1: Connection refused",
