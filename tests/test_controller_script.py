@@ -14,13 +14,13 @@ import sqlite3
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from deisctl import controller
 from deisctl.errors import DeisctlError, NotFoundError, UsageError
+from deisctl.ssh.session import Completed  # the reply as the SSH layer hands it to parse_reply
 from tests.helpers import new_users
 
 pytest.importorskip("django")
@@ -46,22 +46,6 @@ print(json.dumps(list(admins.exclude(username__in=names).values_list("username",
 admins.exclude(username__in=names).update(is_superuser=False, is_staff=False)
 User.objects.filter(username__in=names).update(is_superuser=True, is_staff=True)
 """
-
-
-@dataclass
-class Completed:
-    """The reply as the SSH layer hands it to parse_reply."""
-
-    status: int
-    stdout: bytes
-    stderr: bytes
-
-    def last_error_line(self) -> str:
-        for text in (self.stderr, self.stdout):
-            lines = [line.strip() for line in text.decode("utf-8", "replace").splitlines() if line.strip()]
-            if lines:
-                return lines[-1][:300]
-        return "(no output)"
 
 
 class App:

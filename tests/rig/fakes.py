@@ -18,15 +18,20 @@ from typing import Callable, Optional
 from urllib.parse import unquote, urlsplit
 
 
+def _loopback_listener(backlog: int) -> tuple[socket.socket, str]:
+    """A listening socket on a free loopback port (accept() wakes every 0.2 s to see a stop), and its URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(backlog)
+    sock.settimeout(0.2)
+    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
 class HungServer:
     """A port that accepts TCP connections and then never says a word."""
 
     def __init__(self):
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(64)
-        self._sock.settimeout(0.2)
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._sock, self.url = _loopback_listener(64)
         self.accepted: list[socket.socket] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._accept_loop, daemon=True)
@@ -169,11 +174,7 @@ class ReplyLosingProxy:
         self.on_lost = on_lost
         self.lost = threading.Event()
         self.connections = 0
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(16)
-        self._sock.settimeout(0.2)
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._sock, self.url = _loopback_listener(16)
         self._open: list[socket.socket] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._accept_loop, daemon=True)

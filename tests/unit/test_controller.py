@@ -9,12 +9,12 @@ import base64
 import json
 import subprocess
 import sys
-from dataclasses import dataclass
 
 import pytest
 
 from deisctl import controller
 from deisctl.errors import DeisctlError, ExitCode, NotFoundError, UsageError
+from deisctl.ssh.session import Completed
 
 HOSTILE = [
     "bob; touch /tmp/deisctl-canary",
@@ -184,20 +184,9 @@ def test_runtimes_and_defaults():
 # -- the reply -----------------------------------------------------------------------------------
 
 
-@dataclass
-class Reply:
-    """What the SSH layer hands back (status, stdout, stderr, last_error_line)."""
-
-    status: int
-    stdout: bytes = b""
-    stderr: bytes = b""
-
-    def last_error_line(self) -> str:
-        for text in (self.stderr, self.stdout):
-            lines = [line.strip() for line in text.decode("utf-8", "replace").splitlines() if line.strip()]
-            if lines:
-                return lines[-1][:300]
-        return "(no output)"
+def Reply(status: int, stdout: bytes = b"", stderr: bytes = b"") -> Completed:
+    """What the SSH layer hands back to parse_reply."""
+    return Completed(status, stdout, stderr)
 
 
 def _result(**reply) -> bytes:
