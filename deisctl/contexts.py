@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from deisctl.errors import UsageError
 
@@ -54,11 +54,12 @@ KEYS: dict[str, tuple[str, str]] = {
 }
 
 
-def config_path(env: Optional[dict] = None) -> str:
-    env = os.environ if env is None else env
+def config_path(env: Mapping[str, str]) -> str:
+    from deisctl.localfiles import expand_user
+
     if env.get(CONFIG_ENV):
-        return os.path.expanduser(env[CONFIG_ENV])
-    base = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+        return expand_user(env[CONFIG_ENV], env)
+    base = env.get("XDG_CONFIG_HOME") or os.path.join(expand_user("~", env), ".config")
     return os.path.join(base, "deisctl", "config.yaml")
 
 
@@ -69,7 +70,7 @@ class ConfigFile:
         self.path, self.current, self.contexts = path, current, contexts
 
 
-def load(env: Optional[dict] = None) -> Optional[ConfigFile]:
+def load(env: Mapping[str, str]) -> Optional[ConfigFile]:
     """The config file, or None when it does not exist."""
     path = config_path(env)
     try:
@@ -79,10 +80,10 @@ def load(env: Optional[dict] = None) -> Optional[ConfigFile]:
         return None
     except OSError as exc:
         raise UsageError(f"cannot read config file {path}: {exc.strerror or exc}") from None
-    return parse(text, path)
+    return parse(text, path, env)
 
 
-def parse(text: str, path: str) -> ConfigFile:
+def parse(text: str, path: str, env: Mapping[str, str]) -> ConfigFile:
     import yaml
 
     try:
@@ -106,14 +107,14 @@ def parse(text: str, path: str) -> ConfigFile:
         name = str(name)
         if not NAME_RE.match(name):
             raise UsageError(f"config file {path}: invalid context name {name!r}")
-        contexts[name] = _normalise(name, values or {}, path, base)
+        contexts[name] = _normalise(name, values or {}, path, base, env)
     current = data.get("current-context")
     if current is not None and not isinstance(current, str):
         raise UsageError(f"config file {path}: 'current-context' must be a context name")
     return ConfigFile(path, current or None, contexts)
 
 
-def _normalise(name: str, values: Any, path: str, base: str) -> dict[str, Any]:
+def _normalise(name: str, values: Any, path: str, base: str, env: Mapping[str, str]) -> dict[str, Any]:
     where = f"context {name!r} in {path}"
     if not isinstance(values, dict):
         raise UsageError(f"{where}: expected a mapping of settings")
@@ -147,12 +148,14 @@ def _normalise(name: str, values: Any, path: str, base: str) -> dict[str, Any]:
                 raise UsageError(f"{where}: {key} must be a string")
             value = str(value)
             if kind == "path":
-                value = os.path.join(base, os.path.expanduser(value))
+                from deisctl.localfiles import expand_user
+
+                value = os.path.join(base, expand_user(value, env))
         result[key] = value
     return result
 
 
-def resolve(name: Optional[str], env: Optional[dict] = None, *, lenient: bool = False
+def resolve(name: Optional[str], env: Mapping[str, str], *, lenient: bool = False
             ) -> tuple[Optional[str], dict[str, Any]]:
     """The context to use (--context/DEISCTL_CONTEXT, else the file's current-context) and its
     values. lenient (for `deisctl context ...`): a missing or broken context is not an error."""
@@ -188,7 +191,10 @@ def value(settings, key: str, default: Any = None) -> Any:
 
 
 def set_current(path: str, name: str) -> None:
-    """Make `name` the current context, keeping the rest of the file (and its comments) as it is."""
+    """Make `name` the current context, keeping the rest of the file (and its comments) as it is;
+    written atomically through a symlink to its target, with the file's own mode."""
+    from deisctl.localfiles import Unwritable, write_atomic
+
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
     line = f"current-context: {name}"
@@ -197,11 +203,7 @@ def set_current(path: str, name: str) -> None:
         text = pattern.sub(line, text, count=1)
     else:
         text = line + "\n" + text
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
     try:
-        os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-    except OSError:
-        pass
-    os.replace(tmp, path)
+        write_atomic(path, text, private=True, keep_mode=True)
+    except Unwritable as exc:
+        raise UsageError(f"cannot write {path}: {exc}") from None

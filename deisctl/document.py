@@ -20,15 +20,15 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Mapping, Optional
 
 from deisctl import keys as keyspec
 from deisctl import schema
-from deisctl.errors import UsageError
+from deisctl.errors import UsageError, first_few
 from deisctl.keys import MASK, require_utf8
 from deisctl.limits import MAX_DOCUMENT_BYTES, MAX_DOCUMENT_DEPTH
+from deisctl.localfiles import expand_user
 
-MAX_PROBLEMS_SHOWN = 5
 
 
 # -- reading a document ---------------------------------------------------------------
@@ -160,22 +160,23 @@ def _content_of_file_key(component: str, key: str, spec, value: str) -> str:
     return value
 
 
-def _local_file(name: str, given: str, base_dir: str, any_file: bool) -> str:
+def _local_file(name: str, given: str, base_dir: str, any_file: bool, env: Mapping[str, str]) -> str:
     """{file: PATH} relative to the document's folder, and inside it unless any_file: a document
     from a pull request must not make apply read (and upload) ~/.ssh/id_ed25519 or /etc/..."""
-    path = os.path.join(base_dir, os.path.expanduser(given))
+    expanded = expand_user(given, env)
+    path = os.path.join(base_dir, expanded)
     if any_file:
         return path
     folder = os.path.realpath(base_dir)
     real = os.path.realpath(path)
-    if os.path.isabs(os.path.expanduser(given)) or os.path.commonpath([folder, real]) != folder:
+    if os.path.isabs(expanded) or os.path.commonpath([folder, real]) != folder:
         raise UsageError(f"{name}: {{file: {given}}} is outside the document's folder {folder}",
                          hint="move the file next to the document, or pass --allow-any-file")
     return path
 
 
 def _check_entry(component: str, key: str, raw: Any, doc: Document, base_dir: str, strict: bool,
-                 keep_masked: bool, any_file: bool = False) -> Entry:
+                 keep_masked: bool, any_file: bool, env: Mapping[str, str]) -> Entry:
     require_utf8(key, "a key")
     keyspec.validate_key(key)
     name = f"{component}/{key}"
@@ -186,8 +187,8 @@ def _check_entry(component: str, key: str, raw: Any, doc: Document, base_dir: st
                 raise UsageError(f"{name}: expected the stored content as a string, or {{file: PATH}}")
             raise UsageError(f"{name}: values are strings; write nested keys as slash paths "
                              f"({key}/sub/key: value)")
-        path = _local_file(name, raw["file"], base_dir, any_file)
-        checked = schema.check(component, key, path, strict=strict)
+        path = _local_file(name, raw["file"], base_dir, any_file, env)
+        checked = schema.check(component, key, path, strict=strict, env=env)
         doc.warnings.extend(checked.warnings)
         return Entry(component, key, checked.value)
     if isinstance(raw, list):
@@ -210,7 +211,7 @@ def _check_entry(component: str, key: str, raw: Any, doc: Document, base_dir: st
     return Entry(component, key, checked.value)
 
 
-def _read_document(path: str, stdin) -> tuple[str, str, str]:
+def _read_document(path: str, stdin, env: Mapping[str, str]) -> tuple[str, str, str]:
     """(text, source name, folder for {file:} paths): a regular file or stdin, at most
     MAX_DOCUMENT_BYTES, UTF-8."""
     from deisctl.localfiles import Unreadable, read_bounded
@@ -221,9 +222,10 @@ def _read_document(path: str, stdin) -> tuple[str, str, str]:
         data = reader.read(MAX_DOCUMENT_BYTES + 1)
     else:
         source = path
-        base_dir = os.path.dirname(os.path.abspath(os.path.expanduser(path)))
+        expanded = expand_user(path, env)
+        base_dir = os.path.dirname(os.path.abspath(expanded))
         try:
-            data = read_bounded(path, MAX_DOCUMENT_BYTES)
+            data = read_bounded(expanded, MAX_DOCUMENT_BYTES)
         except Unreadable as exc:
             raise UsageError(f"cannot read {path}: {exc}") from None
     if len(data) > MAX_DOCUMENT_BYTES:
@@ -236,12 +238,26 @@ def _read_document(path: str, stdin) -> tuple[str, str, str]:
         raise UsageError(f"{source} is not UTF-8 text") from None
 
 
-def load(path: str, *, stdin=None, strict: bool = False, keep_masked: bool = False,
+def load(path: str, *, stdin=None, env: Mapping[str, str] = {}, strict: bool = False, keep_masked: bool = False,
          any_file: bool = False) -> Document:
     """Read and validate a whole document (`-`: from stdin): any invalid entry is a UsageError
     naming them all. any_file: {file: PATH} may point outside the document's folder."""
-    text, source, base_dir = _read_document(path, stdin)
-    data = parse_document(text, source)
+    text, source, base_dir = _read_document(path, stdin, env)
+    return build(parse_document(text, source), source, base_dir, env=env, strict=strict, keep_masked=keep_masked,
+                 any_file=any_file)
+
+
+def from_mapping(data: Mapping, *, source: str, base_dir: str, env: Mapping[str, str] = {}, strict: bool = False,
+                 keep_masked: bool = False, any_file: bool = False) -> Document:
+    """A document given as a mapping (deisctl.api, the Ansible collection): the same rules as a
+    file's; scalars are stored as their text (True as True), {file: PATH} is relative to base_dir."""
+    return build(_from_json(data, ""), source, base_dir, env=env, strict=strict, keep_masked=keep_masked,
+                 any_file=any_file)
+
+
+def build(data: Any, source: str, base_dir: str, *, env: Mapping[str, str], strict: bool, keep_masked: bool,
+          any_file: bool) -> Document:
+    """Validate a whole parsed document: any invalid entry is a UsageError naming them all."""
     if not isinstance(data, dict) or not data:
         raise UsageError(f"{source}: expected a mapping of component to settings, like "
                          "'controller: {registrationMode: admin_only}'")
@@ -261,13 +277,11 @@ def load(path: str, *, stdin=None, strict: bool = False, keep_masked: bool = Fal
         entries = doc.components.setdefault(component, {})
         for key, raw in settings.items():
             try:
-                entries[key] = _check_entry(component, key, raw, doc, base_dir, strict, keep_masked, any_file)
+                entries[key] = _check_entry(component, key, raw, doc, base_dir, strict, keep_masked, any_file, env)
             except UsageError as exc:
                 message = exc.message if exc.message.startswith(component) else f"{component}/{key}: {exc.message}"
                 problems.append(message + (f" ({exc.hint})" if exc.hint else ""))
     if problems:
-        shown_problems = "; ".join(problems[:MAX_PROBLEMS_SHOWN])
-        more = f"; and {len(problems) - MAX_PROBLEMS_SHOWN} more" if len(problems) > MAX_PROBLEMS_SHOWN else ""
         noun = "entry" if len(problems) == 1 else "entries"
-        raise UsageError(f"{source}: {len(problems)} invalid {noun}, nothing was written: {shown_problems}{more}")
+        raise UsageError(f"{source}: {len(problems)} invalid {noun}, nothing was written: {first_few(problems, '; ')}")
     return doc

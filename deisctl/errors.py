@@ -7,6 +7,7 @@ and an exit code.
 
 from __future__ import annotations
 
+from abc import ABC
 from enum import IntEnum
 
 
@@ -35,6 +36,17 @@ MEANINGS = {
 }
 
 EXIT_CODE_HELP = "Exit codes: " + ", ".join(f"{int(code)} {meaning}" for code, meaning in MEANINGS.items()) + "."
+
+
+LIST_LIMIT = 5  # a message names at most this many items, then says how many more there are
+
+
+def first_few(items, separator: str = ", ") -> str:
+    """Up to LIST_LIMIT items joined, and ` and N more` for the rest: the one way a message lists
+    keys, users or problems, so that no message grows with the input."""
+    items = [str(item) for item in items]
+    shown = separator.join(items[:LIST_LIMIT])
+    return shown + (f" and {len(items) - LIST_LIMIT} more" if len(items) > LIST_LIMIT else "")
 
 
 class DeisctlError(Exception):
@@ -73,3 +85,22 @@ class AuthError(DeisctlError):
 
 class ConflictError(DeisctlError):
     exit_code = ExitCode.CONFLICT
+
+
+class ComparisonFailedError(DeisctlError):
+    """`config diff` could not compare: what other commands report as 1 (its 1 means "different")."""
+
+    exit_code = ExitCode.COMPARISON_FAILED
+
+
+class Outcome(ABC):
+    """The result types whose outcome is not plain success declare it: they are registered here
+    (`@declares_outcome`) and carry `exit_code`, and `error` (a one-line message for stderr, or
+    None) when they have one. The boundary reads these from registered types only; every other
+    result is exit 0."""
+
+
+def declares_outcome(cls):
+    """Class decorator: cls's results carry exit_code and error (see Outcome)."""
+    Outcome.register(cls)
+    return cls

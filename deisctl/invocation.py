@@ -2,7 +2,11 @@
 
 Operations (deisctl.ops) take an Invocation and return a result; they never read sys.argv,
 sys.stdin, the process environment or a terminal themselves. The CLI builds one per command
-(deisctl.cli.options.invocation); tests and other programs can build their own.
+(deisctl.cli.options.invocation), deisctl.api one per client; tests can build their own.
+
+Questions: `prompt` and `confirm` are None when nobody can be asked (no terminal, a program):
+operations then refuse with a hint instead of asking. `stores` and `sessions` make the etcd
+client and the SSH sessions (None: deisctl's own), so a caller can wrap them.
 """
 
 from __future__ import annotations
@@ -12,25 +16,17 @@ from typing import Callable, Mapping, NamedTuple, Optional, TextIO
 from deisctl.settings import Settings
 
 
-def _no_prompt(question: str, secret: bool = False) -> str:
-    from deisctl.errors import UsageError
-
-    raise UsageError(f"cannot ask {question.strip().rstrip(':?')!r}: there is no terminal")
-
-
-def _no_confirm(question: str) -> bool:
-    return False
-
-
 class Invocation(NamedTuple):
     settings: Settings
     stdin: TextIO
     stdout: TextIO
-    stderr: TextIO
-    env: Mapping[str, str] = {}
-    is_terminal: bool = False  # stdin and stdout are a terminal: questions may be asked, a pty given
-    prompt: Callable[..., str] = _no_prompt  # prompt(question, secret=False) -> answer
-    confirm: Callable[[str], bool] = _no_confirm  # confirm(question) -> yes?
+    stderr: TextIO  # messages for people: notes, warnings (never results)
+    env: Mapping[str, str] = {}  # DEISCTL_* of the node options, HOME for ~, TERM, ...
+    prompt: Optional[Callable[..., str]] = None  # prompt(question, secret=False) -> answer; None: cannot ask
+    confirm: Optional[Callable[[str], bool]] = None  # confirm(question) -> yes?; None: cannot ask
+    pty: bool = False  # stdin and stdout are a terminal: `dock` gives the remote command a pty
+    stores: Optional[Callable] = None  # stores(settings, via=, on_close=) -> etcd.client.Store
+    sessions: Optional[Callable] = None  # sessions(host, ssh_options, via=, note=, passphrase_prompt=) -> Session
 
     @property
     def output(self) -> str:
@@ -49,7 +45,8 @@ class Invocation(NamedTuple):
         self.note(f"warning: {message}")
 
     def password_prompt(self) -> Optional[Callable[[str], str]]:
-        """A prompt for secrets, or None when there is no terminal to ask on."""
-        if not self.is_terminal:
+        """A prompt for secrets, or None when nobody can be asked."""
+        prompt = self.prompt
+        if prompt is None:
             return None
-        return lambda question: self.prompt(question, secret=True)
+        return lambda question: prompt(question, secret=True)

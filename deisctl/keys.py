@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 
+from deisctl.commands import CONFIG as CONFIG_COMMANDS
 from deisctl.errors import UsageError
 
 COMPONENT_RE = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
 SEGMENT_RE = re.compile(r"[A-Za-z0-9_.-]+\Z")
 MASK = "********"
 # `deisctl config NAME` means the command NAME for these, so no component may be named so.
-RESERVED_COMPONENTS = ("export", "apply", "diff", "schema")
+RESERVED_COMPONENTS = tuple(CONFIG_COMMANDS)
 # A key is secret when any segment of its path contains one of these words (any case), or ends
 # in "key"/"keys" (secretKey, builderKey, sessionkeys, myKEY).
 SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token", "credential", "private", "apikey")

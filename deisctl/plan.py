@@ -8,8 +8,8 @@ from typing import Iterable, NamedTuple, Optional
 from deisctl import keys as keyspec
 from deisctl import schema
 from deisctl.change import Change
-from deisctl.document import MAX_PROBLEMS_SHOWN, Document
-from deisctl.errors import UsageError
+from deisctl.document import Document
+from deisctl.errors import UsageError, first_few
 from deisctl.keys import Layout, shown
 
 
@@ -93,7 +93,5 @@ def export_document(rows: Iterable, layout: Layout, components: Optional[list[st
         doc.setdefault(component, {})[key] = value
     warnings = []
     if skipped:
-        more = f" and {len(skipped) - MAX_PROBLEMS_SHOWN} more" if len(skipped) > MAX_PROBLEMS_SHOWN else ""
-        warnings.append(f"left out {len(skipped)} key(s) that apply could not write back: "
-                        + ", ".join(skipped[:MAX_PROBLEMS_SHOWN]) + more)
+        warnings.append(f"left out {len(skipped)} key(s) that apply could not write back: " + first_few(skipped))
     return {c: dict(sorted(v.items())) for c, v in sorted(doc.items())}, warnings, masked

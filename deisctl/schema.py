@@ -13,7 +13,7 @@ import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Mapping, Optional
 
 from deisctl.errors import UsageError
 from deisctl.keys import is_secret
@@ -241,8 +241,8 @@ def key_spec(component: str, key: str) -> Optional[KeySpec]:
 
 
 def read_file(path: str, key: str) -> bytes:
-    """A local file for a file-valued key: a regular file (a FIFO or /dev/zero would hang or never
-    end), read up to what etcd accepts in one request."""
+    """A local file (path already expanded) for a file-valued key: a regular file (a FIFO or
+    /dev/zero would hang or never end), read up to what etcd accepts in one request."""
     from deisctl.limits import MAX_VALUE_BYTES, too_large
     from deisctl.localfiles import Unreadable, read_bounded
 
@@ -255,15 +255,16 @@ def read_file(path: str, key: str) -> bytes:
         raise UsageError(f"{key}: cannot read file {path!r}: {reason}") from None
     if len(data) > MAX_VALUE_BYTES:
         raise UsageError(f"{key}: file {path!r} is too large",
-                         hint=too_large(key, os.path.getsize(os.path.expanduser(path))))
+                         hint=too_large(key, os.path.getsize(path)))
     if not data.strip():
         raise UsageError(f"{key}: file {path!r} is empty")
     return data
 
 
-def check(component: str, key: str, value: str, *, strict: bool) -> Checked:
-    """Validate one pair against the schema and resolve file-valued keys (the value is a path)."""
-    checked = _check(component, key, value, strict=strict)
+def check(component: str, key: str, value: str, *, strict: bool, env: Mapping[str, str] = {}) -> Checked:
+    """Validate one pair against the schema and resolve file-valued keys (the value is a path;
+    ~ is env's HOME)."""
+    checked = _check(component, key, value, strict=strict, env=env)
     check_size(f"{component}/{key}", checked.value)
     return checked
 
@@ -276,7 +277,7 @@ def check_size(name: str, value: str) -> None:
         raise UsageError(too_large(name, len(value.encode("utf-8"))))
 
 
-def _check(component: str, key: str, value: str, *, strict: bool) -> Checked:
+def _check(component: str, key: str, value: str, *, strict: bool, env: Mapping[str, str]) -> Checked:
     warnings: list[str] = []
     spec = key_spec(component, key)
     if spec is None:
@@ -291,7 +292,9 @@ def _check(component: str, key: str, value: str, *, strict: bool) -> Checked:
         return Checked(key, value, warnings)
 
     if spec.file:
-        data = read_file(value, f"{component}/{key}")
+        from deisctl.localfiles import expand_user
+
+        data = read_file(expand_user(value, env), f"{component}/{key}")
         text = data.decode("utf-8", errors="replace")
         if spec.validate and (problem := spec.validate(text)):
             raise UsageError(f"{component}/{key}: {problem}")

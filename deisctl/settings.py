@@ -7,7 +7,7 @@ state: the environment and the password prompt are handed in.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, NamedTuple, Optional
+from typing import Any, Callable, Mapping, NamedTuple, Optional
 
 from deisctl.errors import UsageError
 from deisctl.keys import SEGMENT_RE, Layout
@@ -37,7 +37,6 @@ class Settings(NamedTuple):
     context: Optional[str] = None  # named context from the config file
     context_values: Mapping = {}  # that context's settings (deisctl.contexts.value reads them)
     sources: Mapping = {}  # option -> "flag or environment" | "context NAME" | "default"
-    env: Mapping[str, str] = {}  # the invocation's environment (DEISCTL_SSH_* and friends)
 
     def __repr__(self) -> str:
         return f"Settings(endpoints={self.endpoints!r}, prefix={self.prefix!r}, user={self.user!r}, " \
@@ -46,9 +45,6 @@ class Settings(NamedTuple):
     @property
     def layout(self) -> Layout:
         return Layout(self.prefix)
-
-    def component_prefix(self, component: str) -> str:
-        return self.layout.component(component)
 
 
 def normalize_prefix(prefix: str) -> str:
@@ -102,59 +98,85 @@ OPTIONS = ("endpoints", "prefix", "cacert", "cert", "key", "user", "dial_timeout
            "tunnel", "context")
 
 
+def env_name(name: str) -> str:
+    """The environment variable of an option: DEISCTL_<NAME>."""
+    return "DEISCTL_" + name.upper()
+
+
+def given(value: Any) -> bool:
+    """The one rule of what counts as set, for flags, DEISCTL_* variables and context values
+    alike: None and "" are unset (`DEISCTL_PREFIX= deisctl ...` does not mean an empty prefix)."""
+    return value is not None and value != ""
+
+
+def first_given(*values: Any) -> Any:
+    """The first value that is given (flag > environment > context, in that order), else None."""
+    for value in values:
+        if given(value):
+            return value
+    return None
+
+
 def flag_or_env(name: str, flags: Mapping[str, Optional[str]], env: Mapping[str, str]) -> Optional[str]:
-    """The flag's value, else DEISCTL_<NAME>; None when neither is set (an empty value counts as unset)."""
-    value = flags.get(name)
-    if value is None or value == "":
-        value = env.get(f"DEISCTL_{name.upper()}")
-    return value if value not in (None, "") else None
+    """The flag's value, else DEISCTL_<NAME>; None when neither is given."""
+    return first_given(flags.get(name), env.get(env_name(name)))
+
+
+def debug_enabled(flag: Optional[bool], env: Mapping[str, str]) -> bool:
+    """--debug (before the command) or DEISCTL_DEBUG: the one source of debug, for the settings
+    and for the boundary's tracebacks alike."""
+    return bool(flag) or given(env.get("DEISCTL_DEBUG"))
 
 
 def build(flags: Mapping[str, Optional[str]], env: Mapping[str, str], *, output: Optional[str] = None,
-          lenient_context: bool = False, password_prompt: Optional[Callable[[str], str]] = None) -> Settings:
+          lenient_context: bool = False, password_prompt: Optional[Callable[[str], str]] = None,
+          read_config: bool = True) -> Settings:
     """Resolve every global option: flag > DEISCTL_* environment > context > default.
 
     `output` is a command's own -o, which wins over the global one; `password_prompt` asks for
-    the etcd password (None: no terminal)."""
+    the etcd password (None: nobody to ask); `read_config`: the config file's contexts may fill
+    in values (deisctl.api reads it only when a context is named)."""
     from deisctl import contexts  # reads the config file (and imports YAML) only if it exists
 
     if flags.get("prefix") == "":  # not "unset": an empty root would be the whole keyspace
         raise UsageError("invalid --prefix ''", hint="an absolute key path such as /deis")
-    given = {name: flag_or_env(name, flags, env) for name in OPTIONS}
-    context, values = contexts.resolve(given["context"], env, lenient=lenient_context)
+    picked = {name: flag_or_env(name, flags, env) for name in OPTIONS}
+    if read_config:
+        context, values = contexts.resolve(picked["context"], env, lenient=lenient_context)
+    else:
+        context, values = None, {}
     sources = {}
     for name in OPTIONS:
         if name in ("output", "context"):
             continue
-        if given[name] is not None:
+        if picked[name] is not None:
             sources[name] = "flag or environment"
-        elif name in values:
-            given[name], sources[name] = values[name], f"context {context}"
+        elif given(values.get(name)):
+            picked[name], sources[name] = values[name], f"context {context}"
         else:
             sources[name] = "default"
-    cert, key = given["cert"], given["key"]
+    cert, key = picked["cert"], picked["key"]
     if bool(cert) != bool(key):
         raise UsageError("--cert and --key go together (client certificate and its key)")
     user = password = None
-    if given["user"]:
-        user, password = split_user(given["user"], env, password_prompt)
-    chosen = output or given["output"] or "text"
+    if picked["user"]:
+        user, password = split_user(picked["user"], env, password_prompt)
+    chosen = output or picked["output"] or "text"
     if chosen.lower() not in OUTPUT_FORMATS:
         raise UsageError(f"unknown output format {chosen!r}", hint="text, json or yaml")
     return Settings(
-        endpoints=tuple(split_endpoints(given["endpoints"] or DEFAULT_ENDPOINTS)),
-        prefix=normalize_prefix(DEFAULT_PREFIX if given["prefix"] is None else given["prefix"]),
-        cacert=given["cacert"], cert=cert, key=key, user=user, password=password,
+        endpoints=tuple(split_endpoints(picked["endpoints"] or DEFAULT_ENDPOINTS)),
+        prefix=normalize_prefix(DEFAULT_PREFIX if picked["prefix"] is None else picked["prefix"]),
+        cacert=picked["cacert"], cert=cert, key=key, user=user, password=password,
         dial_timeout=positive_seconds(
-            "--dial-timeout", DEFAULT_DIAL_TIMEOUT if given["dial_timeout"] is None else given["dial_timeout"]),
+            "--dial-timeout", DEFAULT_DIAL_TIMEOUT if picked["dial_timeout"] is None else picked["dial_timeout"]),
         command_timeout=positive_seconds(
             "--command-timeout",
-            DEFAULT_COMMAND_TIMEOUT if given["command_timeout"] is None else given["command_timeout"]),
+            DEFAULT_COMMAND_TIMEOUT if picked["command_timeout"] is None else picked["command_timeout"]),
         output=chosen.lower(),
-        debug=bool(flags.get("debug")) or bool(env.get("DEISCTL_DEBUG")),
-        tunnel=given["tunnel"] or None,
+        debug=debug_enabled(flags.get("debug"), env),
+        tunnel=picked["tunnel"] or None,
         context=context or None,
         context_values=values,
         sources=sources,
-        env=env,
     )

@@ -50,17 +50,35 @@ def cli():
         full_env = dict(os.environ)
         full_env.update(env or {})
         stdin, stdout, stderr = _stream((input or "").encode()), _stream(), _stream()
-        saved = dict(os.environ)
-        os.environ.update(env or {})  # as in a process started with this environment (HOME for ~, ...)
-        try:
-            code = run(list(args), env=full_env, stdin=stdin, stdout=stdout, stderr=stderr)
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+        code = run(list(args), env=full_env, stdin=stdin, stdout=stdout, stderr=stderr)
         return Outcome(code, stdout.buffer.getvalue().decode("utf-8", "replace"),
                        stderr.buffer.getvalue().decode("utf-8", "replace"))
 
     return invoke
+
+
+@pytest.fixture
+def dctl(cli, etcd):
+    """The in-process CLI pointed at the single-node test etcd."""
+
+    def run(*args: str, env: dict | None = None, input: str | None = None) -> Outcome:
+        return cli("--endpoints", etcd.endpoints, *args, env=env, input=input)
+
+    return run
+
+
+@pytest.fixture
+def client(etcd):
+    """deisctl.api clients of the single-node test etcd: client(**options); `before_txn(index,
+    total)` runs before each guarded transaction is sent (another writer, between read and write)."""
+    from deisctl import api
+    from deisctl.etcd.client import Store
+
+    def make(*, before_txn=None, **options):
+        stores = None if before_txn is None else (lambda settings, **kw: Store(settings, before_txn=before_txn, **kw))
+        return api.Client(endpoints=etcd.endpoints, stores=stores, **options)
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -7,19 +7,11 @@ import json
 
 import pytest
 
-from deisctl.etcd.client import Store
+from deisctl.api import ConflictError
 from tests.helpers import assert_error
 
 CERT = "-----BEGIN CERTIFICATE-----\nMIIBfake\nline2\n-----END CERTIFICATE-----\n"
 PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----\nMIGHAgEA\n-----END PRIVATE KEY-----\n"
-
-
-@pytest.fixture
-def dctl(cli, etcd):
-    def run(*args, env=None, input=None):
-        return cli("--endpoints", etcd.endpoints, *args, env=env, input=input)
-
-    return run
 
 
 @pytest.fixture
@@ -255,7 +247,15 @@ def test_diff_unreachable_is_4(cli, tmp_path):
 
 # -- optimistic concurrency --------------------------------------------------------------------
 
-def test_concurrent_change_between_read_and_write_is_a_conflict(dctl, etcd, tmp_path, monkeypatch):
+def conflict(apply) -> str:
+    """Run apply(); it must raise deisctl's conflict (exit 6): return the CLI's error line."""
+    with pytest.raises(ConflictError) as caught:
+        apply()
+    assert caught.value.exit_code == 6
+    return caught.value.render()
+
+
+def test_concurrent_change_between_read_and_write_is_a_conflict(client, etcd, tmp_path):
     etcd.write("/deis/controller/workers", "2")
     calls = []
 
@@ -263,27 +263,25 @@ def test_concurrent_change_between_read_and_write_is_a_conflict(dctl, etcd, tmp_
         calls.append((index, total))
         etcd.write("/deis/controller/workers", "9")  # etcdctl: another client, between read and write
 
-    monkeypatch.setattr(Store, "before_guarded_txn", someone_else)
     path = write(tmp_path, "controller:\n  workers: 4\n  webEnabled: 'True'\n")
-    out = dctl("config", "apply", "-f", path)
-    assert_error(out, 6, "/deis/controller/workers", "nothing was written")
+    line = conflict(lambda: client(before_txn=someone_else).apply(path))
+    assert "/deis/controller/workers" in line and "nothing was written" in line
     assert calls == [(0, 1)]
     assert etcd.read_prefix("/deis/") == {"/deis/controller/workers": "9"}
 
 
-def test_concurrent_creation_of_a_key_being_added_is_a_conflict(dctl, etcd, tmp_path, monkeypatch):
-    monkeypatch.setattr(Store, "before_guarded_txn", lambda i, n: etcd.write("/deis/myapp/b", "theirs"))
-    out = dctl("config", "apply", "-f", write(tmp_path, "myapp:\n  a: 1\n  b: mine\n"))
-    assert_error(out, 6, "/deis/myapp/b", "nothing was written")
+def test_concurrent_creation_of_a_key_being_added_is_a_conflict(client, etcd):
+    interfering = client(before_txn=lambda i, n: etcd.write("/deis/myapp/b", "theirs"))
+    line = conflict(lambda: interfering.apply({"myapp": {"a": "1", "b": "mine"}}))
+    assert "/deis/myapp/b" in line and "nothing was written" in line
     assert etcd.read_prefix("/deis/") == {"/deis/myapp/b": "theirs"}
 
 
-def test_concurrent_delete_of_a_key_being_pruned_or_changed_is_a_conflict(dctl, etcd, tmp_path, monkeypatch):
+def test_concurrent_delete_of_a_key_being_pruned_or_changed_is_a_conflict(client, etcd):
     etcd.write("/deis/myapp/a", "1")
     etcd.write("/deis/myapp/b", "1")
-    monkeypatch.setattr(Store, "before_guarded_txn", lambda i, n: etcd.etcdctl("del", "/deis/myapp/a"))
-    out = dctl("config", "apply", "-f", write(tmp_path, "myapp:\n  a: 2\n"), "--prune")
-    assert_error(out, 6, "/deis/myapp/a")
+    interfering = client(before_txn=lambda i, n: etcd.etcdctl("del", "/deis/myapp/a"))
+    assert "/deis/myapp/a" in conflict(lambda: interfering.apply({"myapp": {"a": "2"}}, prune=True))
     assert etcd.read_prefix("/deis/") == {"/deis/myapp/b": "1"}
 
 
@@ -317,18 +315,17 @@ def test_a_change_set_of_1000_keys(dctl, etcd, tmp_path):
     assert len(stored) == 1000 and all(k.startswith("/deis/bulk/n") for k in stored)
 
 
-def test_conflict_in_a_later_transaction_reports_what_was_written(dctl, etcd, tmp_path, monkeypatch):
+def test_conflict_in_a_later_transaction_reports_what_was_written(dctl, client, etcd, tmp_path):
     path = write(tmp_path, big_document(1000))
 
     def interfere(index, total):
         if index == 3:  # before the 4th of 8 transactions, a key that it writes (k00384..k00511)
             etcd.write("/deis/bulk/k00400", "theirs")
 
-    monkeypatch.setattr(Store, "before_guarded_txn", interfere)
-    out = dctl("config", "apply", "-f", path)
-    assert_error(out, 6, "/deis/bulk/k00400", "the first 384 of 1000 changes (3 of 8 transactions) were written")
+    line = conflict(lambda: client(before_txn=interfere).apply(path))
+    assert "/deis/bulk/k00400" in line
+    assert "the first 384 of 1000 changes (3 of 8 transactions) were written" in line
     assert count_keys(etcd) == 385  # 384 written by apply + the other writer's key
-    monkeypatch.setattr(Store, "before_guarded_txn", None)
     # Idempotent: running it again converges (overwriting the other writer's value, as the file says).
     out = dctl("config", "apply", "-f", path)
     assert out.exit_code == 0, out.stderr

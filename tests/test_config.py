@@ -12,16 +12,6 @@ import pytest
 from tests.helpers import assert_error
 
 
-@pytest.fixture
-def dctl(cli, etcd):
-    """The in-process CLI pointed at the test etcd."""
-
-    def run(*args, env=None, input=None):
-        return cli("--endpoints", etcd.endpoints, *args, env=env, input=input)
-
-    return run
-
-
 def test_set_then_get_round_trip(dctl, etcd):
     out = dctl("config", "controller", "set", "registrationEnabled=0")
     assert out.exit_code == 0, out.stderr

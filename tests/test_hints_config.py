@@ -7,14 +7,6 @@ import pytest
 from tests.helpers import assert_error
 
 
-@pytest.fixture
-def dctl(cli, etcd):
-    def run(*args, env=None, input=None):
-        return cli("--endpoints", etcd.endpoints, *args, env=env, input=input)
-
-    return run
-
-
 def hint_of(outcome) -> str:
     line = outcome.stderr.strip()
     return line[line.rindex("(") + 1:-1]

@@ -9,17 +9,8 @@ import time
 
 import pytest
 
-from deisctl.etcd.client import Store
 from tests.rig.watch import Watcher, connected_ports
 from tests.helpers import assert_error
-
-
-@pytest.fixture
-def dctl(cli, etcd):
-    def run(*args, env=None, input=None):
-        return cli("--endpoints", etcd.endpoints, *args, env=env, input=input)
-
-    return run
 
 
 def put(cluster, key: str, value: str) -> int:
@@ -127,12 +118,15 @@ def test_rollback_errors(dctl, etcd):
     assert_error(dctl("config", "myapp", "rollback", "a", "--to-revision", "0"), 2)
 
 
-def test_rollback_guarded_against_a_concurrent_change(dctl, etcd, monkeypatch):
+def test_rollback_guarded_against_a_concurrent_change(client, etcd):
+    from deisctl.api import ConflictError
+
     first = put(etcd, "/deis/controller/workers", "1")
     put(etcd, "/deis/controller/workers", "2")
-    monkeypatch.setattr(Store, "before_guarded_txn", lambda i, n: etcd.write("/deis/controller/workers", "7"))
-    out = dctl("config", "controller", "rollback", "workers", "--to-revision", str(first))
-    assert_error(out, 6, "/deis/controller/workers", "nothing was written")
+    interfering = client(before_txn=lambda i, n: etcd.write("/deis/controller/workers", "7"))
+    with pytest.raises(ConflictError) as caught:
+        interfering.rollback("controller", "workers", first)
+    assert "/deis/controller/workers" in caught.value.render() and "nothing was written" in caught.value.message
     assert etcd.read("/deis/controller/workers") == "7"
 
 

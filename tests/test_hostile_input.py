@@ -15,14 +15,6 @@ CERT = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
 KEY = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAsecretbytes\n-----END PRIVATE KEY-----\n"
 
 
-@pytest.fixture
-def dctl(cli, etcd):
-    def run(*args, env=None, input=None):
-        return cli("--endpoints", etcd.endpoints, *args, env=env, input=input)
-
-    return run
-
-
 def write(path, text: str) -> str:
     path.write_text(text)
     return str(path)

@@ -14,14 +14,6 @@ from tests.helpers import assert_error, run_on_terminal
 from tests.rig.cli import deisctl_command
 
 
-@pytest.fixture
-def dctl(cli, etcd):
-    def run(*args, env=None, input=None):
-        return cli("--endpoints", etcd.endpoints, *args, env=env, input=input)
-
-    return run
-
-
 def write(tmp_path, text: str, name: str = "settings.yaml") -> str:
     path = tmp_path / name
     path.write_text(text)

@@ -2,15 +2,20 @@
 (nothing here talks to etcd: TAB stays instant), and the --show/--install-completion options.
 
 Completion itself is Click's documented protocol: the shell calls
-`_DEISCTL_COMPLETE=bash_complete COMP_WORDS=... COMP_CWORD=... deisctl`.
+`_DEISCTL_COMPLETE=bash_complete COMP_WORDS=... COMP_CWORD=... deisctl`; `respond` answers it
+with click.shell_completion's classes, reading COMP_WORDS/COMP_CWORD from the run's own
+environment and writing to its own stdout.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Optional
+import shlex
+from typing import Mapping, Optional
 
 import click
+
+from deisctl.cli.options import process_of
 
 SHELLS = ("bash", "zsh", "fish")
 COMPLETE_VAR = "_DEISCTL_COMPLETE"
@@ -58,8 +63,59 @@ def assignments(ctx: click.Context, param, incomplete: str) -> list:
 
 # -- --show-completion / --install-completion ---------------------------------------------------
 
+def split_words(text: str) -> list[str]:
+    """The words of a command line as the shell has them so far (an open quote is closed)."""
+    lexer = shlex.shlex(text, posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    words: list[str] = []
+    try:
+        for word in lexer:
+            words.append(word)
+    except ValueError:  # an unclosed quote: what was typed inside it is the last word
+        words.append(lexer.token)
+    return words
+
+
+def completion_args(shell: str, env: Mapping[str, str]) -> tuple[list[str], str]:
+    """(the words before the cursor, the word being completed), from the variables that Click's
+    completion scripts set: COMP_WORDS and COMP_CWORD (bash and zsh: the cursor's word index;
+    fish: the word itself)."""
+    words = split_words(env.get("COMP_WORDS", ""))
+    if shell == "fish":
+        incomplete = env.get("COMP_CWORD", "")
+        args = words[1:]
+        if incomplete and args and args[-1] == incomplete:
+            args.pop()
+        return args, incomplete
+    try:
+        index = int(env.get("COMP_CWORD", ""))
+    except ValueError:
+        index = len(words)
+    return words[1:index], words[index] if index < len(words) else ""
+
+
+def respond(root: click.Command, process) -> int:
+    """Answer the shell's request (`_DEISCTL_COMPLETE=bash_complete|bash_source|...`)."""
+    from click.shell_completion import get_completion_class
+
+    shell, _, instruction = process.env[COMPLETE_VAR].partition("_")
+    kind = get_completion_class(shell)
+    if kind is None or instruction not in ("source", "complete"):
+        return 1
+    completer = kind(root, {"obj": process}, "deisctl", COMPLETE_VAR)
+    if instruction == "source":
+        text = completer.source()
+    else:
+        args, incomplete = completion_args(shell, process.env)
+        text = "\n".join(completer.format_completion(item) for item in completer.get_completions(args, incomplete))
+    process.stdout.write(text + "\n")
+    process.stdout.flush()
+    return 0
+
+
 def _shell(ctx: click.Context, value: str) -> str:
-    shell = value or os.path.basename(ctx.find_root().obj.env.get("SHELL", "") if ctx.obj else "")
+    shell = value or os.path.basename(process_of(ctx).env.get("SHELL", ""))
     if shell not in SHELLS:
         from deisctl.errors import UsageError
 
@@ -78,7 +134,7 @@ def _source(ctx: click.Context, shell: str) -> str:
 def show_completion(ctx: click.Context, _param, value: Optional[str]) -> None:
     if value is None or ctx.resilient_parsing:
         return
-    click.echo(_source(ctx, _shell(ctx, value)))
+    click.echo(_source(ctx, _shell(ctx, value)), file=process_of(ctx).stdout)
     ctx.exit()
 
 
@@ -93,14 +149,17 @@ _TARGETS = {
 def install_completion(ctx: click.Context, _param, value: Optional[str]) -> None:
     if value is None or ctx.resilient_parsing:
         return
+    from deisctl.localfiles import expand_user
+
     shell = _shell(ctx, value)
+    process = process_of(ctx)
     script, rc_file, line = _TARGETS[shell]
-    path = os.path.expanduser(script)
+    path = expand_user(script, process.env)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(_source(ctx, shell) + "\n")
     if rc_file:
-        rc = os.path.expanduser(rc_file)
+        rc = expand_user(rc_file, process.env)
         try:
             with open(rc, encoding="utf-8") as handle:
                 present = line in handle.read()
@@ -109,5 +168,5 @@ def install_completion(ctx: click.Context, _param, value: Optional[str]) -> None
         if not present:
             with open(rc, "a", encoding="utf-8") as handle:
                 handle.write(f"\n{line}\n")
-    click.echo(f"{shell} completion installed in {script}; it takes effect in a new shell", err=True)
+    click.echo(f"{shell} completion installed in {script}; it takes effect in a new shell", file=process.stderr)
     ctx.exit()

@@ -6,9 +6,10 @@ from typing import Optional
 
 import click
 
+from deisctl import commands
 from deisctl import keys as keyspec
 from deisctl.cli import completion
-from deisctl.cli.groups import LazyGroup, help_if_bare
+from deisctl.cli.groups import DeisctlCommand, LazyGroup, help_if_bare
 from deisctl.cli.options import component_of, invocation, output_option
 from deisctl.ops import config as ops
 from deisctl.output import config as views
@@ -33,24 +34,21 @@ class ConfigGroup(LazyGroup):
 
 
 @click.group(cls=ConfigGroup, name="config", subcommand_metavar="COMPONENT set|get|rm [ARGS]...",
-             lazy_subcommands={"export": "deisctl.cli.declarative.export", "apply": "deisctl.cli.declarative.apply",
-                               "diff": "deisctl.cli.declarative.diff"})
+             lazy_subcommands=commands.CONFIG)
 @click.pass_context
 def config_group(ctx: click.Context) -> None:
     """Read and write component settings stored in etcd (<prefix>/<component>/<key>)."""
     help_if_bare(ctx)
 
 
-@click.group(cls=LazyGroup, name="COMPONENT",
-             lazy_subcommands={"history": "deisctl.cli.revisions.history",
-                               "rollback": "deisctl.cli.revisions.rollback", "watch": "deisctl.cli.revisions.watch"})
+@click.group(cls=LazyGroup, name="COMPONENT", lazy_subcommands=commands.COMPONENT)
 @click.pass_context
 def component_group(ctx: click.Context) -> None:
     """Settings of one component (e.g. controller, platform, router)."""
     help_if_bare(ctx)
 
 
-@component_group.command("set")
+@click.command("set", cls=DeisctlCommand)
 @click.argument("pairs", nargs=-1, required=True, metavar="KEY=VALUE...", shell_complete=completion.assignments)
 @click.option("--strict", is_flag=True, help="Refuse keys the schema does not know.")
 @click.option("--show-secrets", is_flag=True, help="Print secret values instead of ********.")
@@ -66,7 +64,7 @@ def set_(ctx: click.Context, pairs: tuple[str, ...], strict: bool, show_secrets:
     return result
 
 
-@component_group.command("get")
+@click.command("get", cls=DeisctlCommand)
 @click.argument("keys", nargs=-1, metavar="[KEY]...", shell_complete=completion.keys)
 @click.option("--show-secrets", is_flag=True, help="In a listing, print secret values.")
 @output_option
@@ -83,7 +81,7 @@ def get(ctx: click.Context, keys: tuple[str, ...], show_secrets: bool, fmt: Opti
     return result
 
 
-@component_group.command("rm")
+@click.command("rm", cls=DeisctlCommand)
 @click.argument("keys", nargs=-1, required=True, metavar="KEY...", shell_complete=completion.keys)
 @click.option("--ignore-missing", is_flag=True, help="Delete the keys that exist; skip the others.")
 @click.option("--dry-run", is_flag=True, help="Check and show what would be deleted; delete nothing.")
@@ -97,7 +95,7 @@ def rm(ctx: click.Context, keys: tuple[str, ...], ignore_missing: bool, dry_run:
     return result
 
 
-@config_group.command("schema")
+@click.command("schema", cls=DeisctlCommand)
 @click.argument("component", required=False, metavar="[COMPONENT]", shell_complete=completion.component_names)
 @output_option
 @click.pass_context

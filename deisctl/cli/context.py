@@ -7,7 +7,7 @@ from typing import Optional
 import click
 
 from deisctl.cli.groups import DeisctlGroup, help_if_bare
-from deisctl.cli.options import invocation, output_option, state_of
+from deisctl.cli.options import invocation, output_option, process_of
 from deisctl.ops import contexts as ops
 from deisctl.output import contexts as views
 from deisctl.output import emit
@@ -21,7 +21,7 @@ def context_group(ctx: click.Context) -> None:
 
 
 def _complete(ctx: click.Context, _param, incomplete: str) -> list[str]:
-    return [name for name in ops.names(state_of(ctx).env) if name.startswith(incomplete)]
+    return [name for name in ops.names(process_of(ctx).env) if name.startswith(incomplete)]
 
 
 @context_group.command("list")

@@ -8,8 +8,8 @@ import click
 
 from deisctl.cli import completion
 from deisctl.cli.groups import DeisctlCommand
-from deisctl.cli.options import invocation, output_option, state_of
-from deisctl.errors import ExitCode
+from deisctl.cli.options import invocation, output_option
+from deisctl.keys import MASK
 from deisctl.ops import documents as ops
 from deisctl.output import documents as views
 from deisctl.output import emit
@@ -34,22 +34,40 @@ def export(ctx: click.Context, components: tuple[str, ...], file: Optional[str],
     which 'config apply' accepts back as is. JSON with -o json or a FILE ending in .json.
     """
     inv = invocation(ctx, fmt)
-    result = ops.export(inv, components, file=file, show_secrets=show_secrets)
-    views.write_export(inv, result)
+    result = ops.export(inv, components, show_secrets=show_secrets)
+    path = None if file in (None, "-") else file
+    # JSON with -o json, or a FILE ending in .json when no format is asked for.
+    as_json = inv.output == "json" or (inv.output == "text" and (path or "").endswith(".json"))
+    emit(inv, views.exported(result), fmt="json" if as_json else None, path=path)
+    if path is not None:
+        inv.note(views.export_note(result, path))
     return result
 
 
+def document_options(prune_help: str):
+    """The options apply and diff share (declared once, so their help cannot drift apart)."""
+    def decorate(fn):
+        for option in reversed((
+            click.option("-f", "--file", required=True, metavar="FILE", help=_FILE_HELP),
+            click.option("--prune", is_flag=True, help=prune_help),
+            click.option("--strict", is_flag=True, help="Refuse keys the schema does not know."),
+            click.option("--keep-masked", is_flag=True,
+                         help=f"Leave keys whose value is {MASK} (a masked export) as they are."),
+            click.option("--allow-any-file", is_flag=True, help=_ANY_FILE_HELP),
+            click.option("--delete-protected", multiple=True, metavar="COMPONENT/KEY", help=_PROTECTED_HELP),
+            click.option("--show-secrets", is_flag=True, help="Show secret values in the changes."),
+            output_option,
+        )):
+            fn = option(fn)
+        return fn
+
+    return decorate
+
+
 @click.command("apply", cls=DeisctlCommand)
-@click.option("-f", "--file", required=True, metavar="FILE", help=_FILE_HELP)
+@document_options("Also delete keys of the listed components that the file does not name.")
 @click.option("--dry-run", is_flag=True, help="Show the changes; write nothing.")
-@click.option("--prune", is_flag=True, help="Also delete keys of the listed components that the file does not name.")
-@click.option("--strict", is_flag=True, help="Refuse keys the schema does not know.")
-@click.option("--keep-masked", is_flag=True, help="Leave keys whose value is ******** (a masked export) as they are.")
-@click.option("--allow-any-file", is_flag=True, help=_ANY_FILE_HELP)
 @click.option("--yes", "-y", is_flag=True, help="With --prune: delete without asking.")
-@click.option("--delete-protected", multiple=True, metavar="COMPONENT/KEY", help=_PROTECTED_HELP)
-@click.option("--show-secrets", is_flag=True, help="Print secret values in the changes.")
-@output_option
 @click.pass_context
 def apply(ctx: click.Context, file: str, dry_run: bool, prune: bool, strict: bool, keep_masked: bool,
           allow_any_file: bool, yes: bool, delete_protected: tuple[str, ...], show_secrets: bool, fmt: Optional[str]):
@@ -70,14 +88,7 @@ def apply(ctx: click.Context, file: str, dry_run: bool, prune: bool, strict: boo
 
 
 @click.command("diff", cls=DeisctlCommand)
-@click.option("-f", "--file", required=True, metavar="FILE", help=_FILE_HELP)
-@click.option("--prune", is_flag=True, help="Also show keys that 'apply --prune' would delete.")
-@click.option("--strict", is_flag=True, help="Refuse keys the schema does not know.")
-@click.option("--keep-masked", is_flag=True, help="Ignore keys whose value is ********.")
-@click.option("--allow-any-file", is_flag=True, help=_ANY_FILE_HELP)
-@click.option("--delete-protected", multiple=True, metavar="COMPONENT/KEY", help=_PROTECTED_HELP)
-@click.option("--show-secrets", is_flag=True, help="Show secret values.")
-@output_option
+@document_options("Also show keys that 'apply --prune' would delete.")
 @click.pass_context
 def diff(ctx: click.Context, file: str, prune: bool, strict: bool, keep_masked: bool, allow_any_file: bool,
          delete_protected: tuple[str, ...], show_secrets: bool, fmt: Optional[str]):
@@ -86,7 +97,6 @@ def diff(ctx: click.Context, file: str, prune: bool, strict: bool, keep_masked: 
     Exit status (kubectl's convention): 0 no differences, 1 differences, >1 trouble: 2-6 as
     for every command, and 7 when the comparison failed (what other commands report as 1).
     """
-    state_of(ctx).failure_code = int(ExitCode.COMPARISON_FAILED)  # its 1 means "different"
     inv = invocation(ctx, fmt)
     result = ops.diff(inv, file, prune=prune, strict=strict, keep_masked=keep_masked, any_file=allow_any_file,
                       delete_protected=delete_protected)

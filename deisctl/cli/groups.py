@@ -1,6 +1,6 @@
-"""Commands and groups whose usage errors can be put in deisctl's words, and groups that print
-their help when called bare (Click's documented API: parse_args, get_command, list_commands,
-resolve_command)."""
+"""Commands and groups whose usage errors can be put in deisctl's words, whose help goes to the
+run's own stdout, and groups that print their help when called bare (Click's documented API:
+parse_args, get_command, list_commands, resolve_command, add_help_option)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,32 @@ import importlib
 
 import click
 
+HELP_OPTION_NAMES = ("-h", "--help")
+
+
+def _show_help(ctx: click.Context, _param, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        print_help(ctx)
+        ctx.exit()
+
+
+def print_help(ctx: click.Context) -> None:
+    """The command's help on the run's stdout (the Process the boundary was given)."""
+    from deisctl.cli.options import process_of
+
+    click.echo(ctx.get_help(), file=process_of(ctx).stdout)
+
 
 class _KnowsWhere:
+    """-h/--help writes to the run's stdout (Click's own option writes to sys.stdout); usage
+    errors know the command they came from."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["add_help_option"] = False
+        super().__init__(*args, **kwargs)
+        self.params.append(click.Option(HELP_OPTION_NAMES, is_flag=True, expose_value=False, is_eager=True,
+                                        callback=_show_help, help="Show this message and exit."))
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
             return super().parse_args(ctx, args)
@@ -69,6 +93,6 @@ class LazyGroup(DeisctlGroup):
 def help_if_bare(ctx: click.Context) -> bool:
     """In a group's callback: print the help when no command follows; True when it did."""
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        print_help(ctx)
         return True
     return False

@@ -13,34 +13,41 @@ from typing import Any, Callable
 
 import click
 
+from deisctl import controller
+from deisctl.ssh import options as ssh
+
 _META = "deisctl.node-options"  # ctx.meta: the values given on the group
 
-# name: (flag, metavar, help); the environment variable is DEISCTL_<NAME>.
+# name: (flag, metavar, help); the environment variable is DEISCTL_<NAME>. Defaults come from
+# their homes (ssh.options, controller), so that the help cannot drift from what is done.
 _CONNECTION = {
     "host": ("--host", "HOST", "Node to SSH to. [default: the <prefix>/<component>/host key in etcd]"),
-    "ssh_user": ("--ssh-user", "USER", "SSH login user. [default: core]"),
-    "ssh_port": ("--ssh-port", "PORT", "SSH port of the node. [default: 22]"),
+    "ssh_user": ("--ssh-user", "USER", f"SSH login user. [default: {ssh.DEFAULT_SSH_USER}]"),
+    "ssh_port": ("--ssh-port", "PORT", f"SSH port of the node. [default: {ssh.DEFAULT_SSH_PORT}]"),
     "ssh_key": ("--ssh-key", "FILE",
-                "Private key to log in with. [default: the SSH agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa]"),
+                "Private key to log in with. [default: the SSH agent, then "
+                + ", ".join(ssh.DEFAULT_KEY_FILES) + "]"),
     "known_hosts": ("--known-hosts", "FILE",
-                    "known_hosts file checked (and extended by accept-new). [default: ~/.ssh/known_hosts]"),
-    "strict_host_key_checking": ("--strict-host-key-checking", "yes|accept-new",
+                    f"known_hosts file checked (and extended by accept-new). [default: {ssh.DEFAULT_KNOWN_HOSTS}]"),
+    "strict_host_key_checking": ("--strict-host-key-checking", "|".join(ssh.HOST_KEY_POLICIES),
                                  "yes: refuse unknown host keys; accept-new: record them. A changed key is "
-                                 "always refused. [default: yes]"),
+                                 f"always refused. [default: {ssh.HOST_KEY_POLICIES[0]}]"),
     "ssh_timeout": ("--ssh-timeout", "SECONDS",
-                    "Time allowed for each of connect, SSH handshake, login and channel open. [default: 10]"),
+                    "Time allowed for each of connect, SSH handshake, login and channel open. "
+                    f"[default: {ssh.DEFAULT_SSH_TIMEOUT:g}]"),
     "remote_timeout": ("--remote-timeout", "SECONDS",
-                       "Time allowed for the remote command. [default: 120 for users, none for dock]"),
-    "runtime": ("--runtime", "docker|podman|none",
+                       f"Time allowed for the remote command. [default: {controller.DEFAULT_REMOTE_TIMEOUT:g} for "
+                       "users, none for dock]"),
+    "runtime": ("--runtime", "|".join(controller.RUNTIMES),
                 "How to reach the component: docker/podman exec into its container, or none: run on the node "
-                "itself. [default: docker]"),
+                f"itself. [default: {controller.RUNTIMES[0]}]"),
 }
 _DJANGO = {
-    "container": ("--container", "NAME", "Controller container. [default: deis-controller]"),
+    "container": ("--container", "NAME", f"Controller container. [default: {controller.DEFAULT_CONTAINER}]"),
     "app_dir": ("--app-dir", "DIR",
-                "Directory of the controller's manage.py: with --runtime none, on the node [default: /app]; "
-                "else inside the container [default: the image's working dir]."),
-    "python": ("--python", "PROGRAM", "Python interpreter that runs manage.py. [default: python]"),
+                "Directory of the controller's manage.py: with --runtime none, on the node "
+                f"[default: {controller.DEFAULT_APP_DIR}]; else inside the container [default: the image's working dir]."),
+    "python": ("--python", "PROGRAM", f"Python interpreter that runs manage.py. [default: {controller.DEFAULT_PYTHON}]"),
 }
 
 

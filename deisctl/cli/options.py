@@ -1,23 +1,22 @@
-"""What the commands share: the run's state (from the boundary), the -o option every printing
-command takes, and the invocation builder: the one place besides the boundary that looks at the
-process's streams and terminal."""
+"""What the commands share: the run's Process (streams and environment, from the boundary), the
+-o option every printing command takes, and the invocation builder, the one place that decides
+whether deisctl may ask the person at the terminal."""
 
 from __future__ import annotations
 
-import os
-from typing import Mapping, Optional
+from typing import Mapping, NamedTuple, Optional, TextIO
 
 import click
 
 
-class RunState:
-    """What the boundary knows about one run, handed to every command as ctx.obj."""
+class Process(NamedTuple):
+    """What the boundary (cli/app.py:run) was given for this run, handed to every command as
+    ctx.obj. Immutable: nothing is written back into it."""
 
-    def __init__(self, env: Optional[Mapping[str, str]] = None, debug: bool = False):
-        self.env: Mapping[str, str] = dict(os.environ) if env is None else env
-        self.debug = debug
-        self.flags: dict = {}  # the global options as given on the command line (None: not given)
-        self.failure_code: Optional[int] = None  # `config diff`: its failures exit 7 (its 1 means "different")
+    stdin: TextIO
+    stdout: TextIO
+    stderr: TextIO
+    env: Mapping[str, str]
 
 
 def output_option(fn):
@@ -26,39 +25,68 @@ def output_option(fn):
                         help="text, json or yaml (the same as the global -o). [default: text]")(fn)
 
 
-def state_of(ctx: click.Context) -> RunState:
+def process_of(ctx: click.Context) -> Process:
     return ctx.find_root().obj
 
 
-def invocation(ctx: click.Context, fmt: Optional[str] = None, *, lenient_context: bool = False):
-    """The command's Invocation: settings (flag > environment > context > default, checked before
-    any I/O), the process's streams, and the ways to ask the person at the terminal."""
-    import sys
-
-    from deisctl import settings as settings_mod
-    from deisctl.invocation import Invocation
-
-    state = state_of(ctx)
-    is_terminal = _isatty(sys.stdin) and _isatty(sys.stdout)
-
-    def prompt(question: str, secret: bool = False) -> str:
-        return click.prompt(question.rstrip(": "), hide_input=secret, err=True)
-
-    def confirm(question: str) -> bool:
-        return click.confirm(question, default=False, err=True)
-
-    password_prompt = (lambda question: prompt(question, secret=True)) if _isatty(sys.stdin) else None
-    settings = settings_mod.build(state.flags, state.env, output=fmt, lenient_context=lenient_context,
-                                  password_prompt=password_prompt)
-    state.debug = state.debug or settings.debug
-    return Invocation(settings, sys.stdin, sys.stdout, sys.stderr, state.env, is_terminal, prompt, confirm)
+def global_flags(ctx: click.Context) -> Mapping:
+    """The global options as given before the command (None: not given): the root's parameters."""
+    return ctx.find_root().params
 
 
-def _isatty(stream) -> bool:
+def isatty(stream) -> bool:
     try:
         return stream is not None and stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def may_ask(process: Process) -> bool:
+    """The one rule of when deisctl may ask a question (the etcd password, an SSH passphrase, a
+    confirmation): its standard input and standard error (where the question is written) are a
+    terminal. Otherwise (a playbook, CI, a pipe) it refuses instead, with a hint."""
+    return isatty(process.stdin) and isatty(process.stderr)
+
+
+def terminal_prompt(process: Process):
+    """prompt(question, secret=False) on the process's terminal; the answer without its newline."""
+    def prompt(question: str, secret: bool = False) -> str:
+        if secret:
+            import getpass
+
+            return getpass.getpass(question, stream=process.stderr)  # no echo: reads the terminal itself
+        process.stderr.write(question)
+        process.stderr.flush()
+        line = process.stdin.readline()
+        if not line:
+            raise EOFError
+        return line.rstrip("\r\n")
+
+    return prompt
+
+
+def terminal_confirm(prompt):
+    """confirm(question) -> yes? on the terminal: y or yes; anything else (or Enter) is no."""
+    def confirm(question: str) -> bool:
+        return prompt(f"{question} [y/N]: ").strip().lower() in ("y", "yes")
+
+    return confirm
+
+
+def invocation(ctx: click.Context, fmt: Optional[str] = None, *, lenient_context: bool = False):
+    """The command's Invocation: settings (flag > environment > context > default, checked before
+    any I/O), the process's streams and environment, and the ways to ask when may_ask."""
+    from deisctl import settings as settings_mod
+    from deisctl.invocation import Invocation
+
+    process = process_of(ctx)
+    prompt = terminal_prompt(process) if may_ask(process) else None
+    confirm = terminal_confirm(prompt) if prompt else None
+    password_prompt = (lambda question: prompt(question, secret=True)) if prompt else None
+    settings = settings_mod.build(global_flags(ctx), process.env, output=fmt, lenient_context=lenient_context,
+                                  password_prompt=password_prompt)
+    return Invocation(settings, process.stdin, process.stdout, process.stderr, process.env, prompt=prompt,
+                      confirm=confirm, pty=isatty(process.stdin) and isatty(process.stdout))
 
 
 def component_of(ctx: click.Context) -> str:

@@ -4,39 +4,32 @@ from __future__ import annotations
 
 import click
 
-from deisctl import __version__
+from deisctl import __version__, commands
 from deisctl.cli import completion
 from deisctl.cli.groups import LazyGroup, help_if_bare
-from deisctl.cli.options import RunState
+from deisctl.cli.options import process_of
 from deisctl.errors import EXIT_CODE_HELP
+from deisctl.settings import DEFAULT_COMMAND_TIMEOUT, DEFAULT_DIAL_TIMEOUT, DEFAULT_ENDPOINTS, DEFAULT_PREFIX
 
 
 def _version(ctx: click.Context, _param, value: bool) -> None:
     if value and not ctx.resilient_parsing:
-        click.echo(f"deisctl {__version__}")
+        click.echo(f"deisctl {__version__}", file=process_of(ctx).stdout)
         ctx.exit()
 
 
 @click.group(
     cls=LazyGroup,
-    lazy_subcommands={
-        "config": "deisctl.cli.config.config_group",
-        "registration": "deisctl.cli.registration.registration_group",
-        "check": "deisctl.cli.check.check",
-        "context": "deisctl.cli.context.context_group",
-        "users": "deisctl.cli.users.users_group",
-        "dock": "deisctl.cli.dock.dock",
-    },
+    lazy_subcommands=commands.ROOT,
     name="deisctl",
     help="Administer a Deis cluster whose configuration lives in etcd.",
     epilog=EXIT_CODE_HELP,
     invoke_without_command=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.option("--endpoints", metavar="URLS",
               help="Comma-separated etcd client URLs; several = one cluster, with failover. "
-                   "[env: DEISCTL_ENDPOINTS; default: http://127.0.0.1:2379]")
-@click.option("--prefix", metavar="PATH", help="Root of the Deis keys in etcd. [env: DEISCTL_PREFIX; default: /deis]")
+                   f"[env: DEISCTL_ENDPOINTS; default: {DEFAULT_ENDPOINTS}]")
+@click.option("--prefix", metavar="PATH", help=f"Root of the Deis keys in etcd. [env: DEISCTL_PREFIX; default: {DEFAULT_PREFIX}]")
 @click.option("--cacert", metavar="FILE",
               help="CA bundle that signed the etcd server certificates (https endpoints). [env: DEISCTL_CACERT]")
 @click.option("--cert", metavar="FILE", help="Client certificate for TLS client authentication. [env: DEISCTL_CERT]")
@@ -45,9 +38,9 @@ def _version(ctx: click.Context, _param, value: bool) -> None:
               help="etcd user (needs https endpoints). A password given here is visible to other local users "
                    "in `ps`: prefer DEISCTL_PASSWORD or the prompt on a terminal. [env: DEISCTL_USER]")
 @click.option("--dial-timeout", metavar="SECONDS",
-              help="Time allowed to connect to an endpoint. [env: DEISCTL_DIAL_TIMEOUT; default: 2]")
+              help=f"Time allowed to connect to an endpoint. [env: DEISCTL_DIAL_TIMEOUT; default: {DEFAULT_DIAL_TIMEOUT:g}]")
 @click.option("--command-timeout", metavar="SECONDS",
-              help="Time allowed for each etcd request. [env: DEISCTL_COMMAND_TIMEOUT; default: 5]")
+              help=f"Time allowed for each etcd request. [env: DEISCTL_COMMAND_TIMEOUT; default: {DEFAULT_COMMAND_TIMEOUT:g}]")
 @click.option("-o", "--output", metavar="FORMAT", help="text, json or yaml. [env: DEISCTL_OUTPUT; default: text]")
 @click.option("--tunnel", metavar="[USER@]HOST[:PORT]",
               help="Reach etcd and the nodes through this SSH bastion; --endpoints are resolved on its side. "
@@ -64,9 +57,6 @@ def _version(ctx: click.Context, _param, value: bool) -> None:
               is_eager=True, callback=completion.install_completion,
               help="Install completion for bash, zsh or fish (default: $SHELL).")
 @click.pass_context
-def root(ctx: click.Context, **flags) -> None:
-    state: RunState = ctx.ensure_object(RunState)
-    state.flags = flags
-    if flags.get("debug"):
-        state.debug = True
+def root(ctx: click.Context, **_flags) -> None:
+    """The global options stay in ctx.params, where cli/options.py:global_flags reads them."""
     help_if_bare(ctx)  # a bare `deisctl`: the help is what the user needs

@@ -27,6 +27,7 @@ RUNTIMES = ("docker", "podman", "none")
 DEFAULT_CONTAINER = "deis-controller"
 DEFAULT_APP_DIR = "/app"  # where the Deis controller image keeps manage.py
 DEFAULT_PYTHON = "python"
+DEFAULT_REMOTE_TIMEOUT = 120.0  # seconds for the Django process of `users`; dock has none
 MARKER = "deisctl-result:"  # starts the script's result line (spelt out in script.py too)
 INTERACTIVE_EXIT = 97  # the script's exit status when Django's shell went interactive
 LAST_ADMIN = "last-admin"  # the script's refusal: a demote that would leave no active administrator

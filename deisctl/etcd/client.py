@@ -31,13 +31,16 @@ class Store:
     """A connection to one etcd cluster, through whichever endpoint answers.
 
     `via`: an open tunnel to reach the endpoints through (see endpoints.Dialer); `on_close`:
-    called once by close(), e.g. to close a tunnel opened for this store alone.
+    called once by close(), e.g. to close a tunnel opened for this store alone;
+    `before_txn(index, total)`: called before each guarded transaction is sent (a caller that
+    wants to see, or provoke, what happens between the transactions of a large apply).
     """
 
-    before_guarded_txn: Optional[Callable[[int, int], None]] = None  # test seam: (index, total)
-
-    def __init__(self, settings: Settings, *, via=None, on_close: Optional[Callable[[], None]] = None):
+    def __init__(self, settings: Settings, *, via=None, on_close: Optional[Callable[[], None]] = None,
+                 before_txn: Optional[Callable[[int, int], None]] = None):
         self.settings = settings
+        self.via = via
+        self.before_txn = before_txn
         self.endpoints = parse_endpoints(settings)
         self.dialer = Dialer(settings, via)
         self._on_close = on_close
@@ -288,13 +291,11 @@ class Store:
 
         return history.history(self, key, quiet)
 
-    def watch(self, key: str, range_end: Optional[bytes], start_revision: int, deadline: Optional[float] = None):
+    def watch(self, key: str, range_end: Optional[bytes], start_revision: int, deadline: Optional[float] = None,
+              on_reconnect: Optional[Callable[[str, str, int], None]] = None):
         from deisctl.etcd import watch
 
-        return watch.watch(self, key, range_end, start_revision, deadline)
-
-    def on_reconnect(self, endpoint: str, reason: str, resume_revision: int) -> None:
-        """Called when a watch stream failed, before reconnecting (the CLI reports it)."""
+        return watch.watch(self, key, range_end, start_revision, deadline, on_reconnect)
 
     def member_statuses(self):
         from deisctl.etcd import status

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional, Sequence
 
-from deisctl.errors import ConflictError, UnreachableError
+from deisctl.errors import ConflictError, UnreachableError, first_few
 from deisctl.etcd.kv import raw_call, request_bytes
 from deisctl.limits import MAX_REQUEST_BYTES, MAX_TXN_OPS, REQUEST_OVERHEAD
 
@@ -42,9 +42,8 @@ def guarded_write(store, changes: Sequence[tuple[str, Optional[str]]], expected:
     batches = batches_of(changes)
     revision = written = 0
     for index, batch in enumerate(batches):
-        seam = type(store).before_guarded_txn  # on the class: tests set it there as a plain function
-        if seam is not None:
-            seam(index, len(batches))
+        if store.before_txn is not None:
+            store.before_txn(index, len(batches))
         request = TxnRequest()
         compare, success, failure = request.compare.add, request.success.add, request.failure.add
         for key, value in batch:
@@ -85,7 +84,7 @@ def guarded_write(store, changes: Sequence[tuple[str, Optional[str]]], expected:
 
 def _conflict_message(batch, batches, index: int, current: dict, expected: dict, total: int) -> str:
     changed = [k for k, _ in batch if (current[k].mod_revision if k in current else 0) != (expected.get(k) or 0)]
-    names = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+    names = first_few(changed)
     if index == 0:
         tail = "nothing was written"
     else:

@@ -7,12 +7,13 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from typing import Optional
+from typing import Callable, NamedTuple, Optional
 
 import grpc
 
 from deisctl.errors import UnreachableError
 from deisctl.etcd.errors import CompactedError, map_rpc_error, stream_failure
+from deisctl.etcd.kv import HAS_LEADER, KV, kv_from_proto
 
 # Failures of the member serving the stream: reconnect elsewhere instead of giving up.
 _STREAM_FAILURES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, grpc.StatusCode.INTERNAL,
@@ -61,7 +62,7 @@ class StreamReader:
                 yield item
 
         # hasleader: a member that loses its leader ends the stream, so that we move on.
-        metadata = tuple(client.metadata or ()) + (("hasleader", "true"),)
+        metadata = tuple(client.metadata or ()) + HAS_LEADER
         self._call = WatchStub(client.channel).Watch(requests(), credentials=client.call_credentials,
                                                      metadata=metadata)
         self._thread = threading.Thread(target=self._pump, name="deisctl-watch", daemon=True)
@@ -94,13 +95,31 @@ class StreamReader:
         self._thread.join(timeout=2)
 
 
-def watch(store, key: str, range_end: Optional[bytes], start_revision: int, deadline: Optional[float] = None):
-    """Yield (revision, events) from start_revision on, until the deadline (time.monotonic()).
+class Event(NamedTuple):
+    """One change of a key, in deisctl's terms (no protobuf past this module)."""
+
+    key: bytes
+    old: Optional[KV]  # the value before (None: created, or etcd no longer had it)
+    new: Optional[KV]  # None: deleted
+    revision: int
+
+
+def _event(proto) -> Event:
+    old = kv_from_proto(proto.prev_kv) if proto.HasField("prev_kv") else None
+    new = None if proto.type == 1 else kv_from_proto(proto.kv)  # 1: DELETE
+    return Event(proto.kv.key, old, new, proto.kv.mod_revision)
+
+
+def watch(store, key: str, range_end: Optional[bytes], start_revision: int, deadline: Optional[float] = None,
+          on_reconnect: Optional[Callable[[str, str, int], None]] = None):
+    """Yield lists of Events (one list per etcd response) from start_revision on, until the
+    deadline (time.monotonic()).
 
     When the member serving the stream fails, hangs (a progress request unanswered within
     --command-timeout, etcd >= 3.4) or loses its leader, reconnect through another endpoint
-    and resume at the revision after the last one delivered: no event is lost or repeated. Compaction of revisions not yet delivered is an error. store.on_reconnect
-    is told of each reconnection.
+    and resume at the revision after the last one delivered: no event is lost or repeated.
+    Compaction of revisions not yet delivered is an error. on_reconnect(endpoint, reason,
+    resume revision) is told of each reconnection.
     """
     settings = store.settings
     next_revision = start_revision
@@ -156,9 +175,10 @@ def watch(store, key: str, range_end: Optional[bytes], start_revision: int, dead
                     failure = item.cancel_reason or "watch canceled by the server"
                 elif item.events:
                     next_revision = item.events[-1].kv.mod_revision + 1
-                    yield item.header.revision, list(item.events)
+                    yield [_event(event) for event in item.events]
         finally:
             reader.close()
         where = store.abandon(failure)  # prefer the other members for the next stream
-        store.on_reconnect(where, failure, next_revision)
+        if on_reconnect is not None:
+            on_reconnect(where, failure, next_revision)
         time.sleep(0.1)

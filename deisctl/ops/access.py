@@ -4,19 +4,24 @@ bastion that carries etcd and the SSH connections to the nodes (open_tunnel)."""
 from __future__ import annotations
 
 
-def open_store(inv, via=None):
-    """A Store for inv.settings. `via`: an already open tunnel to share (users, dock, check),
-    left open at close; without one, --tunnel opens a tunnel that the Store closes."""
-    from deisctl.etcd.client import Store  # imports gRPC: only for commands that talk to etcd
+def open_store(inv, via=None, *, ssh=None):
+    """A Store for inv.settings, made by inv.stores (default: deisctl.etcd.client.Store).
 
+    `via`: an already open tunnel to share, left open at close. Without one, --tunnel opens a
+    tunnel (logged in with `ssh`, see open_tunnel) that the Store closes; a bad endpoint is
+    refused before the bastion is dialled."""
+    if inv.stores is not None:
+        factory = inv.stores
+    else:
+        from deisctl.etcd.client import Store as factory  # imports gRPC: only for commands that talk to etcd
     if via is not None or not inv.settings.tunnel:
-        return Store(inv.settings, via=via)
+        return factory(inv.settings, via=via)
     from deisctl.etcd.endpoints import parse_endpoints
 
-    parse_endpoints(inv.settings)  # a bad endpoint is refused before the bastion is dialled
-    tunnel = open_tunnel(inv)
+    parse_endpoints(inv.settings)
+    tunnel = open_tunnel(inv, ssh)
     try:
-        return Store(inv.settings, via=tunnel, on_close=tunnel.close)
+        return factory(inv.settings, via=tunnel, on_close=tunnel.close)
     except BaseException:
         tunnel.close()
         raise

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, NamedTuple, Optional, Sequence
 
-from deisctl.errors import DeisctlError, ExitCode
+from deisctl.errors import DeisctlError, ExitCode, declares_outcome
 
 REQUIRED_SETTINGS = ("platform/domain",)
 HEARTBEAT_KEYS = ("controller/host", "controller/port")  # published by the controller while it runs
@@ -16,90 +16,74 @@ HEARTBEAT_KEYS = ("controller/host", "controller/port")  # published by the cont
 Row = tuple  # (check name, ok, detail)
 
 
+@declares_outcome
 class CheckResult(NamedTuple):
     rows: list  # [Row], in the order checked
-    reachable: bool  # False: no etcd endpoint answered
-    exit_code: int
+    exit_code: int  # 0 all passed, 1 a check failed, 4 no etcd endpoint answered
     error: Optional[str]  # the one-line message for stderr, None when every check passed
-
-    @property
-    def passed(self) -> bool:
-        return all(ok for _, ok, _ in self.rows)
 
 
 def check(inv, *, controller: bool = False, flags: Sequence[Mapping[str, Any]] = ()) -> CheckResult:
     """Every etcd check; with controller, also SSH to the controller's node and its container.
     With --tunnel, one bastion connection carries both, logged in with check's own SSH options
     (its flags > DEISCTL_SSH_* > context), as users and dock do."""
-    from deisctl.ops.access import open_tunnel
+    from deisctl.ops.access import open_store
     from deisctl.ops.reach import ssh_login
 
-    tunnel = None
-    if inv.settings.tunnel:
-        from deisctl.etcd.endpoints import parse_endpoints
-
-        parse_endpoints(inv.settings)  # a bad endpoint is refused before the bastion is dialled
-        tunnel = open_tunnel(inv, ssh_login(inv, flags))
-    try:
-        rows, reachable = cluster_checks(inv, tunnel)
+    with open_store(inv, ssh=ssh_login(inv, flags) if inv.settings.tunnel else None) as store:
+        rows, reachable = cluster_checks(inv, store)
         if controller and reachable:
-            rows += controller_checks(inv, flags, tunnel)
-    finally:
-        if tunnel is not None:
-            tunnel.close()
+            rows += controller_checks(inv, flags, store.via)
     if not reachable:
         error = "cannot reach etcd: no endpoint answered (" + "; ".join(
             f"{name.split(' ', 1)[1]}: {detail.removeprefix('unreachable: ')}" for name, _, detail in rows) + ")"
-        return CheckResult(rows, False, int(ExitCode.UNREACHABLE), error)
+        return CheckResult(rows, int(ExitCode.UNREACHABLE), error)
     failed = [name for name, ok, _ in rows if not ok]
     if failed:
-        return CheckResult(rows, True, int(ExitCode.FAILED), f"{len(failed)} check(s) failed: {', '.join(failed)}")
-    return CheckResult(rows, True, int(ExitCode.OK), None)
+        return CheckResult(rows, int(ExitCode.FAILED), f"{len(failed)} check(s) failed: {', '.join(failed)}")
+    return CheckResult(rows, int(ExitCode.OK), None)
 
 
 def _member(member_id: int) -> str:
     return f"{member_id:x}"
 
 
-def cluster_checks(inv, tunnel=None) -> tuple[list[Row], bool]:
+def cluster_checks(inv, store) -> tuple[list[Row], bool]:
     """(rows, reachable): each endpoint, the leader, the required settings, the controller's
-    heartbeat; reachable is False when no endpoint answered. tunnel: the open bastion, if any."""
-    from deisctl.ops.access import open_store
-
+    heartbeat; reachable is False when no endpoint answered. store: the open etcd client."""
     rows: list[Row] = []
-    with open_store(inv, via=tunnel) as store:
-        statuses = store.member_statuses()
-        for status in statuses:
-            if not status.ok:
-                rows.append((f"endpoint {status.endpoint}", False, f"unreachable: {status.detail}"))
-                continue
-            leader = f"leader {_member(status.leader)}" if status.leader else "no leader"
-            rows.append((f"endpoint {status.endpoint}", bool(status.leader),
-                         f"etcd {status.version}, member {_member(status.member_id)}, {leader}"))
-        answering = [s for s in statuses if s.ok]
-        if not answering:
-            return rows, False
-        leaders = {s.leader for s in answering}
-        has_leader = len(leaders) == 1 and 0 not in leaders
-        if has_leader:
-            term = max(s.raft_term for s in answering)
-            rows.append(("cluster leader", True, f"member {_member(leaders.pop())} (raft term {term})"))
-        elif leaders == {0}:
-            rows.append(("cluster leader", False, "no member has a leader: the cluster has lost its quorum"))
-        else:
-            seen = ", ".join(f"{s.endpoint}: {_member(s.leader) if s.leader else 'none'}" for s in answering)
-            rows.append(("cluster leader", False, f"the members do not agree on a leader ({seen})"))
+    statuses = store.member_statuses()
+    for status in statuses:
+        if not status.ok:
+            rows.append((f"endpoint {status.endpoint}", False, f"unreachable: {status.detail}"))
+            continue
+        leader = f"leader {_member(status.leader)}" if status.leader else "no leader"
+        rows.append((f"endpoint {status.endpoint}", bool(status.leader),
+                     f"etcd {status.version}, member {_member(status.member_id)}, {leader}"))
+    answering = [s for s in statuses if s.ok]
+    if not answering:
+        return rows, False
+    leaders = {s.leader for s in answering}
+    has_leader = len(leaders) == 1 and 0 not in leaders
+    if has_leader:
+        term = max(s.raft_term for s in answering)
+        rows.append(("cluster leader", True, f"member {_member(leaders.pop())} (raft term {term})"))
+    elif leaders == {0}:
+        rows.append(("cluster leader", False, "no member has a leader: the cluster has lost its quorum"))
+    else:
+        seen = ", ".join(f"{s.endpoint}: {_member(s.leader) if s.leader else 'none'}" for s in answering)
+        rows.append(("cluster leader", False, f"the members do not agree on a leader ({seen})"))
 
-        layout = inv.settings.layout
-        keys = {name: layout.key(*name.split("/", 1)) for name in REQUIRED_SETTINGS + HEARTBEAT_KEYS}
-        found, problem = {}, None
-        if not has_leader:
-            problem = "not read: the cluster has no leader"
-        else:
-            try:
-                found = store.snapshot([], list(keys.values())).rows
-            except DeisctlError as exc:
-                problem = f"cannot read: {exc.message}"
+    layout = inv.settings.layout
+    keys = {name: layout.key(*name.split("/", 1)) for name in REQUIRED_SETTINGS + HEARTBEAT_KEYS}
+    found, problem = {}, None
+    if not has_leader:
+        problem = "not read: the cluster has no leader"
+    else:
+        try:
+            found = store.snapshot([], list(keys.values())).rows
+        except DeisctlError as exc:
+            problem = f"cannot read: {exc.message}"
     rows += _setting_rows(keys, found, problem)
     if problem:
         rows.append(("controller heartbeat", False, problem))

@@ -6,6 +6,7 @@ from typing import NamedTuple, Optional, Sequence
 
 from deisctl import keys as keyspec
 from deisctl.errors import NotFoundError, UsageError
+from deisctl.ops import registration
 from deisctl.ops.access import open_store
 
 
@@ -36,7 +37,7 @@ def set_values(inv, component: str, pairs: Sequence[str], *, strict: bool, dry_r
         key, value = keyspec.parse_assignment(arg)
         if key in checked:
             raise UsageError(f"key {key!r} given twice")
-        checked[key] = schema.check(component, key, value, strict=strict)
+        checked[key] = schema.check(component, key, value, strict=strict, env=inv.env)
     for item in checked.values():
         for message in item.warnings:
             inv.warn(message)
@@ -44,7 +45,10 @@ def set_values(inv, component: str, pairs: Sequence[str], *, strict: bool, dry_r
     layout = inv.settings.layout
     items = [(layout.key(component, k), c.value) for k, c in checked.items()]
     with open_store(inv) as store:
-        _warn_registration(inv, store, component, {k: c.value for k, c in checked.items()})
+        if component == "controller" and registration.LEGACY in checked:
+            mode = store.get(layout.key("controller", registration.MODE))
+            registration.warn_if_contradicting(inv, component, {k: c.value for k, c in checked.items()},
+                                               mode.text if mode else None)
         if dry_run:
             found = store.get_many([full for full, _ in items])
             previous = [found.get(full) for full, _ in items]
@@ -57,19 +61,6 @@ def set_values(inv, component: str, pairs: Sequence[str], *, strict: bool, dry_r
     known = getattr(previous, "known", True)
     return SetResult([Change(component, key, prev.text if prev else None, item.value, layout.key(component, key),
                              old_known=known) for (key, item), prev in zip(checked.items(), previous)])
-
-
-def _warn_registration(inv, store, component: str, values: dict) -> None:
-    """The seed's own command, `set registrationEnabled=0`, does nothing on Deis >= 1.6 when
-    registrationMode says otherwise: say so, and name the command that sets both."""
-    from deisctl.ops import registration
-
-    if component != "controller" or registration.LEGACY not in values or registration.MODE in values:
-        return
-    mode = store.get(inv.settings.layout.key("controller", registration.MODE))
-    message = registration.contradiction(values[registration.LEGACY], mode.text if mode else None)
-    if message:
-        inv.warn(message)
 
 
 def get_values(inv, component: str, keys: Sequence[str]) -> Values:

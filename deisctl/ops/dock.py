@@ -3,17 +3,18 @@ invocation's streams attached; deisctl then exits with the command's own status.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, NamedTuple, Optional, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 from deisctl import keys
+from deisctl.errors import declares_outcome
 from deisctl.ops.reach import Reach, node_options
 
 DEFAULT_COMMAND = ("sh",)
 
 
+@declares_outcome
 class DockResult(NamedTuple):
     exit_code: int  # the remote command's exit status
-    error: Optional[str] = None
 
 
 def command_argv(runtime: str, component: str, command: Sequence[str], tty: bool) -> list[str]:
@@ -32,7 +33,7 @@ def dock(inv, component: str, command: Sequence[str], flags: Sequence[Mapping[st
 
     keys.validate_component(component)
     node = node_options(inv, flags, component, where="before COMPONENT")  # later words are CMD's
-    tty = inv.is_terminal
+    tty = inv.pty
     argv = command_argv(node.runtime, component, command, tty)
     with Reach(inv, node) as reach:
         session = reach.connect(reach.host_of(component))

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, Optional, Sequence
+from typing import Callable, Mapping, NamedTuple, Optional, Sequence, Union
 
-from deisctl.errors import ExitCode, UsageError
+from deisctl import commands
+from deisctl.errors import (LIST_LIMIT, ComparisonFailedError, DeisctlError, ExitCode, UsageError, declares_outcome,
+                            first_few)
 from deisctl.ops.access import open_store
 
-MAX_WARNINGS = 5
-COMPONENT_VERBS = ("get", "set", "rm", "history", "rollback", "watch")  # `config COMPONENT <verb>`
+COMPONENT_VERBS = tuple(commands.COMPONENT)  # `config COMPONENT <verb>`
 
 
 class Exported(NamedTuple):
     document: dict  # {component: {key: value}}, secrets masked unless asked for
     masked: bool  # some value is masked
-    as_json: bool  # -o json, or a FILE ending in .json
-    file: Optional[str]  # write here instead of stdout
-    secret: bool  # the document holds secrets in clear (the file gets mode 0600)
+    secret: bool  # the document holds secrets in clear (a file written from it gets mode 0600)
+
+    @property
+    def count(self) -> int:
+        return sum(len(keys) for keys in self.document.values())
 
 
 class Applied(NamedTuple):
@@ -24,6 +27,7 @@ class Applied(NamedTuple):
     dry_run: bool
 
 
+@declares_outcome
 class Compared(NamedTuple):
     changes: list  # [Change], sorted by component and key
     revision: int  # etcd's revision the comparison was read at
@@ -36,13 +40,13 @@ class Compared(NamedTuple):
 
 
 def _warn_all(inv, warnings: list[str]) -> None:
-    for message in warnings[:MAX_WARNINGS]:
+    for message in warnings[:LIST_LIMIT]:
         inv.warn(message)
-    if len(warnings) > MAX_WARNINGS:
-        inv.warn(f"... and {len(warnings) - MAX_WARNINGS} more warnings of this kind")
+    if len(warnings) > LIST_LIMIT:
+        inv.warn(f"... and {len(warnings) - LIST_LIMIT} more warnings of this kind")
 
 
-def export(inv, components: Sequence[str], *, file: Optional[str], show_secrets: bool) -> Exported:
+def export(inv, components: Sequence[str], *, show_secrets: bool) -> Exported:
     """Every key of the components (all when none), read at one revision."""
     from deisctl import keys as keyspec
     from deisctl import plan
@@ -61,64 +65,68 @@ def export(inv, components: Sequence[str], *, file: Optional[str], show_secrets:
                                  "no keys; 'export' is a command, so no component can be named export",
                                  hint="to read a component's keys: 'deisctl config COMPONENT get'")
             inv.warn(f"{name}: no keys under {layout.component(name)}")
-    as_json = inv.output == "json" or (inv.output == "text" and (file or "").endswith(".json"))
-    return Exported(document, masked, as_json, None if file in (None, "-") else file, show_secrets)
+    return Exported(document, masked, show_secrets)
 
 
 PRUNE_ASK_OVER = 5  # --prune asks before deleting more keys than this (or emptying a component)
 
 
-def _compare(inv, file: str, *, prune: bool, strict: bool, keep_masked: bool, any_file: bool,
-             delete_protected=()):
-    """Validate the whole document first, then read every listed component at one revision."""
-    from deisctl import document, plan
+Source = Union[str, Mapping]  # a document's path (`-`: the invocation's stdin), or the document itself
 
-    doc = document.load(file, stdin=inv.stdin, strict=strict, keep_masked=keep_masked, any_file=any_file)
+
+def _load(inv, file: Source, *, strict: bool, keep_masked: bool, any_file: bool, base_dir: Optional[str] = None):
+    """The whole document, validated before anything is read from etcd. A mapping (deisctl.api)
+    is checked as a file would be; its {file: PATH} entries are relative to base_dir (default:
+    the current directory)."""
+    import os
+
+    from deisctl import document
+
+    if isinstance(file, Mapping):
+        doc = document.from_mapping(file, source="the settings given", base_dir=base_dir or os.getcwd(), env=inv.env,
+                                    strict=strict, keep_masked=keep_masked, any_file=any_file)
+    else:
+        doc = document.load(file, stdin=inv.stdin, env=inv.env, strict=strict, keep_masked=keep_masked,
+                            any_file=any_file)
     _warn_all(inv, doc.warnings)
-    layout = inv.settings.layout
-    store = open_store(inv)
-    try:
-        snap = store.snapshot([layout.component(c) for c in doc.components])
-    except BaseException:
-        store.close()
-        raise
-    _warn_registration(inv, doc, snap, layout)
-    planned = plan.plan(doc, snap, layout, prune=prune, delete_protected=delete_protected)
-    if planned.kept:
-        names = ", ".join(c.name for c in planned.kept[:5]) + (" ..." if len(planned.kept) > 5 else "")
-        inv.note(f"--prune keeps {len(planned.kept)} key(s) that components publish or that hold secrets: {names} "
-                 "(name one with --delete-protected COMPONENT/KEY to delete it)")
-    return doc, store, snap, planned
+    return doc
 
 
-def _warn_registration(inv, doc, snap, layout) -> None:
-    """A document that sets registrationEnabled but not registrationMode (see ops.config)."""
+def _plan(inv, store, doc, *, prune: bool, delete_protected=()):
+    """Every listed component read at one revision, and what apply would change."""
+    from deisctl import plan
     from deisctl.ops import registration
 
+    layout = inv.settings.layout
+    snap = store.snapshot([layout.component(c) for c in doc.components])
     entries = doc.components.get("controller", {})
-    legacy = entries.get(registration.LEGACY)
-    if legacy is None or legacy.value is None or registration.MODE in entries:
-        return
-    mode = snap.rows.get(layout.key("controller", registration.MODE))
-    message = registration.contradiction(legacy.value, mode.text if mode else None)
-    if message:
-        inv.warn(message)
+    if registration.LEGACY in entries:
+        mode = snap.rows.get(layout.key("controller", registration.MODE))
+        registration.warn_if_contradicting(inv, "controller", {k: e.value for k, e in entries.items()},
+                                           mode.text if mode else None)
+    planned = plan.plan(doc, snap, layout, prune=prune, delete_protected=delete_protected)
+    if planned.kept:
+        inv.note(f"--prune keeps {len(planned.kept)} key(s) that components publish or that hold secrets: "
+                 f"{first_few(c.name for c in planned.kept)} (name one with --delete-protected COMPONENT/KEY "
+                 "to delete it)")
+    return snap, planned
 
 
-def apply(inv, file: str, *, dry_run: bool, prune: bool, strict: bool, keep_masked: bool, any_file: bool = False,
-          yes: bool = False, delete_protected: Sequence[str] = (),
+def apply(inv, file: Source, *, dry_run: bool, prune: bool, strict: bool, keep_masked: bool, any_file: bool = False,
+          yes: bool = False, delete_protected: Sequence[str] = (), base_dir: Optional[str] = None,
           confirm_prune: Optional[Callable[[list, list], bool]] = None,
           progress: Optional[Callable[[int, int, int, int], None]] = None) -> Applied:
     """Make etcd match the document, writing only the keys that differ, each guarded by the
     revision it had when read (see README: what is atomic).
 
     A --prune that deletes more than PRUNE_ASK_OVER keys or empties a component needs a yes:
-    `yes`, or confirm_prune(removals, emptied components) on a terminal; else nothing is written.
+    `yes`, or confirm_prune(removals, emptied components) when someone can be asked (None: nobody
+    can, so it is refused); else nothing is written.
     progress(transactions done, transactions, changes written, changes)."""
-    _doc, store, snap, planned = _compare(inv, file, prune=prune, strict=strict, keep_masked=keep_masked,
-                                          any_file=any_file, delete_protected=delete_protected)
-    changes = planned.changes
-    with store:
+    doc = _load(inv, file, strict=strict, keep_masked=keep_masked, any_file=any_file, base_dir=base_dir)
+    with open_store(inv) as store:
+        snap, planned = _plan(inv, store, doc, prune=prune, delete_protected=delete_protected)
+        changes = planned.changes
         if prune and not dry_run and not yes:
             _confirm_prune(inv, planned.removals(), planned.emptied(snap, inv.settings.layout), confirm_prune)
         if changes and not dry_run:
@@ -136,16 +144,22 @@ def _confirm_prune(inv, removals: list, emptied: list, confirm_prune) -> None:
     what = f"--prune would delete {len(removals)} key(s)"
     if emptied:
         what += f" and leave {', '.join(emptied)} without any key"
-    if not inv.is_terminal or confirm_prune is None:
+    if confirm_prune is None:
         raise UsageError(f"{what}; nothing was written", hint="pass --yes to confirm; there is no terminal to ask on")
     if not confirm_prune(removals, emptied):
         raise UsageError(f"{what}: not confirmed; nothing was written")
 
 
-def diff(inv, file: str, *, prune: bool, strict: bool, keep_masked: bool, any_file: bool = False,
-         delete_protected: Sequence[str] = ()) -> Compared:
-    """What apply would change (etcd → the document)."""
-    doc, store, snap, planned = _compare(inv, file, prune=prune, strict=strict, keep_masked=keep_masked,
-                                         any_file=any_file, delete_protected=delete_protected)
-    store.close()
+def diff(inv, file: Source, *, prune: bool, strict: bool, keep_masked: bool, any_file: bool = False,
+         delete_protected: Sequence[str] = (), base_dir: Optional[str] = None) -> Compared:
+    """What apply would change (etcd → the document). A failure that other commands report as 1
+    is a ComparisonFailedError (exit 7): diff's 1 means "different"."""
+    try:
+        doc = _load(inv, file, strict=strict, keep_masked=keep_masked, any_file=any_file, base_dir=base_dir)
+        with open_store(inv) as store:
+            snap, planned = _plan(inv, store, doc, prune=prune, delete_protected=delete_protected)
+    except DeisctlError as exc:
+        if exc.exit_code != ExitCode.FAILED:
+            raise
+        raise ComparisonFailedError(exc.message, hint=exc.hint) from exc
     return Compared(planned.changes, snap.revision, doc.source, planned.unchanged)

@@ -38,7 +38,7 @@ def node_options(inv, flags: Sequence[Mapping[str, Any]], component: str = "cont
     from deisctl import controller
 
     values, naming = _resolve(inv, NODE_NAMES, flags, component, where)
-    ssh = ssh_options.from_values(values, naming)
+    ssh = ssh_options.from_values(values, naming, inv.env)
     remote_timeout = ssh_options.number(float, "remote_timeout", values["remote_timeout"], naming)
     if remote_timeout is not None and not remote_timeout > 0:
         raise UsageError(f"--remote-timeout must be a positive number of seconds, got {remote_timeout:g}")
@@ -59,7 +59,7 @@ def ssh_login(inv, flags: Sequence[Mapping[str, Any]]) -> SSHOptions:
     """The SSH login of a command that takes the SSH flags (check), for the --tunnel bastion
     too: flag > DEISCTL_<NAME> > context > default, the node options' rule."""
     values, naming = _resolve(inv, ssh_options.SSH_NAMES, flags, None, "")
-    return ssh_options.from_values(values, naming)
+    return ssh_options.from_values(values, naming, inv.env)
 
 
 def _resolve(inv, names, flags, component: Optional[str], where: str):
@@ -124,8 +124,11 @@ class Reach:
     def connect(self, host: str):
         """An SSH session to host (through the bastion with --tunnel), closed with the Reach."""
         from deisctl.ssh import paramiko_loader
-        from deisctl.ssh.connect import connect
 
+        if self.inv.sessions is not None:
+            connect = self.inv.sessions
+        else:
+            from deisctl.ssh.connect import connect
         paramiko_loader.set_debug(self.inv.stderr if self.inv.debug else None)
         tunnel = self._open_tunnel()
         session = connect(host, self.node.ssh, via=tunnel.session if tunnel else None, note=self.inv.note,

@@ -52,6 +52,18 @@ def contradiction(legacy_value: Optional[str], mode_value: Optional[str]) -> Opt
             f"'deisctl registration {'disable' if state.mode == 'disabled' else 'admin-only'}' sets both")
 
 
+def warn_if_contradicting(inv, component: str, values: dict, stored_mode: Optional[str]) -> None:
+    """The seed's own command, `set registrationEnabled=0`, does nothing on Deis >= 1.6 when
+    registrationMode says otherwise: when `values` (about to be written to component) set
+    registrationEnabled without registrationMode, warn against the stored mode, naming the
+    command that sets both (config set and config apply)."""
+    if component != "controller" or values.get(LEGACY) is None or MODE in values:
+        return
+    message = contradiction(values[LEGACY], stored_mode)
+    if message:
+        inv.warn(message)
+
+
 def status(inv) -> Registration:
     layout = inv.settings.layout
     keys = [layout.key("controller", LEGACY), layout.key("controller", MODE)]

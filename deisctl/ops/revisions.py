@@ -88,12 +88,11 @@ def watch(inv, component: str, key: Optional[str], *, count: Optional[str] = Non
         def reconnecting(endpoint: str, reason: str, revision: int) -> None:
             inv.note(f"watch: lost {endpoint} ({reason}); resuming at revision {revision} on another member")
 
-        store.on_reconnect = reconnecting
         inv.note(f"watching {watched}{'*' if key is None else ''} from revision {start}")
         # The stream is closed here, while the channel is open, not by the garbage collector later.
-        stream = store.watch(watched, range_end, start, deadline)
+        stream = store.watch(watched, range_end, start, deadline, on_reconnect=reconnecting)
         try:
-            for _revision, events in stream:
+            for events in stream:
                 for event in events:
                     yield _event(event, component, base)
                     seen += 1
@@ -108,8 +107,7 @@ def watch(inv, component: str, key: Optional[str], *, count: Optional[str] = Non
 
 
 def _event(event, component: str, base: str) -> WatchEvent:
-    kv = event.kv
-    key = kv.key.decode("utf-8", "backslashreplace")[len(base):]
-    old = event.prev_kv.value.decode("utf-8", "backslashreplace") if event.HasField("prev_kv") else None
-    new = None if event.type == 1 else kv.value.decode("utf-8", "backslashreplace")  # 1: DELETE
-    return WatchEvent(Change(component, key, old, new, base + key), kv.mod_revision)
+    key = event.key.decode("utf-8", "backslashreplace")[len(base):]
+    old = event.old.text if event.old is not None else None
+    new = event.new.text if event.new is not None else None
+    return WatchEvent(Change(component, key, old, new, base + key), event.revision)

@@ -12,8 +12,6 @@ from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 from deisctl.errors import UsageError
 from deisctl.ops.reach import Reach, node_options
 
-DEFAULT_REMOTE_TIMEOUT = 120.0  # seconds for the Django process; dock has none
-
 Flags = Sequence[Mapping[str, Any]]  # the node option layers the CLI collected (see ops.reach)
 
 
@@ -39,7 +37,7 @@ def revoke_token(inv, names: Sequence[str], flags: Flags, *, all_users: bool = F
     if not all_users:
         return _change(inv, "revoke-token", names, flags, dry_run)[0]
     asking = not (dry_run or yes)
-    if asking and not inv.is_terminal:  # before anything is sent
+    if asking and inv.confirm is None:  # nobody to ask: refused before anything is sent
         raise UsageError("--all revokes every user's token: confirm with --yes (no terminal to ask on)")
 
     def confirm(host: str) -> None:
@@ -96,6 +94,6 @@ def _run(inv, flags: Flags, request: dict, before_connect: Optional[Callable[[st
             before_connect(host)
         session = reach.connect(host)
         argv = controller.shell_command(node.runtime, node.container, node.app_dir, node.python)
-        timeout = DEFAULT_REMOTE_TIMEOUT if node.remote_timeout is None else node.remote_timeout
+        timeout = controller.DEFAULT_REMOTE_TIMEOUT if node.remote_timeout is None else node.remote_timeout
         completed = session.run(argv, controller.program(request), timeout=timeout)
         return controller.parse_reply(completed, session.label)

@@ -12,27 +12,45 @@ from typing import Any, Callable, Iterable, NamedTuple, Optional
 
 
 class View(NamedTuple):
-    """What one result looks like: `data` for -o json|yaml, `lines()` for text."""
+    """What one result looks like: `data` for -o json|yaml, `lines()` for text (escaped)."""
 
     data: Any
     lines: Callable[[], Iterable[str]]
     raw: Optional[list] = None  # text mode only: exact bytes, one item per line (`config get KEY`)
+    document: Optional[Callable[[], str]] = None  # text mode only: exact text (`config export`'s YAML)
+    private: bool = False  # holds secrets in clear: a file written from it gets mode 0600
 
 
-def emit(inv, view: View) -> None:
-    """Print a View in the invocation's output format, in one write."""
-    fmt = inv.output
+def render(view: View, fmt: str) -> str:
+    """The View as text in fmt (text, json or yaml); not for `raw` views."""
     if fmt == "json":
-        text = dump_json(view.data) + "\n"
-    elif fmt == "yaml":
-        text = dump_yaml(view.data)
-    elif view.raw is not None:
+        return dump_json(view.data) + "\n"
+    if fmt == "yaml":
+        return dump_yaml(view.data)
+    if view.document is not None:
+        return view.document()
+    return "".join(escape(line) + "\n" for line in view.lines())
+
+
+def emit(inv, view: View, *, fmt: Optional[str] = None, path: Optional[str] = None) -> Optional[str]:
+    """Print a View in fmt (default: the invocation's output format), in one write; with path,
+    write it to that file instead (atomically, localfiles.write_atomic) and return the file
+    written."""
+    fmt = fmt or inv.output
+    if path is not None:
+        from deisctl.errors import UsageError
+        from deisctl.localfiles import Unwritable, expand_user, write_atomic
+
+        try:
+            return write_atomic(expand_user(path, inv.env), render(view, fmt), private=view.private)
+        except Unwritable as exc:
+            raise UsageError(f"cannot write {path}: {exc}") from None
+    if fmt == "text" and view.raw is not None:
         _write_raw(inv.stdout, view.raw)
-        return
-    else:
-        text = "".join(escape(line) + "\n" for line in view.lines())
-    inv.stdout.write(text)
+        return None
+    inv.stdout.write(render(view, fmt))
     inv.stdout.flush()
+    return None
 
 
 def emit_item(inv, data: Any, line: str) -> None:

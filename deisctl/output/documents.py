@@ -5,62 +5,30 @@ from __future__ import annotations
 from typing import Iterable
 
 from deisctl.keys import MASK, shown
-from deisctl.output import View, dump_json, dump_yaml, one_line
+from deisctl.output import View, dump_yaml, one_line
 
 PROGRESS_MIN_CHANGES = 500  # a progress line on stderr (a terminal) from this many changes on
 
 
 # -- export ------------------------------------------------------------------------------------
 
-def export_text(result) -> str:
-    if result.as_json:
-        return dump_json(result.document) + "\n"
-    header = "# deisctl config export: {component: {key: value}}\n"
-    if result.masked:
-        header += (f"# secrets are masked ({MASK}): 'config apply' refuses them unless --keep-masked;\n"
-                   "# export with --show-secrets for a file that restores them\n")
-    return dump_yaml(result.document, header=header)
+def exported(result) -> View:
+    """The document: YAML with a header saying what is masked (text), or the bare document
+    (-o json|yaml); `config export` is exact, so the text is not escaped."""
+    def document() -> str:
+        header = "# deisctl config export: {component: {key: value}}\n"
+        if result.masked:
+            header += (f"# secrets are masked ({MASK}): 'config apply' refuses them unless --keep-masked;\n"
+                       "# export with --show-secrets for a file that restores them\n")
+        return dump_yaml(result.document, header=header)
+
+    return View(result.document, lambda: [], document=document, private=result.secret)
 
 
-def write_export(inv, result) -> None:
-    """The document on stdout, or written to result.file (atomically; 0600 when it holds secrets)."""
-    text = export_text(result)
-    if result.file is None:
-        inv.stdout.write(text)
-        inv.stdout.flush()
-        return
-    _write_private(result.file, text, secret=result.secret)
-    count = sum(len(v) for v in result.document.values())
-    inv.note(f"exported {count} keys of {len(result.document)} components to {result.file}"
-             + (" (secrets masked)" if result.masked else ""))
-
-
-def _write_private(path: str, text: str, *, secret: bool) -> None:
-    """Write atomically through a temp file that only we can have made: mkstemp in the target's
-    folder (O_EXCL, mode 0600 before any byte is written; a planted file or symlink is never
-    followed), then rename over the target. 0644 afterwards when the document holds no secrets."""
-    import os
-    import tempfile
-
-    from deisctl.errors import UsageError
-
-    target = os.path.expanduser(path)
-    folder = os.path.dirname(os.path.abspath(target))
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            if not secret:
-                os.fchmod(handle.fileno(), 0o644)
-        os.replace(tmp, target)
-    except OSError as exc:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+def export_note(result, path: str) -> str:
+    """What was written, for stderr."""
+    return (f"exported {result.count} keys of {len(result.document)} components to {path}"
+            + (" (secrets masked)" if result.masked else ""))
 
 
 # -- apply and diff ------------------------------------------------------------------------------
@@ -140,7 +108,11 @@ def unified_diff(result, prefix: str, show_secrets: bool) -> Iterable[str]:
 
 
 def prune_confirmation(inv):
-    """On a terminal: show what --prune would delete (on stderr) and ask."""
+    """When someone can be asked (inv.confirm): show what --prune would delete (on stderr) and
+    ask; None otherwise."""
+    if inv.confirm is None:
+        return None
+
     def confirm(removals: list, emptied: list) -> bool:
         for change in removals:
             inv.note(change_line(change, show_secrets=False))

@@ -19,7 +19,6 @@ from deisctl.ssh.options import FLAGS, Address, Naming, SSHOptions
 from deisctl.ssh.paramiko_loader import load_paramiko
 from deisctl.ssh.session import SSHSession, reason
 
-DEFAULT_KEY_FILES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
 
 PassphrasePrompt = Optional[Callable[[str], str]]  # question -> answer; None: no terminal
 
@@ -67,7 +66,7 @@ def authenticate(transport, opts: SSHOptions, label: str, key_file_key=None, use
                 yield "agent key " + fingerprint(key), key
         except (paramiko.SSHException, OSError):
             pass
-        for path in map(os.path.expanduser, DEFAULT_KEY_FILES):
+        for path in opts.default_key_files:
             if os.path.isfile(path):
                 try:
                     yield path, paramiko.PKey.from_path(path)

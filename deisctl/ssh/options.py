@@ -10,16 +10,17 @@ before anything is dialled.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Sequence
 
 from deisctl.errors import UsageError
+from deisctl.settings import env_name, first_given, given
 
 DEFAULT_SSH_USER = "core"  # the login user of Deis (CoreOS) nodes
 DEFAULT_SSH_PORT = 22
 DEFAULT_SSH_TIMEOUT = 10.0
 DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
+DEFAULT_KEY_FILES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
 GLOBAL_KNOWN_HOSTS = "/etc/ssh/ssh_known_hosts"
 HOST_KEY_POLICIES = ("yes", "accept-new")
 
@@ -34,28 +35,20 @@ def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def env_name(name: str) -> str:
-    return "DEISCTL_" + name.upper()
-
-
 def resolve(names: Sequence[str], flags: Sequence[Mapping[str, Any]], env: Mapping[str, str],
             context: Mapping[str, Any], origins: Optional[dict] = None) -> dict[str, Any]:
     """Each name's value: flag > DEISCTL_<NAME> > context > None (the default is applied later).
 
     `flags` are layers of given flags (None: not given), later layers win (a sub-command's flags
     over its group's); an empty environment variable counts as unset; `context` maps our names to
-    the context's values. `origins`, if given, receives where each value came from: "flag",
-    "env" or "context" (a name left out: the default)."""
+    the context's values; what counts as given is settings.given's rule (None and "" are unset).
+    `origins`, if given, receives where each value came from: "flag", "env" or "context" (a name
+    left out: the default)."""
     values: dict[str, Any] = {}
     for name in names:
-        given = [layer[name] for layer in flags if layer.get(name) is not None]
-        if given:
-            values[name], origin = given[-1], "flag"
-        elif env.get(env_name(name)):
-            values[name], origin = env[env_name(name)], "env"
-        else:
-            values[name] = context.get(name)
-            origin = "context" if values[name] is not None else None
+        layers = [layer.get(name) for layer in reversed(flags)]  # the innermost flag first
+        candidates = (("flag", first_given(*layers)), ("env", env.get(env_name(name))), ("context", context.get(name)))
+        origin, values[name] = next(((where, value) for where, value in candidates if given(value)), (None, None))
         if origins is not None and origin:
             origins[name] = origin
     return values
@@ -128,10 +121,21 @@ class SSHOptions:
     strict_host_key_checking: str = "yes"
     timeout: float = DEFAULT_SSH_TIMEOUT
     naming: Naming = field(default=FLAGS, compare=False)  # how messages name these options here
+    home: str = ""  # what ~ stands for (the invocation's HOME); "": the account's home directory
+
+    def _expand(self, path: str) -> str:
+        from deisctl.localfiles import expand_user
+
+        return expand_user(path, {"HOME": self.home} if self.home else {})
 
     @property
     def known_hosts_path(self) -> str:
-        return os.path.expanduser(self.known_hosts or DEFAULT_KNOWN_HOSTS)
+        return self.known_hosts or self._expand(DEFAULT_KNOWN_HOSTS)
+
+    @property
+    def default_key_files(self) -> tuple[str, ...]:
+        """The keys tried after the agent when no --ssh-key is given, as OpenSSH does."""
+        return tuple(self._expand(path) for path in DEFAULT_KEY_FILES)
 
     @property
     def extra_known_hosts(self) -> tuple[str, ...]:
@@ -140,8 +144,11 @@ class SSHOptions:
 
 
 def ssh_options(*, user=None, port=None, key_file=None, known_hosts=None, strict=None,
-                timeout=None, naming: Naming = FLAGS) -> SSHOptions:
-    """Apply defaults and check values (None = not given); fails before any I/O."""
+                timeout=None, naming: Naming = FLAGS, env: Mapping[str, str] = {}) -> SSHOptions:
+    """Apply defaults and check values (None = not given); fails before any I/O. env: the
+    invocation's environment, whose HOME is what ~ stands for."""
+    from deisctl.localfiles import expand_user
+
     user = user or DEFAULT_SSH_USER
     if user.startswith("-") or any(c.isspace() or c in "@:" for c in user):
         raise UsageError(f"invalid {naming.of('ssh_user')} {user!r}")
@@ -154,17 +161,18 @@ def ssh_options(*, user=None, port=None, key_file=None, known_hosts=None, strict
     timeout = DEFAULT_SSH_TIMEOUT if timeout is None else float(timeout)
     if not timeout > 0:
         raise UsageError(f"{naming.of('ssh_timeout')} must be a positive number of seconds, got {timeout:g}")
-    key_file = os.path.expanduser(key_file) if key_file else None
-    known_hosts = os.path.expanduser(known_hosts) if known_hosts else None
-    return SSHOptions(user, port, key_file, known_hosts, strict, timeout, naming)
+    key_file = expand_user(key_file, env) if key_file else None
+    known_hosts = expand_user(known_hosts, env) if known_hosts else None
+    return SSHOptions(user, port, key_file, known_hosts, strict, timeout, naming, env.get("HOME") or "")
 
 
-def from_values(values: Mapping[str, Any], naming: Naming = FLAGS) -> SSHOptions:
+def from_values(values: Mapping[str, Any], naming: Naming = FLAGS, env: Mapping[str, str] = {}) -> SSHOptions:
     """SSHOptions from resolved values named as in SSH_NAMES (numbers may still be text)."""
     return ssh_options(user=values.get("ssh_user"), port=number(int, "ssh_port", values.get("ssh_port"), naming),
                        key_file=values.get("ssh_key"), known_hosts=values.get("known_hosts"),
                        strict=values.get("strict_host_key_checking"),
-                       timeout=number(float, "ssh_timeout", values.get("ssh_timeout"), naming), naming=naming)
+                       timeout=number(float, "ssh_timeout", values.get("ssh_timeout"), naming), naming=naming,
+                       env=env)
 
 
 def bastion_options(env: Mapping[str, str], context: Mapping[str, Any]) -> SSHOptions:
@@ -174,7 +182,7 @@ def bastion_options(env: Mapping[str, str], context: Mapping[str, Any]) -> SSHOp
     ours = {name: context.get(key) for name, key in SSH_CONTEXT_KEYS.items()}
     origins: dict = {}
     values = resolve(SSH_NAMES, (), env, ours, origins)
-    return from_values(values, Naming(flags=False, origins=tuple(sorted(origins.items()))))
+    return from_values(values, Naming(flags=False, origins=tuple(sorted(origins.items()))), env)
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,12 @@ def test_later_flag_layers_win_and_none_means_not_given():
 def test_defaults_and_validation():
     assert from_values({}) == SSHOptions()
     opts = from_values({"ssh_user": "core", "ssh_port": "2222", "ssh_key": "~/k", "ssh_timeout": "2.5",
-                        "strict_host_key_checking": "Accept-New"})
+                        "strict_host_key_checking": "Accept-New"}, env={"HOME": "/home/op"})
     assert (opts.port, opts.timeout, opts.strict_host_key_checking) == (2222, 2.5, "accept-new")
-    assert opts.key_file == os.path.expanduser("~/k")
+    # ~ is the invocation's HOME, not the process's
+    assert opts.key_file == "/home/op/k"
+    assert opts.known_hosts_path == "/home/op/.ssh/known_hosts"
+    assert opts.default_key_files[0] == "/home/op/.ssh/id_ed25519"
     assert SSHOptions().known_hosts_path == os.path.expanduser("~/.ssh/known_hosts")
     assert SSHOptions().extra_known_hosts == (options.GLOBAL_KNOWN_HOSTS,)
     assert SSHOptions(known_hosts="/k").extra_known_hosts == ()
@@ -80,7 +83,7 @@ def test_check_host_rejects(host):
 
 
 def inv(env=None, context=None) -> Invocation:
-    settings = Settings(context_values=context or {}, env=env or {})
+    settings = Settings(context_values=context or {})
     return Invocation(settings, io.StringIO(), io.StringIO(), io.StringIO(), env or {})
 
 

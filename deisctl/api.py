@@ -1,0 +1,285 @@
+"""deisctl's public Python API: every operation of the CLI, without the CLI.
+
+    from deisctl import api
+
+    client = api.Client(endpoints=["http://127.0.0.1:2379"])
+    client.set("controller", {"registrationMode": "admin_only"})
+    client.get("controller", ["registrationMode"]).values  # {"registrationMode": b"admin_only"}
+    client.apply({"controller": {"workers": "4"}}, dry_run=True).changes
+
+A Client is built from explicit settings only: it reads no process environment, no config file
+(unless `context` is named) and no terminal, and prints nothing. Each method runs one operation
+of deisctl.ops and returns its result object (the NamedTuples re-exported below); failures are
+raised as DeisctlError subclasses, whose `exit_code` is the CLI's exit code and whose `render()`
+is the CLI's one `error:` line. Messages for people (warnings, notes) go to `on_message`, or are
+kept in `client.messages`.
+
+Questions are callables the caller passes: `confirm(question) -> bool` (a large `apply
+--prune`, `revoke_token(all_users=True)`) and `prompt(question, secret=False) -> str` (an SSH key
+passphrase). Without them deisctl refuses where the CLI would ask, exactly as the CLI does
+without a terminal, and `yes=True` confirms up front.
+
+Not in the API: `dock` (it attaches a terminal's streams) and `context` (the CLI's config file).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator, Mapping, NamedTuple, Optional, Sequence, Union
+
+from deisctl.change import Change
+from deisctl.errors import (AuthError, ComparisonFailedError, ConflictError, DeisctlError, ExitCode, NotFoundError,
+                            UnreachableError, UsageError)
+from deisctl.invocation import Invocation
+from deisctl.ops.check import CheckResult
+from deisctl.ops.config import Listing, Removed, SchemaTable, SetResult, Values
+from deisctl.ops.documents import Applied, Compared, Exported
+from deisctl.ops.registration import Registration
+from deisctl.ops.revisions import History, Rolledback, WatchEvent
+from deisctl.ops.users import UserChanges, UserList
+from deisctl.settings import Settings
+
+__all__ = [
+    "Client", "Node", "Settings", "Change",
+    "DeisctlError", "UsageError", "NotFoundError", "UnreachableError", "AuthError", "ConflictError",
+    "ComparisonFailedError", "ExitCode",
+    "SetResult", "Values", "Listing", "Removed", "SchemaTable", "Exported", "Applied", "Compared",
+    "History", "Rolledback", "WatchEvent", "Registration", "UserChanges", "UserList", "CheckResult",
+]
+
+
+class Node(NamedTuple):
+    """How to reach the controller's node over SSH (users, check with controller=True). None:
+    the CLI's default (`host`: the controller's heartbeat key in etcd)."""
+
+    host: Optional[str] = None
+    ssh_user: Optional[str] = None
+    ssh_port: Optional[int] = None
+    ssh_key: Optional[str] = None
+    known_hosts: Optional[str] = None
+    strict_host_key_checking: Optional[str] = None  # "yes" (default) or "accept-new"
+    ssh_timeout: Optional[float] = None
+    remote_timeout: Optional[float] = None
+    runtime: Optional[str] = None  # "docker" (default), "podman" or "none"
+    container: Optional[str] = None
+    app_dir: Optional[str] = None
+    python: Optional[str] = None
+
+
+class _Messages:
+    """A text stream that hands each line written to it to a callable (the Invocation's stderr)."""
+
+    def __init__(self, sink: Callable[[str], None]):
+        self._sink, self._pending = sink, ""
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        *lines, self._pending = self._pending.split("\n")
+        for line in lines:
+            self._sink(line)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+class _NoInput:
+    """Standard input of a client: nothing to read (documents are passed as paths or mappings)."""
+
+    def read(self, size: int = -1) -> str:
+        return ""
+
+    readline = read
+
+    def isatty(self) -> bool:
+        return False
+
+
+Document = Union[str, Mapping[str, Mapping[str, Any]]]  # a settings document's path, or the document
+
+
+class Client:
+    """One etcd cluster (and its controller's node), reached with these settings.
+
+    endpoints: URLs of one cluster (a list, or a comma-separated string); prefix, cacert, cert,
+    key, user, password, dial_timeout, command_timeout, tunnel: as the CLI's global options,
+    with the same defaults. context: a named context of the config file fills in what is not
+    given here (the file: `config_file`, else the CLI's usual place under env's HOME). node: the
+    SSH options of the user operations and of check(controller=True). env: the environment that
+    DEISCTL_* variables, HOME (for ~) and TERM are read from; empty unless given.
+
+    stores(settings, via=, on_close=) and sessions(host, ssh_options, via=, note=,
+    passphrase_prompt=) replace the etcd client and the SSH login (deisctl's own by default).
+    """
+
+    def __init__(self, endpoints: Union[str, Sequence[str], None] = None, *, prefix: Optional[str] = None,
+                 cacert: Optional[str] = None, cert: Optional[str] = None, key: Optional[str] = None,
+                 user: Optional[str] = None, password: Optional[str] = None, dial_timeout: Optional[float] = None,
+                 command_timeout: Optional[float] = None, tunnel: Optional[str] = None, context: Optional[str] = None,
+                 config_file: Optional[str] = None, node: Optional[Node] = None, env: Optional[Mapping[str, str]] = None,
+                 prompt: Optional[Callable[..., str]] = None, confirm: Optional[Callable[[str], bool]] = None,
+                 on_message: Optional[Callable[[str], None]] = None, stores: Optional[Callable] = None,
+                 sessions: Optional[Callable] = None):
+        from deisctl import settings as settings_mod
+
+        env = dict(env or {})
+        if config_file is not None:
+            env["DEISCTL_CONFIG"] = config_file
+        if user is not None and password is not None:
+            user = f"{user}:{password}"
+        flags = {
+            "endpoints": endpoints if endpoints is None or isinstance(endpoints, str) else ",".join(endpoints),
+            "prefix": prefix, "cacert": cacert, "cert": cert, "key": key, "user": user,
+            "dial_timeout": dial_timeout, "command_timeout": command_timeout, "tunnel": tunnel, "context": context,
+        }
+        password_prompt = (lambda question: prompt(question, secret=True)) if prompt else None
+        self.settings = settings_mod.build(flags, env, password_prompt=password_prompt,
+                                           read_config=context is not None)
+        self.messages: list[str] = []
+        self.node = node or Node()
+        self.invocation = Invocation(self.settings, _NoInput(), _Messages(self.messages.append),
+                                     _Messages(on_message or self.messages.append), env, prompt=prompt,
+                                     confirm=confirm, stores=stores, sessions=sessions)
+
+    def __repr__(self) -> str:
+        return f"deisctl.api.Client({self.settings!r})"
+
+    @property
+    def _node_flags(self) -> list[dict]:
+        return [{name: value for name, value in self.node._asdict().items() if value is not None}]
+
+    # -- config COMPONENT set|get|rm, schema -------------------------------------------------------
+
+    def set(self, component: str, values: Mapping[str, str], *, strict: bool = False,
+            dry_run: bool = False) -> SetResult:
+        """Write every key=value in one transaction (validated first; all or nothing)."""
+        from deisctl.ops import config
+
+        return config.set_values(self.invocation, component, [f"{k}={v}" for k, v in values.items()],
+                                 strict=strict, dry_run=dry_run)
+
+    def get(self, component: str, keys: Sequence[str]) -> Values:
+        """The raw values (bytes) of keys, read at one revision; a missing key is NotFoundError."""
+        from deisctl.ops import config
+
+        return config.get_values(self.invocation, component, keys)
+
+    def list(self, component: str) -> Listing:
+        """Every key of the component (relative to it, sorted) and its text."""
+        from deisctl.ops import config
+
+        return config.list_component(self.invocation, component)
+
+    def rm(self, component: str, keys: Sequence[str], *, ignore_missing: bool = False,
+           dry_run: bool = False) -> Removed:
+        """Delete keys in one transaction; a missing key deletes nothing unless ignore_missing."""
+        from deisctl.ops import config
+
+        return config.remove(self.invocation, component, keys, ignore_missing=ignore_missing, dry_run=dry_run)
+
+    def schema(self, component: Optional[str] = None) -> SchemaTable:
+        """The known keys of one component, or of all."""
+        from deisctl.ops import config
+
+        return config.describe_schema(self.invocation, component)
+
+    # -- config export|apply|diff --------------------------------------------------------------------
+
+    def export(self, components: Sequence[str] = (), *, show_secrets: bool = False) -> Exported:
+        """The settings document of the components (all when none), secrets masked unless asked."""
+        from deisctl.ops import documents
+
+        return documents.export(self.invocation, components, show_secrets=show_secrets)
+
+    def apply(self, document: Document, *, dry_run: bool = False, prune: bool = False, strict: bool = False,
+              keep_masked: bool = False, any_file: bool = False, yes: bool = False,
+              delete_protected: Sequence[str] = (), base_dir: Optional[str] = None,
+              progress: Optional[Callable[[int, int, int, int], None]] = None) -> Applied:
+        """Make etcd match the document (a path, or {component: {key: value}}), writing only the
+        keys that differ, each guarded by its revision (see the README: what is atomic). A prune
+        that needs confirming asks `confirm`, or is refused unless yes."""
+        from deisctl.ops import documents
+
+        confirm = self.invocation.confirm
+        return documents.apply(self.invocation, document, dry_run=dry_run, prune=prune, strict=strict,
+                               keep_masked=keep_masked, any_file=any_file, yes=yes, delete_protected=delete_protected,
+                               base_dir=base_dir, progress=progress,
+                               confirm_prune=None if confirm is None else (
+                                   lambda removals, emptied: confirm(f"Delete these {len(removals)} key(s)?")))
+
+    def diff(self, document: Document, *, prune: bool = False, strict: bool = False, keep_masked: bool = False,
+             any_file: bool = False, delete_protected: Sequence[str] = (), base_dir: Optional[str] = None) -> Compared:
+        """What apply would change (etcd → the document), read at one revision."""
+        from deisctl.ops import documents
+
+        return documents.diff(self.invocation, document, prune=prune, strict=strict, keep_masked=keep_masked,
+                              any_file=any_file, delete_protected=delete_protected, base_dir=base_dir)
+
+    # -- config COMPONENT history|rollback|watch ---------------------------------------------------
+
+    def history(self, component: str, key: str) -> History:
+        from deisctl.ops import revisions
+
+        return revisions.history(self.invocation, component, key)
+
+    def rollback(self, component: str, key: str, to_revision: int) -> Rolledback:
+        from deisctl.ops import revisions
+
+        return revisions.rollback(self.invocation, component, key, str(to_revision))
+
+    def watch(self, component: str, key: Optional[str] = None, *, count: Optional[int] = None,
+              timeout: Optional[float] = None) -> Iterator[WatchEvent]:
+        """Each change from now on (a generator: close it to stop; it resumes on another member
+        when one fails)."""
+        from deisctl.ops import revisions
+
+        return revisions.watch(self.invocation, component, key, count=None if count is None else str(count),
+                               timeout=None if timeout is None else str(timeout))
+
+    # -- registration ---------------------------------------------------------------------------------
+
+    def registration(self) -> Registration:
+        from deisctl.ops import registration
+
+        return registration.status(self.invocation)
+
+    def set_registration(self, mode: str, *, dry_run: bool = False) -> Registration:
+        """mode: enabled, disabled or admin_only (both keys, one transaction, only if they differ)."""
+        from deisctl.ops import registration
+
+        actions = {"enabled": "enable", "disabled": "disable", "admin_only": "admin-only"}
+        if mode not in actions:
+            raise UsageError(f"invalid registration mode {mode!r}", hint="enabled, disabled or admin_only")
+        return registration.set_registration(self.invocation, actions[mode], dry_run=dry_run)
+
+    # -- users, check -----------------------------------------------------------------------------------
+
+    def revoke_token(self, users: Sequence[str] = (), *, all_users: bool = False, yes: bool = False,
+                     dry_run: bool = False) -> UserChanges:
+        from deisctl.ops import users as ops
+
+        return ops.revoke_token(self.invocation, users, self._node_flags, all_users=all_users, yes=yes,
+                                dry_run=dry_run)
+
+    def promote(self, users: Sequence[str], *, dry_run: bool = False) -> UserChanges:
+        from deisctl.ops import users as ops
+
+        return ops.promote(self.invocation, users, self._node_flags, dry_run=dry_run)
+
+    def demote(self, users: Sequence[str], *, dry_run: bool = False, force: bool = False) -> UserChanges:
+        from deisctl.ops import users as ops
+
+        return ops.demote(self.invocation, users, self._node_flags, dry_run=dry_run, force=force)
+
+    def users(self) -> UserList:
+        from deisctl.ops import users as ops
+
+        return ops.list_users(self.invocation, self._node_flags)
+
+    def check(self, *, controller: bool = False) -> CheckResult:
+        """The smoke checks; the result's exit_code is the CLI's (0, 1, or 4 when no endpoint answered)."""
+        from deisctl.ops import check
+
+        return check.check(self.invocation, controller=controller, flags=self._node_flags)
