@@ -7,6 +7,35 @@ import time
 import uuid
 
 
+CERT_PEM = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
+PRIVATE_KEY_PEM = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAsecretbytes\n-----END PRIVATE KEY-----\n"
+
+# Usernames that must be refused before anything is sent to a node: shell and Python injection,
+# path tricks, control and separator characters, option lookalikes, Django's length limit.
+HOSTILE_USERNAMES = [
+    "bob; touch /tmp/deisctl-canary",
+    "$(touch /tmp/deisctl-canary)",
+    "`touch /tmp/deisctl-canary`",
+    "bob'); import os; os.system('touch /tmp/deisctl-canary'); ('",
+    'bob"\nimport os\n',
+    "bob\n",
+    "bob smith",
+    "../../etc/passwd",
+    "",
+    "a" * 151,
+    "bob\x00",
+    "bob\u2028",
+    "-o ProxyCommand=x",
+]
+
+
+def write(tmp_path, text: str, name: str = "settings.yaml") -> str:
+    """A file in the test's folder (a settings document by default); its path."""
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
 def assert_error(outcome, code: int, *fragments: str):
     """One `error: ...` line on stderr, no traceback, the exit code, and each fragment in that line."""
     assert outcome.exit_code == code, (outcome.exit_code, outcome.stdout, outcome.stderr)

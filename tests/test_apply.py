@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
+import subprocess
 
 import pytest
 
 from deisctl.api import ConflictError
-from tests.helpers import assert_error
+from tests.helpers import assert_error, write
 
 CERT = "-----BEGIN CERTIFICATE-----\nMIIBfake\nline2\n-----END CERTIFICATE-----\n"
 PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----\nMIGHAgEA\n-----END PRIVATE KEY-----\n"
@@ -42,11 +44,6 @@ def seeded(etcd):
     assert etcd.read_prefix("/deis/") == values
     return values
 
-
-def write(tmp_path, text, name="settings.yaml"):
-    path = tmp_path / name
-    path.write_text(text)
-    return str(path)
 
 
 # -- export / apply round trip ---------------------------------------------------------------
@@ -181,36 +178,6 @@ def test_apply_writes_only_what_differs_and_reports_it(dctl, etcd, tmp_path):
     after = json.loads(etcd.etcdctl("get", "/deis/controller/registrationMode", "-w", "json").stdout)
     assert after["kvs"][0]["mod_revision"] == before["kvs"][0]["mod_revision"]  # untouched: not rewritten
     assert etcd.read("/deis/controller/secretKey") == "new-secret"
-
-
-def test_prune_deletes_only_unnamed_keys_of_listed_components(dctl, etcd, tmp_path):
-    for key in ("controller/workers", "controller/stale", "controller/auth/ldap/bind/dn", "router/bodySize",
-                "controllers/x"):
-        etcd.write(f"/deis/{key}", "1")
-    path = write(tmp_path, "controller:\n  workers: 1\n")
-    plain = dctl("config", "apply", "-f", path)
-    assert (plain.exit_code, plain.stdout) == (0, "no changes\n")
-    diff = dctl("config", "diff", "-f", path, "--prune")
-    assert diff.exit_code == 1
-    assert "\n-controller/stale: 1\n" in diff.stdout
-    out = dctl("config", "apply", "-f", path, "--prune")
-    assert out.exit_code == 0, out.stderr
-    assert out.stdout.splitlines() == ["removed  controller/auth/ldap/bind/dn: 1", "removed  controller/stale: 1",
-                                       "2 removed"]
-    assert etcd.read_prefix("/deis/") == {"/deis/controller/workers": "1", "/deis/router/bodySize": "1",
-                                          "/deis/controllers/x": "1"}
-
-
-def test_empty_component_with_prune_empties_it_only_when_confirmed(dctl, etcd, tmp_path):
-    etcd.write("/deis/myapp/a", "1")
-    etcd.write("/deis/other/b", "2")
-    path = write(tmp_path, "myapp: {}\n")
-    out = dctl("config", "apply", "-f", path, "--prune")  # no terminal to ask on
-    assert_error(out, 2, "--prune would delete 1 key(s) and leave myapp without any key", "pass --yes")
-    assert etcd.read_prefix("/deis/") == {"/deis/myapp/a": "1", "/deis/other/b": "2"}
-    out = dctl("config", "apply", "-f", path, "--prune", "--yes")  # the hint, followed
-    assert out.exit_code == 0, out.stderr
-    assert etcd.read_prefix("/deis/") == {"/deis/other/b": "2"}
 
 
 def test_dry_run_writes_nothing(dctl, etcd, tmp_path):
@@ -362,3 +329,26 @@ def test_export_leaves_out_what_apply_could_not_write_back(dctl, etcd, tmp_path)
     path = write(tmp_path, out.stdout)
     assert dctl("config", "diff", "-f", path).exit_code == 0
     assert "myapp:\n  ok: '1'\n" in out.stdout
+
+
+@pytest.mark.skipif(not shutil.which("patch"), reason="patch is not installed")
+def test_diff_is_a_unified_diff_that_patch_applies(dctl, etcd, tmp_path):
+    etcd.write("/deis/myapp/a", "1")
+    etcd.write("/deis/myapp/motd", "hello\nworld")
+    etcd.write("/deis/myapp/z", "same")
+    etcd.write("/deis/myapp/secretKey", "old")
+    path = write(tmp_path, "myapp:\n  a: '2'\n  motd: |-\n    hello\n    there\n  z: same\n  secretKey: new\n")
+    out = dctl("config", "diff", "-f", path)
+    assert out.exit_code == 1
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("--- etcd:/deis (revision ") and lines[1] == f"+++ {path}"
+    assert lines[2].startswith("@@ -1,") and "old" not in out.stdout and "new\n" not in out.stdout
+    assert "-myapp/secretKey: ******** (etcd)" in lines and "+myapp/secretKey: ******** (file)" in lines
+    # What etcd holds, as the diff lists it: patch turns it into what the file says.
+    before = tmp_path / "etcd.txt"
+    before.write_text("myapp/a: 1\nmyapp/motd: |\n  hello\n  world\nmyapp/secretKey: ******** (etcd)\n"
+                      "myapp/z: same\n")
+    result = subprocess.run(["patch", "-s", str(before)], input=out.stdout, text=True, capture_output=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert before.read_text() == ("myapp/a: 2\nmyapp/motd: |\n  hello\n  there\nmyapp/secretKey: ******** (file)\n"
+                                  "myapp/z: same\n")

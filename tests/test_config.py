@@ -6,6 +6,7 @@ Every write is checked with etcdctl, not only read back through deisctl.
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 
@@ -377,3 +378,46 @@ def test_output_format_may_follow_the_command(dctl, etcd):
     out = dctl("config", "controller", "set", "workers=3", "-o", "xml")
     assert_error(out, 2, "unknown output format")
     assert etcd.read("/deis/controller/workers") is None
+
+
+def test_schema_lists_what_each_key_accepts_and_who_reads_it(dctl):
+    out = dctl("config", "schema", "controller")
+    assert out.exit_code == 0
+    lines = out.stdout.splitlines()
+    assert lines[0] == "controller: the Deis API server (Django)"
+    row = next(line for line in lines if line.strip().startswith("registrationMode "))
+    assert "enabled|disabled|admin_only" in row and ">= 1.6" in row
+    assert "< 1.6" in next(line for line in lines if line.strip().startswith("registrationEnabled "))
+    assert "secret, published" in next(line for line in lines if line.strip().startswith("secretKey "))
+    rows = json.loads(dctl("config", "schema", "-o", "json").stdout)
+    ssh_key = next(r for r in rows if r["key"] == "sshPrivateKey")
+    assert (ssh_key["component"], ssh_key["secret"], ssh_key["file"]) == ("platform", True, "base64")
+    assert_error(dctl("config", "schema", "controlle"), 3, "did you mean 'controller'?")
+
+
+def test_set_and_rm_dry_run_write_nothing(dctl, etcd):
+    etcd.write("/deis/controller/workers", "2")
+    out = dctl("config", "controller", "set", "workers=3", "webEnabled=1", "--dry-run", "-o", "json")
+    assert out.exit_code == 0 and "dry run: nothing written" in out.stderr
+    assert json.loads(out.stdout) == [
+        {"key": "workers", "value": "3", "previous": "2", "changed": True},
+        {"key": "webEnabled", "value": "1", "previous": None, "changed": True}]
+    assert_error(dctl("config", "controller", "set", "workers=x", "--dry-run"), 2, "positive integer")
+    out = dctl("config", "controller", "rm", "workers", "--dry-run")
+    assert (out.exit_code, out.stdout) == (0, "workers\n")
+    assert_error(dctl("config", "controller", "rm", "workers", "nope", "--dry-run"), 3, "nothing would be deleted")
+    assert etcd.read_prefix("/deis/") == {"/deis/controller/workers": "2"}
+
+
+def test_components_named_like_config_commands(dctl, etcd):
+    etcd.write("/deis/controller/workers", "2")
+    out = dctl("config", "export", "get")  # meant: the keys of a component named "export"
+    assert_error(out, 2, "'export' is a command, so no component can be named export",
+                 "'deisctl config COMPONENT get'")
+    assert out.stdout == ""
+    out = dctl("config", "export", "myaddon")  # a component without keys: said, not an error
+    assert out.exit_code == 0 and "myaddon: {}" in out.stdout and "warning: myaddon: no keys" in out.stderr
+    for name in ("export", "apply", "diff", "schema"):
+        out = dctl("config", "apply", "-f", "-", input=f"{name}:\n  a: '1'\n")
+        assert_error(out, 2, f"{name!r} cannot be a component name")
+    assert etcd.read_prefix("/deis/") == {"/deis/controller/workers": "2"}

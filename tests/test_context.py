@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 
 import pytest
 
 from deisctl import contexts, settings as settings_mod
-from tests.rig.cli import deisctl_command
 from tests.rig.ports import free_port
 from tests.helpers import assert_error
 
@@ -121,29 +119,6 @@ def test_no_config_file_changes_nothing(cli, etcd):
 
 
 # -- shell completion (Click's protocol, through the installed executable) -------------------------
-
-def complete(words: str) -> list[str]:
-    cword = len(words.split()) - (0 if words.endswith(" ") else 1)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEISCTL_")}
-    env.update(_DEISCTL_COMPLETE="bash_complete", COMP_WORDS=words, COMP_CWORD=str(cword))
-    proc = subprocess.run(deisctl_command(), capture_output=True, text=True, env=env, timeout=30)
-    assert proc.returncode == 0, proc.stderr
-    # bash gets one `type,value` line per candidate
-    return [line.split(",", 1)[1] for line in proc.stdout.splitlines() if line]
-
-
-def test_completion_of_components_and_keys():
-    assert {"export", "apply", "diff", "controller", "platform", "router"} <= set(complete("deisctl config "))
-    assert complete("deisctl config con") == ["controller"]
-    assert {"set", "get", "rm", "history", "rollback", "watch"} <= set(complete("deisctl config controller "))
-    assert complete("deisctl config controller get registration") == ["registrationEnabled", "registrationMode"]
-    assert complete("deisctl config controller set work") == ["workers="]
-    assert complete("deisctl config router history ssl") == ["sslCert", "sslKey", "sslDhparam"]
-    assert complete("deisctl config export pla") == ["platform"]
-    assert "--install-completion" in subprocess.run(deisctl_command() + ["--help"], capture_output=True,
-                                                    text=True).stdout
-    script = subprocess.run(deisctl_command() + ["--show-completion", "bash"], capture_output=True, text=True)
-    assert script.returncode == 0 and "_DEISCTL_COMPLETE=bash_complete" in script.stdout
 
 
 def test_context_list_without_a_config_file_is_empty_not_an_error(cli, tmp_path):

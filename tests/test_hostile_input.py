@@ -1,9 +1,9 @@
-"""Issue 10, the input side, against a real etcd: hostile documents and files are bounded and
-refused at once (exit 2, nothing written), secrets stay masked, text output cannot be forged."""
+"""Hostile input against a real etcd: documents and files are bounded and refused at once (exit 2,
+nothing written): YAML bombs, devices and FIFOs, oversized values, files outside the document's
+folder, certificates holding keys, parse errors that would echo content, text that is not UTF-8."""
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
@@ -15,7 +15,7 @@ CERT = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
 KEY = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAsecretbytes\n-----END PRIVATE KEY-----\n"
 
 
-def write(path, text: str) -> str:
+def write_at(path, text: str) -> str:
     path.write_text(text)
     return str(path)
 
@@ -32,7 +32,7 @@ BOMB = ('a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*
 @pytest.mark.parametrize("command", ["diff", "apply"])
 def test_a_yaml_alias_bomb_is_refused_at_once(dctl, etcd, tmp_path, command):
     started = time.monotonic()
-    out = dctl("config", command, "-f", write(tmp_path / "bomb.yaml", BOMB))
+    out = dctl("config", command, "-f", write_at(tmp_path / "bomb.yaml", BOMB))
     assert_error(out, 2, "aliases")
     assert time.monotonic() - started < 5
     assert etcd.read_prefix("/") == {}
@@ -44,7 +44,7 @@ def test_file_values_are_regular_files_only(dctl, etcd, tmp_path, make):
             "fifo": lambda: (os.mkfifo(tmp_path / "pipe"), str(tmp_path / "pipe"))[1]}[make]()
     started = time.monotonic()
     assert_error(dctl("config", "router", "set", f"sslCert={path}"), 2, "not a regular file")
-    doc = write(tmp_path / "s.yaml", f"router:\n  sslCert: {{file: {path}}}\n")
+    doc = write_at(tmp_path / "s.yaml", f"router:\n  sslCert: {{file: {path}}}\n")
     assert_error(dctl("config", "apply", "-f", doc, "--allow-any-file"), 2, "not a regular file")
     assert time.monotonic() - started < 5  # a FIFO without a writer does not hang
     assert etcd.read_prefix("/") == {}
@@ -53,7 +53,7 @@ def test_file_values_are_regular_files_only(dctl, etcd, tmp_path, make):
 def test_oversized_values_are_refused_before_sending(dctl, etcd, tmp_path):
     big = "x" * 2_700_000
     assert_error(dctl("config", "myapp", "set", f"blob={big}"), 2, "too large (2700000 bytes", "1572864")
-    doc = write(tmp_path / "big.yaml", f"myapp:\n  blob: {'y' * 20_000_000}\n")
+    doc = write_at(tmp_path / "big.yaml", f"myapp:\n  blob: {'y' * 20_000_000}\n")
     assert_error(dctl("config", "apply", "-f", doc), 2, "too large (20000000 bytes")
     cert = tmp_path / "huge.pem"
     cert.write_text("-----BEGIN CERTIFICATE-----\n" + "A" * 2_000_000 + "\n")
@@ -66,7 +66,7 @@ def test_oversized_values_are_refused_before_sending(dctl, etcd, tmp_path):
 
 def test_apply_splits_transactions_by_size(dctl, etcd, tmp_path):
     """128 values of 100 KB fit no single 1.5 MiB request: apply writes them in several."""
-    doc = write(tmp_path / "many.yaml", "myapp:\n" + "".join(f"  k{i:03d}: {'v' * 100_000}\n" for i in range(128)))
+    doc = write_at(tmp_path / "many.yaml", "myapp:\n" + "".join(f"  k{i:03d}: {'v' * 100_000}\n" for i in range(128)))
     out = dctl("config", "apply", "-f", doc)
     assert out.exit_code == 0, out.stderr
     assert len(etcd.read_prefix("/deis/myapp/")) == 128
@@ -81,11 +81,11 @@ def test_file_entries_stay_in_the_documents_folder(dctl, etcd, tmp_path):
     (tmp_path / "docs" / "inside.pem").write_text(CERT)
     (tmp_path / "docs" / "link.pem").symlink_to(outside)
     for given in (str(outside), "../outside.pem", "link.pem", "~/.ssh/id_ed25519"):
-        doc = write(tmp_path / "docs" / "s.yaml", f"router:\n  sslCert: {{file: '{given}'}}\n")
+        doc = write_at(tmp_path / "docs" / "s.yaml", f"router:\n  sslCert: {{file: '{given}'}}\n")
         assert_error(dctl("config", "diff", "-f", doc), 2, "outside the document's folder", "--allow-any-file")
-    doc = write(tmp_path / "docs" / "s.yaml", "router:\n  sslCert: {file: inside.pem}\n")
+    doc = write_at(tmp_path / "docs" / "s.yaml", "router:\n  sslCert: {file: inside.pem}\n")
     assert dctl("config", "apply", "-f", doc).exit_code == 0
-    doc = write(tmp_path / "docs" / "s.yaml", "router:\n  sslCert: {file: ../outside.pem}\n")
+    doc = write_at(tmp_path / "docs" / "s.yaml", "router:\n  sslCert: {file: ../outside.pem}\n")
     assert dctl("config", "apply", "-f", doc, "--allow-any-file").exit_code == 0  # the hint, followed
 
 
@@ -93,33 +93,13 @@ def test_a_certificate_file_must_not_hold_the_private_key(dctl, etcd, tmp_path):
     combined = tmp_path / "combined.pem"
     combined.write_text(CERT + KEY)
     assert_error(dctl("config", "router", "set", f"sslCert={combined}"), 2, "holds a PRIVATE KEY")
-    doc = write(tmp_path / "s.yaml", "router:\n  sslCert: {file: combined.pem}\n")
+    doc = write_at(tmp_path / "s.yaml", "router:\n  sslCert: {file: combined.pem}\n")
     assert_error(dctl("config", "apply", "-f", doc), 2, "holds a PRIVATE KEY")
     assert etcd.read_prefix("/") == {}
 
 
-def test_a_private_key_is_masked_whatever_its_key(dctl, etcd, tmp_path):
-    etcd.write("/deis/router/sslCert", CERT + KEY)  # written by some other tool
-    etcd.write("/deis/myapp/notes", "see:\n" + KEY)
-    for args in (("config", "router", "get"), ("config", "myapp", "get"), ("config", "export")):
-        out = dctl(*args)
-        assert out.exit_code == 0 and "secretbytes" not in out.stdout, args
-    doc = write(tmp_path / "s.yaml", "myapp:\n  notes: plain\n")
-    out = dctl("config", "diff", "-f", doc)
-    assert out.exit_code == 1 and "secretbytes" not in out.stdout
-    assert "secretbytes" in dctl("config", "myapp", "get", "--show-secrets").stdout
-
-
-@pytest.mark.parametrize("key", ["passwd", "pwd", "credentials", "token/value", "secrets/db", "sessionkeys", "myKEY"])
-def test_secrets_are_masked_by_any_path_segment(dctl, etcd, key):
-    etcd.write(f"/deis/myapp/{key}", "hunter2")
-    out = dctl("config", "myapp", "get")
-    assert out.stdout == f"{key}=********\n"
-    assert json.loads(dctl("config", "myapp", "get", "-o", "json").stdout) == {key: "********"}
-
-
 def test_export_writes_secrets_through_a_private_temp_file(dctl, etcd, tmp_path):
-    etcd.write("/deis/controller/secretKey", "s3cret")
+    etcd.write_at("/deis/controller/secretKey", "s3cret")
     target = tmp_path / "s.yaml"
     victim = tmp_path / "victim"
     victim.write_text("untouched")
@@ -134,25 +114,17 @@ def test_export_writes_secrets_through_a_private_temp_file(dctl, etcd, tmp_path)
 
 
 def test_parse_errors_show_position_and_reason_never_content(dctl, tmp_path):
-    doc = write(tmp_path / "shadow", "root:$6$Zm9vYmFy$hashedsecret:19000:0:99999:7:::\nbin: *: x: y\n")
+    doc = write_at(tmp_path / "shadow", "root:$6$Zm9vYmFy$hashedsecret:19000:0:99999:7:::\nbin: *: x: y\n")
     out = dctl("config", "apply", "-f", doc)
     assert_error(out, 2, "is not valid YAML or JSON, line 2")
     assert "hashedsecret" not in out.stderr and "bin" not in out.stderr
-
-
-def test_text_output_cannot_be_forged_by_a_value(dctl, etcd):
-    etcd.write("/deis/myapp/motd", "hi\nsecretKey=forged\x1b[31m")
-    out = dctl("config", "myapp", "get")
-    assert out.stdout == "motd=hi\\nsecretKey=forged\\x1b[31m\n"
-    assert json.loads(dctl("config", "myapp", "get", "-o", "json").stdout) == {"motd": "hi\nsecretKey=forged\x1b[31m"}
-    assert dctl("config", "myapp", "get", "motd").stdout == "hi\nsecretKey=forged\x1b[31m\n"  # asked for: raw
 
 
 # -- one line, the right code ----------------------------------------------------------------------
 
 def test_text_that_is_not_utf8_is_refused(dctl, etcd, tmp_path):
     assert_error(dctl("config", "myapp", "set", "x=a\udcffb"), 2, "not UTF-8")
-    doc = write(tmp_path / "s.json", '{"myapp": {"x": "\\ud800"}}')
+    doc = write_at(tmp_path / "s.json", '{"myapp": {"x": "\\ud800"}}')
     assert_error(dctl("config", "apply", "-f", doc), 2, "not UTF-8")
     (tmp_path / "bin.yaml").write_bytes(b"myapp:\n  x: a\xffb\n")
     assert_error(dctl("config", "apply", "-f", str(tmp_path / "bin.yaml")), 2, "not UTF-8")

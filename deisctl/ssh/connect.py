@@ -48,6 +48,24 @@ def load_key(path: str, flag: str, passphrase_prompt: PassphrasePrompt = None, n
         raise AuthError(f"wrong passphrase for SSH key {path}") from None
 
 
+def open_agent(paramiko, socket_path: str):
+    """The SSH agent at the invocation's SSH_AUTH_SOCK. paramiko.Agent() (its public API) finds
+    the agent only through os.environ, so the invocation's value is what it sees while it
+    connects; the process's own is restored at once."""
+    saved = os.environ.get("SSH_AUTH_SOCK")
+    try:
+        if socket_path:
+            os.environ["SSH_AUTH_SOCK"] = socket_path
+        else:
+            os.environ.pop("SSH_AUTH_SOCK", None)
+        return paramiko.Agent()
+    finally:
+        if saved is None:
+            os.environ.pop("SSH_AUTH_SOCK", None)
+        else:
+            os.environ["SSH_AUTH_SOCK"] = saved
+
+
 def authenticate(transport, opts: SSHOptions, label: str, key_file_key=None, user_from: Optional[str] = None) -> None:
     """Public keys only: --ssh-key alone if given (loaded beforehand), else the agent's keys,
     then ~/.ssh/id_*. user_from: what set the login user when not the SSH options (the tunnel's USER@)."""
@@ -61,7 +79,7 @@ def authenticate(transport, opts: SSHOptions, label: str, key_file_key=None, use
             yield opts.key_file, key_file_key
             return
         try:
-            agent = paramiko.Agent()
+            agent = open_agent(paramiko, opts.agent_socket)
             for key in agent.get_keys():
                 yield "agent key " + fingerprint(key), key
         except (paramiko.SSHException, OSError):

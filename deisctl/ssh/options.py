@@ -122,6 +122,7 @@ class SSHOptions:
     timeout: float = DEFAULT_SSH_TIMEOUT
     naming: Naming = field(default=FLAGS, compare=False)  # how messages name these options here
     home: str = ""  # what ~ stands for (the invocation's HOME); "": the account's home directory
+    agent_socket: str = ""  # the invocation's SSH_AUTH_SOCK ("": no agent)
 
     def _expand(self, path: str) -> str:
         from deisctl.localfiles import expand_user
@@ -163,7 +164,8 @@ def ssh_options(*, user=None, port=None, key_file=None, known_hosts=None, strict
         raise UsageError(f"{naming.of('ssh_timeout')} must be a positive number of seconds, got {timeout:g}")
     key_file = expand_user(key_file, env) if key_file else None
     known_hosts = expand_user(known_hosts, env) if known_hosts else None
-    return SSHOptions(user, port, key_file, known_hosts, strict, timeout, naming, env.get("HOME") or "")
+    return SSHOptions(user, port, key_file, known_hosts, strict, timeout, naming, env.get("HOME") or "",
+                      env.get("SSH_AUTH_SOCK") or "")
 
 
 def from_values(values: Mapping[str, Any], naming: Naming = FLAGS, env: Mapping[str, str] = {}) -> SSHOptions:

@@ -15,22 +15,8 @@ import pytest
 from deisctl import controller
 from deisctl.errors import DeisctlError, ExitCode, NotFoundError, UsageError
 from deisctl.ssh.session import Completed
+from tests.helpers import HOSTILE_USERNAMES
 
-HOSTILE = [
-    "bob; touch /tmp/deisctl-canary",
-    "$(touch /tmp/deisctl-canary)",
-    "`touch /tmp/deisctl-canary`",
-    "bob'); import os; os.system('touch /tmp/deisctl-canary'); ('",
-    'bob"\nimport os\n',
-    "bob\n",
-    "bob smith",
-    "../../etc/passwd",
-    "",
-    "a" * 151,
-    "bob\x00",
-    "bob\u2028",
-    "-o ProxyCommand=x",
-]
 
 
 # -- usernames and container names ------------------------------------------------------------
@@ -45,7 +31,7 @@ def test_duplicates_are_dropped_in_order():
     assert controller.validate_usernames(["b", "a", "b", "c", "a"]) == ["b", "a", "c"]
 
 
-@pytest.mark.parametrize("name", HOSTILE, ids=range(len(HOSTILE)))
+@pytest.mark.parametrize("name", HOSTILE_USERNAMES, ids=range(len(HOSTILE_USERNAMES)))
 def test_hostile_usernames_are_refused_before_anything_is_sent(name):
     with pytest.raises(UsageError) as caught:
         controller.validate_usernames(["bob", name])
@@ -92,7 +78,7 @@ def _call_argument(program: bytes) -> str:
     {"action": "revoke-token", "all": True, "dry_run": True},
     {"action": "list"},
     # Never sent in practice (validate_usernames refuses them); the encoding holds even so.
-    {"action": "promote", "users": HOSTILE + ['")\nimport os\nos._exit(1)\n_deisctl_main("'], "dry_run": False},
+    {"action": "promote", "users": HOSTILE_USERNAMES + ['")\nimport os\nos._exit(1)\n_deisctl_main("'], "dry_run": False},
 ])
 def test_program_is_the_fixed_script_and_one_call_with_base64_of_the_json_request(request_):
     program = controller.program(request_)
