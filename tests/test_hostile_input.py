@@ -99,7 +99,7 @@ def test_a_certificate_file_must_not_hold_the_private_key(dctl, etcd, tmp_path):
 
 
 def test_export_writes_secrets_through_a_private_temp_file(dctl, etcd, tmp_path):
-    etcd.write_at("/deis/controller/secretKey", "s3cret")
+    etcd.write("/deis/controller/secretKey", "s3cret")
     target = tmp_path / "s.yaml"
     victim = tmp_path / "victim"
     victim.write_text("untouched")

@@ -193,7 +193,7 @@ def test_hostile_usernames_are_refused_and_nothing_is_sent(users, sshd_server, n
     (bob,) = new_users(1)
 
     for command in ("revoke-token", "promote", "demote"):
-        out = users(command, bob, name)
+        out = users(command, "--", bob, name)  # after --: a name, even one that looks like an option
         assert_error(out, 2, "invalid username", "nothing was sent")
 
     assert ssh_connections(sshd_server) == before
