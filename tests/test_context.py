@@ -127,3 +127,18 @@ def test_context_list_without_a_config_file_is_empty_not_an_error(cli, tmp_path)
     assert "no contexts: no config file at" in out.stderr
     out = cli("-o", "json", "context", "list", env={"DEISCTL_CONFIG": str(tmp_path / "absent.yaml")})
     assert (out.exit_code, out.stdout.strip()) == (0, "[]")
+
+
+def test_context_use_writes_through_a_symlink_and_keeps_the_mode(cli, config_file, tmp_path):
+    """A config file kept in a dotfiles folder and linked into place stays a link; its target
+    changes, atomically, with its own permissions."""
+    real = tmp_path / "dotfiles" / "deisctl.yaml"
+    real.parent.mkdir()
+    real.write_text(config_file.read_text())
+    real.chmod(0o640)
+    config_file.unlink()
+    config_file.symlink_to(real)
+    assert cli("context", "use", "dead").exit_code == 0
+    assert config_file.is_symlink() and "current-context: dead\n" in real.read_text()
+    assert (real.stat().st_mode & 0o777) == 0o640
+    assert [p.name for p in real.parent.iterdir()] == ["deisctl.yaml"]  # no temp file left behind

@@ -133,3 +133,18 @@ def test_text_that_is_not_utf8_is_refused(dctl, etcd, tmp_path):
 
 def test_an_empty_prefix_is_refused(cli, etcd):
     assert_error(cli("--endpoints", etcd.endpoints, "--prefix", "", "config", "myapp", "get"), 2, "--prefix ''")
+
+
+@pytest.mark.parametrize("special", ["/dev/null", "fifo", "directory"])
+def test_export_never_replaces_what_is_not_a_regular_file(dctl, etcd, tmp_path, special):
+    etcd.write("/deis/myapp/a", "1")
+    target = tmp_path / special
+    if special == "fifo":
+        os.mkfifo(target)
+    elif special == "directory":
+        target.mkdir()
+    path = special if special.startswith("/") else str(target)
+    assert_error(dctl("config", "export", "-f", path), 2, f"cannot write {path}", "not a regular file")
+    if special == "/dev/null":
+        assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+    assert dctl("config", "export", "myapp").stdout.endswith("myapp:\n  a: '1'\n")  # stdout still works
