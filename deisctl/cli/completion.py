@@ -10,7 +10,6 @@ environment and writing to its own stdout.
 from __future__ import annotations
 
 import os
-import shlex
 from typing import Mapping, Optional
 
 import click
@@ -65,6 +64,8 @@ def assignments(ctx: click.Context, param, incomplete: str) -> list:
 
 def split_words(text: str) -> list[str]:
     """The words of a command line as the shell has them so far (an open quote is closed)."""
+    import shlex  # only while completing: keeps start-up lean
+
     lexer = shlex.shlex(text, posix=True)
     lexer.whitespace_split = True
     lexer.commenters = ""
