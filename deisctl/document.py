@@ -143,7 +143,7 @@ class Document:
             yield from entries.values()
 
 
-def _content_of_file_key(component: str, key: str, spec, value: str) -> str:
+def content_of_file_key(component: str, key: str, spec, value: str) -> str:
     """A plain string for a file-valued key is the stored content: check it as such."""
     name = f"{component}/{key}"
     hint = f"to read a local file instead, write {key}: {{file: PATH}}"
@@ -175,6 +175,24 @@ def _local_file(name: str, given: str, base_dir: str, any_file: bool, env: Mappi
     return path
 
 
+def _text_of_file(name: str, given: str, path: str) -> str:
+    """{file: PATH} of a plain key: the file's UTF-8 text without its final newlines (as
+    `$(cat PATH)` gives), a regular file of at most what etcd takes in one value."""
+    from deisctl.limits import MAX_VALUE_BYTES, too_large
+    from deisctl.localfiles import Unreadable, read_bounded
+
+    try:
+        data = read_bounded(path, MAX_VALUE_BYTES)
+    except Unreadable as exc:
+        raise UsageError(f"{name}: cannot read {{file: {given}}}: {exc}") from None
+    if len(data) > MAX_VALUE_BYTES:
+        raise UsageError(too_large(name, os.path.getsize(path)))
+    try:
+        return data.decode("utf-8").rstrip("\n")
+    except UnicodeDecodeError:
+        raise UsageError(f"{name}: {{file: {given}}} is not UTF-8 text") from None
+
+
 def _check_entry(component: str, key: str, raw: Any, doc: Document, base_dir: str, strict: bool,
                  keep_masked: bool, any_file: bool, env: Mapping[str, str]) -> Entry:
     require_utf8(key, "a key")
@@ -182,15 +200,21 @@ def _check_entry(component: str, key: str, raw: Any, doc: Document, base_dir: st
     name = f"{component}/{key}"
     spec = schema.key_spec(component, key)
     if isinstance(raw, dict):
-        if spec is None or not spec.file or set(raw) != {"file"} or not isinstance(raw["file"], str):
-            if spec is not None and spec.file:
-                raise UsageError(f"{name}: expected the stored content as a string, or {{file: PATH}}")
-            raise UsageError(f"{name}: values are strings; write nested keys as slash paths "
-                             f"({key}/sub/key: value)")
-        path = _local_file(name, raw["file"], base_dir, any_file, env)
-        checked = schema.check(component, key, path, strict=strict, env=env)
-        doc.warnings.extend(checked.warnings)
-        return Entry(component, key, checked.value)
+        if len(raw) != 1 or next(iter(raw)) not in ("file", "env") or not isinstance(next(iter(raw.values())), str):
+            raise UsageError(f"{name}: a value is a string, {{file: PATH}} or {{env: NAME}}; write nested keys as "
+                             f"slash paths ({key}/sub/key: value)")
+        ((kind, given),) = raw.items()
+        if kind == "file":
+            path = _local_file(name, given, base_dir, any_file, env)
+            if spec is not None and spec.file:  # the file as this key stores it (as `config set` reads it)
+                checked = schema.check(component, key, path, strict=strict, env=env)
+                doc.warnings.extend(checked.warnings)
+                return Entry(component, key, checked.value)
+            raw = _text_of_file(name, given, path)
+        else:
+            raw = env.get(given)
+            if raw is None:
+                raise UsageError(f"{name}: {{env: {given}}}: the environment variable {given} is not set")
     if isinstance(raw, list):
         raise UsageError(f"{name}: values are strings, not lists")
     if raw is None:
@@ -205,7 +229,7 @@ def _check_entry(component: str, key: str, raw: Any, doc: Document, base_dir: st
                          hint="export with --show-secrets, drop the key, or pass --keep-masked to leave it as it is")
     if spec is not None and spec.file:
         schema.check_size(name, value)
-        return Entry(component, key, _content_of_file_key(component, key, spec, value))
+        return Entry(component, key, content_of_file_key(component, key, spec, value))
     checked = schema.check(component, key, value, strict=strict)
     doc.warnings.extend(checked.warnings)
     return Entry(component, key, checked.value)

@@ -322,10 +322,16 @@ def closest_component(component: str) -> Optional[str]:
 PUBLISHED_NAMES = ("host", "port")  # heartbeat keys every component publishes while it runs
 
 
+def published(component: str, key: str) -> bool:
+    """Written by the component itself about itself (*/host, */port, generated secrets such as
+    controller/secretKey): it belongs to the cluster the component runs in."""
+    spec = key_spec(component, key)
+    return key in PUBLISHED_NAMES or bool(spec and spec.published)
+
+
 def protected(component: str, key: str) -> bool:
     """Keys `apply --prune` keeps unless named: what components publish themselves (*/host, */port,
     generated secrets such as controller/secretKey) and every secret."""
     from deisctl.keys import is_secret
 
-    spec = key_spec(component, key)
-    return key in PUBLISHED_NAMES or bool(spec and spec.published) or is_secret(key)
+    return published(component, key) or is_secret(key)

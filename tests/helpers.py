@@ -46,6 +46,18 @@ def assert_error(outcome, code: int, *fragments: str):
         assert fragment in lines[0]
 
 
+def hint_of(out) -> str:
+    """The hint: the parenthesised end of the one error line."""
+    line = out.stderr.strip()
+    assert line.startswith("error: ") and line.endswith(")"), out.stderr
+    depth = 0
+    for index in range(len(line) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(line[index], 0)
+        if depth == 0:
+            return line[index + 1:-1]
+    raise AssertionError(f"unbalanced hint: {line}")
+
+
 def new_users(n: int, tag: str = "u") -> list[str]:
     """Unique usernames: the controller container is shared by the whole session."""
     return [f"{tag}{uuid.uuid4().hex[:10]}" for _ in range(n)]

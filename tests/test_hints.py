@@ -20,20 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import assert_error, keygen, new_users, node_flags, sole_admins
+from tests.helpers import hint_of, assert_error, keygen, new_users, node_flags, sole_admins
 from tests.rig.netns import PrivateNetwork
-
-
-def hint_of(out) -> str:
-    """The hint: the parenthesised end of the one error line."""
-    line = out.stderr.strip()
-    assert line.startswith("error: ") and line.endswith(")"), out.stderr
-    depth = 0
-    for index in range(len(line) - 1, -1, -1):
-        depth += {")": 1, "(": -1}.get(line[index], 0)
-        if depth == 0:
-            return line[index + 1:-1]
-    raise AssertionError(line)
 
 
 def follow(advice: str, args: list, env: dict, values: dict, component: str | None = None):

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 
-from tests.helpers import assert_error
-
-
-def hint_of(outcome) -> str:
-    line = outcome.stderr.strip()
-    return line[line.rindex("(") + 1:-1]
+from tests.helpers import hint_of, assert_error
 
 
 def test_too_many_keys_for_one_set_then_apply(dctl, etcd, tmp_path):

@@ -10,7 +10,7 @@ from deisctl import commands
 from deisctl import keys as keyspec
 from deisctl.cli import completion
 from deisctl.cli.groups import DeisctlCommand, LazyGroup, help_if_bare
-from deisctl.cli.options import component_of, invocation, output_option
+from deisctl.cli.options import component_of, invocation, output_option, target_options
 from deisctl.ops import config as ops
 from deisctl.output import config as views
 from deisctl.output import emit
@@ -50,16 +50,25 @@ def component_group(ctx: click.Context) -> None:
 
 @click.command("set", cls=DeisctlCommand)
 @click.argument("pairs", nargs=-1, required=True, metavar="KEY=VALUE...", shell_complete=completion.assignments)
-@click.option("--strict", is_flag=True, help="Refuse keys the schema does not know.")
+@click.option("--strict", is_flag=True, help="Refuse components and keys the schema does not know.")
+@click.option("--from-stdin", is_flag=True,
+              help="Read the value of the one KEY given from standard input (a hidden prompt on a terminal), so "
+                   "that a secret is never in argv.")
+@target_options
 @click.option("--show-secrets", is_flag=True, help="Print secret values instead of ********.")
 @click.option("--dry-run", is_flag=True, help="Validate and show what would change; write nothing.")
 @output_option
 @click.pass_context
-def set_(ctx: click.Context, pairs: tuple[str, ...], strict: bool, show_secrets: bool, dry_run: bool,
-         fmt: Optional[str]):
-    """Write one or more keys atomically: all of them, or none. Each KEY=VALUE is split at the first '='."""
+def set_(ctx: click.Context, pairs: tuple[str, ...], strict: bool, from_stdin: bool, new_component: bool,
+         new_key: bool, show_secrets: bool, dry_run: bool, fmt: Optional[str]):
+    """Write one or more keys atomically: all of them, or none. Each KEY=VALUE is split at the first '='.
+
+    The component must be one the schema or etcd knows (else --new-component), and no key may
+    differ from a known or existing one only by case or one character (else --new-key).
+    """
     inv = invocation(ctx, fmt)
-    result = ops.set_values(inv, component_of(ctx), pairs, strict=strict, dry_run=dry_run)
+    result = ops.set_values(inv, component_of(ctx), pairs, strict=strict, dry_run=dry_run,
+                            new_component=new_component, new_key=new_key, from_stdin=from_stdin)
     emit(inv, views.set_result(result, show_secrets))
     return result
 

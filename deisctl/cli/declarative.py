@@ -8,7 +8,7 @@ import click
 
 from deisctl.cli import completion
 from deisctl.cli.groups import DeisctlCommand
-from deisctl.cli.options import invocation, output_option
+from deisctl.cli.options import invocation, output_option, target_options
 from deisctl.keys import MASK
 from deisctl.ops import documents as ops
 from deisctl.output import documents as views
@@ -16,6 +16,8 @@ from deisctl.output import emit
 
 _FILE_HELP = "The settings document (YAML or JSON), or - for standard input."
 _ANY_FILE_HELP = "Let {file: PATH} entries read files outside the document's folder."
+_PUBLISHED_HELP = ("Also write this key although the component publishes it about its own cluster (*/host, */port, "
+                   "controller/secretKey, ...): without it, apply keeps the cluster's own value. Repeatable.")
 _PROTECTED_HELP = ("With --prune: also delete this key although components publish it or it holds a secret "
                    "(*/host, */port, controller/secretKey, ...). Repeatable.")
 
@@ -24,17 +26,20 @@ _PROTECTED_HELP = ("With --prune: also delete this key although components publi
 @click.argument("components", nargs=-1, metavar="[COMPONENT]...", shell_complete=completion.component_names)
 @click.option("-f", "--file", metavar="FILE", help="Write the document to FILE instead of standard output.")
 @click.option("--show-secrets", is_flag=True, help="Export secret values instead of ********.")
+@click.option("--include-published", is_flag=True,
+              help="Also export the keys components publish about this cluster (*/host, */port, controller/secretKey, "
+                   "...), which apply then keeps unless named with --write-published.")
 @output_option
 @click.pass_context
 def export(ctx: click.Context, components: tuple[str, ...], file: Optional[str], show_secrets: bool,
-           fmt: Optional[str]):
+           include_published: bool, fmt: Optional[str]):
     """Print the settings as a YAML (default) or JSON document: {component: {key: value}}.
 
     Nested keys stay slash paths; file-valued keys are exported as their stored content,
     which 'config apply' accepts back as is. JSON with -o json or a FILE ending in .json.
     """
     inv = invocation(ctx, fmt)
-    result = ops.export(inv, components, show_secrets=show_secrets)
+    result = ops.export(inv, components, show_secrets=show_secrets, include_published=include_published)
     path = None if file in (None, "-") else file
     # JSON with -o json, or a FILE ending in .json when no format is asked for.
     as_json = inv.output == "json" or (inv.output == "text" and (path or "").endswith(".json"))
@@ -50,11 +55,12 @@ def document_options(prune_help: str):
         for option in reversed((
             click.option("-f", "--file", required=True, metavar="FILE", help=_FILE_HELP),
             click.option("--prune", is_flag=True, help=prune_help),
-            click.option("--strict", is_flag=True, help="Refuse keys the schema does not know."),
+            click.option("--strict", is_flag=True, help="Refuse components and keys the schema does not know."),
             click.option("--keep-masked", is_flag=True,
                          help=f"Leave keys whose value is {MASK} (a masked export) as they are."),
             click.option("--allow-any-file", is_flag=True, help=_ANY_FILE_HELP),
             click.option("--delete-protected", multiple=True, metavar="COMPONENT/KEY", help=_PROTECTED_HELP),
+            click.option("--write-published", multiple=True, metavar="COMPONENT/KEY", help=_PUBLISHED_HELP),
             click.option("--show-secrets", is_flag=True, help="Show secret values in the changes."),
             output_option,
         )):
@@ -65,12 +71,16 @@ def document_options(prune_help: str):
 
 
 @click.command("apply", cls=DeisctlCommand)
-@document_options("Also delete keys of the listed components that the file does not name.")
+@document_options("Also delete keys of the listed components that the file does not name (asks first on a "
+                  "terminal; refused without one unless --yes).")
 @click.option("--dry-run", is_flag=True, help="Show the changes; write nothing.")
-@click.option("--yes", "-y", is_flag=True, help="With --prune: delete without asking.")
+@click.option("--yes", "-y", is_flag=True,
+              help="With --prune: delete without asking. Needed for any deletion when there is no terminal.")
+@target_options
 @click.pass_context
 def apply(ctx: click.Context, file: str, dry_run: bool, prune: bool, strict: bool, keep_masked: bool,
-          allow_any_file: bool, yes: bool, delete_protected: tuple[str, ...], show_secrets: bool, fmt: Optional[str]):
+          allow_any_file: bool, yes: bool, delete_protected: tuple[str, ...], write_published: tuple[str, ...],
+          new_component: bool, new_key: bool, show_secrets: bool, fmt: Optional[str]):
     """Make etcd match FILE, writing only the keys that differ.
 
     The whole file is validated first (exit 2, nothing written). Every written or deleted key
@@ -82,6 +92,7 @@ def apply(ctx: click.Context, file: str, dry_run: bool, prune: bool, strict: boo
     inv = invocation(ctx, fmt)
     result = ops.apply(inv, file, dry_run=dry_run, prune=prune, strict=strict, keep_masked=keep_masked,
                        any_file=allow_any_file, yes=yes, delete_protected=delete_protected,
+                       write_published=write_published, new_component=new_component, new_key=new_key,
                        confirm_prune=views.prune_confirmation(inv), progress=views.apply_progress(inv))
     emit(inv, views.applied(result, show_secrets))
     return result
@@ -91,7 +102,7 @@ def apply(ctx: click.Context, file: str, dry_run: bool, prune: bool, strict: boo
 @document_options("Also show keys that 'apply --prune' would delete.")
 @click.pass_context
 def diff(ctx: click.Context, file: str, prune: bool, strict: bool, keep_masked: bool, allow_any_file: bool,
-         delete_protected: tuple[str, ...], show_secrets: bool, fmt: Optional[str]):
+         delete_protected: tuple[str, ...], write_published: tuple[str, ...], show_secrets: bool, fmt: Optional[str]):
     """Show what 'config apply' would change, as a unified diff (etcd → FILE).
 
     Exit status (kubectl's convention): 0 no differences, 1 differences, >1 trouble: 2-6 as
@@ -99,6 +110,6 @@ def diff(ctx: click.Context, file: str, prune: bool, strict: bool, keep_masked: 
     """
     inv = invocation(ctx, fmt)
     result = ops.diff(inv, file, prune=prune, strict=strict, keep_masked=keep_masked, any_file=allow_any_file,
-                      delete_protected=delete_protected)
+                      delete_protected=delete_protected, write_published=write_published)
     emit(inv, views.compared(result, inv.settings.prefix, show_secrets))
     return result

@@ -25,6 +25,19 @@ def output_option(fn):
                         help="text, json or yaml (the same as the global -o). [default: text]")(fn)
 
 
+def target_options(fn):
+    """--new-component and --new-key, for the commands that write (set, apply): what makes a
+    write to a new component, or to a key that looks like a typo of a known one, deliberate."""
+    from deisctl.ops.targets import NEW_COMPONENT, NEW_KEY
+
+    fn = click.option(NEW_KEY, "new_key", is_flag=True,
+                      help="Write keys that differ from a known or existing key only by case or one character "
+                           "(refused otherwise, as likely typos).")(fn)
+    return click.option(NEW_COMPONENT, "new_component", is_flag=True,
+                        help="Create a component that neither the schema nor etcd has yet (refused otherwise, "
+                             "as a likely typo).")(fn)
+
+
 def process_of(ctx: click.Context) -> Process:
     return ctx.find_root().obj
 

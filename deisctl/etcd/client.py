@@ -266,6 +266,12 @@ class Store:
     def list_prefix(self, prefix: str) -> "list[kv.KV]":
         return kv.list_prefix(self, prefix)
 
+    def keys_under(self, prefix: str) -> "list[str]":
+        return kv.keys_under(self, prefix)
+
+    def first_segments(self, prefix: str) -> "list[str]":
+        return kv.first_segments(self, prefix)
+
     def put_many(self, items: Sequence[tuple[str, str]]) -> "list[Optional[kv.KV]]":
         return kv.put_many(self, items)
 

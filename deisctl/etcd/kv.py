@@ -108,6 +108,32 @@ def list_prefix(store, prefix: str) -> list[KV]:
     return [kv_from_proto(kv) for kv in response.kvs]
 
 
+def keys_under(store, prefix: str) -> list[str]:
+    """The keys under prefix (names only, sorted), read in one request."""
+    request = RangeRequest(key=prefix.encode("utf-8"), range_end=prefix_range_end(prefix), keys_only=True,
+                           sort_order=RangeRequest.ASCEND, sort_target=RangeRequest.KEY)
+    response = store.run(lambda c: raw_call(c, "kvstub", "Range", request))
+    return [kv.key.decode("utf-8", "backslashreplace") for kv in response.kvs]
+
+
+def first_segments(store, prefix: str, limit: int = 1000) -> list[str]:
+    """The distinct first path segments under prefix (the components under <prefix>/), found by
+    skipping from one to the next: one small request per segment, however many keys each holds."""
+    names: list[str] = []
+    base = prefix.encode("utf-8")
+    start, end = base, prefix_range_end(prefix)
+    while len(names) < limit:
+        request = RangeRequest(key=start, range_end=end, limit=1, keys_only=True)
+        response = store.run(lambda c: raw_call(c, "kvstub", "Range", request))
+        if not response.kvs:
+            break
+        key = response.kvs[0].key
+        name, slash, _rest = key[len(base):].partition(b"/")
+        names.append(name.decode("utf-8", "backslashreplace"))
+        start = etcd3.utils.prefix_range_end(base + name + b"/") if slash else key + b"\0"
+    return names
+
+
 def request_bytes(items: Sequence[tuple[str, Optional[str]]]) -> int:
     """What the keys and values of one transaction weigh in its request."""
     return sum(len(k.encode("utf-8")) + (len(v.encode("utf-8")) if v else 0) for k, v in items)
@@ -183,6 +209,15 @@ def lost_reply_verdict(floor: int, revision: int, rows: Sequence, values: Sequen
     return UNKNOWN
 
 
+class MissingKeys(NotFoundError):
+    """A guarded delete found these keys missing (full keys); nothing was deleted."""
+
+    def __init__(self, missing: list[str]):
+        super().__init__(f"not found: {', '.join(missing)}; nothing was deleted",
+                         hint="--ignore-missing deletes the others")
+        self.missing = missing
+
+
 def delete_many(store, keys: Sequence[str], *, must_exist: bool) -> list[KV]:
     """Delete all keys in one transaction. With must_exist, a missing key deletes nothing."""
     _check_txn_size(len(keys))
@@ -196,8 +231,7 @@ def delete_many(store, keys: Sequence[str], *, must_exist: bool) -> list[KV]:
     response = store.run(lambda c: raw_call(c, "kvstub", "Txn", request), write=True, retry_unknown=not must_exist)
     if not response.succeeded:
         missing = [k for k, item in zip(keys, response.responses) if not item.response_range.kvs]
-        raise NotFoundError(f"not found: {', '.join(missing)}; nothing was deleted",
-                            hint="--ignore-missing deletes the others")
+        raise MissingKeys(missing)
     return [kv_from_proto(p) for r in response.responses for p in r.response_delete_range.prev_kvs]
 
 

@@ -1,7 +1,8 @@
 """`check`: smoke checks for CI and operators, with exit codes to branch on.
 
-0 every check passed · 1 a check failed · 4 no etcd endpoint answered (the table is still
-printed: the result carries the rows, the exit code and the one-line error).
+0 every check passed · 1 a check failed · 4 no etcd endpoint answered, or none has a leader
+(lost quorum: what every other command exits 4 for). The table is still printed: the result
+carries the rows, the exit code and the one-line error.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ REQUIRED_SETTINGS = ("platform/domain",)
 HEARTBEAT_KEYS = ("controller/host", "controller/port")  # published by the controller while it runs
 
 Row = tuple  # (check name, ok, detail)
+LEADER_CHECK = "cluster leader"
+NO_QUORUM = "no member has a leader: the cluster has lost its quorum"
 
 
 @declares_outcome
@@ -38,6 +41,8 @@ def check(inv, *, controller: bool = False, flags: Sequence[Mapping[str, Any]] =
         error = "cannot reach etcd: no endpoint answered (" + "; ".join(
             f"{name.split(' ', 1)[1]}: {detail.removeprefix('unreachable: ')}" for name, _, detail in rows) + ")"
         return CheckResult(rows, int(ExitCode.UNREACHABLE), error)
+    if (LEADER_CHECK, False, NO_QUORUM) in rows:  # the same outage as every other command's exit 4
+        return CheckResult(rows, int(ExitCode.UNREACHABLE), f"cannot reach etcd: {NO_QUORUM}")
     failed = [name for name, ok, _ in rows if not ok]
     if failed:
         return CheckResult(rows, int(ExitCode.FAILED), f"{len(failed)} check(s) failed: {', '.join(failed)}")
@@ -67,12 +72,12 @@ def cluster_checks(inv, store) -> tuple[list[Row], bool]:
     has_leader = len(leaders) == 1 and 0 not in leaders
     if has_leader:
         term = max(s.raft_term for s in answering)
-        rows.append(("cluster leader", True, f"member {_member(leaders.pop())} (raft term {term})"))
+        rows.append((LEADER_CHECK, True, f"member {_member(leaders.pop())} (raft term {term})"))
     elif leaders == {0}:
-        rows.append(("cluster leader", False, "no member has a leader: the cluster has lost its quorum"))
+        rows.append((LEADER_CHECK, False, NO_QUORUM))
     else:
         seen = ", ".join(f"{s.endpoint}: {_member(s.leader) if s.leader else 'none'}" for s in answering)
-        rows.append(("cluster leader", False, f"the members do not agree on a leader ({seen})"))
+        rows.append((LEADER_CHECK, False, f"the members do not agree on a leader ({seen})"))
 
     layout = inv.settings.layout
     keys = {name: layout.key(*name.split("/", 1)) for name in REQUIRED_SETTINGS + HEARTBEAT_KEYS}

@@ -25,6 +25,7 @@ class Exported(NamedTuple):
 class Applied(NamedTuple):
     changes: list  # [Change], sorted by component and key
     dry_run: bool
+    held: list = []  # [Change] to published keys the document asked for and apply did not make
 
 
 @declares_outcome
@@ -33,6 +34,7 @@ class Compared(NamedTuple):
     revision: int  # etcd's revision the comparison was read at
     source: str  # the document's name (a path, or "standard input")
     unchanged: list = []  # [Change] of keys etcd already holds as the document says (diff context)
+    held: list = []  # [Change] to published keys that apply would not make (kept)
 
     @property
     def exit_code(self) -> int:
@@ -46,8 +48,9 @@ def _warn_all(inv, warnings: list[str]) -> None:
         inv.warn(f"... and {len(warnings) - LIST_LIMIT} more warnings of this kind")
 
 
-def export(inv, components: Sequence[str], *, show_secrets: bool) -> Exported:
-    """Every key of the components (all when none), read at one revision."""
+def export(inv, components: Sequence[str], *, show_secrets: bool, include_published: bool = False) -> Exported:
+    """Every key of the components (all when none), read at one revision; without
+    include_published, not the keys components publish about themselves (host, port, ...)."""
     from deisctl import keys as keyspec
     from deisctl import plan
 
@@ -56,7 +59,7 @@ def export(inv, components: Sequence[str], *, show_secrets: bool) -> Exported:
     with open_store(inv) as store:
         snap = store.snapshot([layout.component(c) for c in wanted] if wanted else [layout.root])
     rows = [snap.rows[k] for k in sorted(snap.rows)]
-    document, warnings, masked = plan.export_document(rows, layout, wanted, show_secrets)
+    document, warnings, masked = plan.export_document(rows, layout, wanted, show_secrets, include_published)
     _warn_all(inv, warnings)
     for name in wanted or ():
         if not document.get(name):
@@ -67,8 +70,6 @@ def export(inv, components: Sequence[str], *, show_secrets: bool) -> Exported:
             inv.warn(f"{name}: no keys under {layout.component(name)}")
     return Exported(document, masked, show_secrets)
 
-
-PRUNE_ASK_OVER = 5  # --prune asks before deleting more keys than this (or emptying a component)
 
 
 Source = Union[str, Mapping]  # a document's path (`-`: the invocation's stdin), or the document itself
@@ -88,23 +89,33 @@ def _load(inv, file: Source, *, strict: bool, keep_masked: bool, any_file: bool,
     else:
         doc = document.load(file, stdin=inv.stdin, env=inv.env, strict=strict, keep_masked=keep_masked,
                             any_file=any_file)
-    _warn_all(inv, doc.warnings)
-    return doc
+    return doc  # its warnings are given by _plan, after a refusal could have been
 
 
-def _plan(inv, store, doc, *, prune: bool, delete_protected=()):
-    """Every listed component read at one revision, and what apply would change."""
+def _plan(inv, store, doc, *, prune: bool, delete_protected=(), write_published=(), writing=None):
+    """Every listed component read at one revision, and what apply would change. writing: the
+    options of targets.check_write, for apply (its components and keys are checked first)."""
     from deisctl import plan
-    from deisctl.ops import registration
+    from deisctl.ops import registration, targets
 
     layout = inv.settings.layout
     snap = store.snapshot([layout.component(c) for c in doc.components])
+    if writing is not None:
+        for component, entries in doc.components.items():
+            targets.check_write(inv, store, component, list(entries), targets.relative(inv, component, snap.rows),
+                                **writing)
+    _warn_all(inv, doc.warnings)
     entries = doc.components.get("controller", {})
     if registration.LEGACY in entries:
         mode = snap.rows.get(layout.key("controller", registration.MODE))
         registration.warn_if_contradicting(inv, "controller", {k: e.value for k, e in entries.items()},
                                            mode.text if mode else None)
-    planned = plan.plan(doc, snap, layout, prune=prune, delete_protected=delete_protected)
+    planned = plan.plan(doc, snap, layout, prune=prune, delete_protected=delete_protected,
+                        write_published=write_published)
+    if planned.held:
+        inv.note(f"kept {len(planned.held)} key(s) the components publish about this cluster, although the "
+                 f"document differs: {first_few(c.name for c in planned.held)} (name one with --write-published "
+                 "COMPONENT/KEY to write it)")
     if planned.kept:
         inv.note(f"--prune keeps {len(planned.kept)} key(s) that components publish or that hold secrets: "
                  f"{first_few(c.name for c in planned.kept)} (name one with --delete-protected COMPONENT/KEY "
@@ -114,18 +125,21 @@ def _plan(inv, store, doc, *, prune: bool, delete_protected=()):
 
 def apply(inv, file: Source, *, dry_run: bool, prune: bool, strict: bool, keep_masked: bool, any_file: bool = False,
           yes: bool = False, delete_protected: Sequence[str] = (), base_dir: Optional[str] = None,
+          new_component: bool = False, new_key: bool = False, write_published: Sequence[str] = (),
           confirm_prune: Optional[Callable[[list, list], bool]] = None,
           progress: Optional[Callable[[int, int, int, int], None]] = None) -> Applied:
     """Make etcd match the document, writing only the keys that differ, each guarded by the
     revision it had when read (see README: what is atomic).
 
-    A --prune that deletes more than PRUNE_ASK_OVER keys or empties a component needs a yes:
+    A --prune that deletes any key needs a yes:
     `yes`, or confirm_prune(removals, emptied components) when someone can be asked (None: nobody
     can, so it is refused); else nothing is written.
     progress(transactions done, transactions, changes written, changes)."""
     doc = _load(inv, file, strict=strict, keep_masked=keep_masked, any_file=any_file, base_dir=base_dir)
     with open_store(inv) as store:
-        snap, planned = _plan(inv, store, doc, prune=prune, delete_protected=delete_protected)
+        snap, planned = _plan(inv, store, doc, prune=prune, delete_protected=delete_protected,
+                              write_published=write_published,
+                              writing=dict(new_component=new_component, new_key=new_key, strict=strict))
         changes = planned.changes
         if prune and not dry_run and not yes:
             _confirm_prune(inv, planned.removals(), planned.emptied(snap, inv.settings.layout), confirm_prune)
@@ -135,11 +149,11 @@ def apply(inv, file: Source, *, dry_run: bool, prune: bool, strict: bool, keep_m
                 lambda done, batches, written: progress(done, batches, written, total))
             store.guarded_write([(c.full_key, c.new) for c in changes],
                                 {c.full_key: c.mod_revision for c in changes}, progress=report)
-    return Applied(changes, dry_run)
+    return Applied(changes, dry_run, planned.held)
 
 
 def _confirm_prune(inv, removals: list, emptied: list, confirm_prune) -> None:
-    if len(removals) <= PRUNE_ASK_OVER and not emptied:
+    if not removals:
         return
     what = f"--prune would delete {len(removals)} key(s)"
     if emptied:
@@ -151,15 +165,17 @@ def _confirm_prune(inv, removals: list, emptied: list, confirm_prune) -> None:
 
 
 def diff(inv, file: Source, *, prune: bool, strict: bool, keep_masked: bool, any_file: bool = False,
-         delete_protected: Sequence[str] = (), base_dir: Optional[str] = None) -> Compared:
+         delete_protected: Sequence[str] = (), base_dir: Optional[str] = None,
+         write_published: Sequence[str] = ()) -> Compared:
     """What apply would change (etcd → the document). A failure that other commands report as 1
     is a ComparisonFailedError (exit 7): diff's 1 means "different"."""
     try:
         doc = _load(inv, file, strict=strict, keep_masked=keep_masked, any_file=any_file, base_dir=base_dir)
         with open_store(inv) as store:
-            snap, planned = _plan(inv, store, doc, prune=prune, delete_protected=delete_protected)
+            snap, planned = _plan(inv, store, doc, prune=prune, delete_protected=delete_protected,
+                                  write_published=write_published)
     except DeisctlError as exc:
         if exc.exit_code != ExitCode.FAILED:
             raise
         raise ComparisonFailedError(exc.message, hint=exc.hint) from exc
-    return Compared(planned.changes, snap.revision, doc.source, planned.unchanged)
+    return Compared(planned.changes, snap.revision, doc.source, planned.unchanged, planned.held)

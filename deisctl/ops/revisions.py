@@ -35,9 +35,12 @@ def history(inv, component: str, key: str) -> History:
     full = inv.settings.layout.key(component, key)
     with open_store(inv) as store:
         entries, compacted, current = store.history(full)
-    if not entries and current is None:
-        detail = f" (etcd compacted its history up to revision {compacted})" if compacted else ""
-        raise NotFoundError(f"no history for {full}: it does not exist and etcd has no earlier value{detail}")
+        if not entries and current is None:
+            from deisctl.ops import targets
+
+            detail = f" (etcd compacted its history up to revision {compacted})" if compacted else ""
+            raise NotFoundError(f"no history for {full}: it does not exist and etcd has no earlier value{detail}"
+                                + targets.key_suggestion(inv, store, component, key))
     if compacted:
         inv.note(f"note: etcd compacted its history up to revision {compacted}: older values of "
                  f"{component}/{key} are gone")
@@ -54,7 +57,10 @@ def rollback(inv, component: str, key: str, to_revision: str) -> Rolledback:
     with open_store(inv) as store:
         old = store.get_at(full, revision)
         if old is None:
-            raise NotFoundError(f"{full} did not exist at revision {revision}",
+            from deisctl.ops import targets
+
+            raise NotFoundError(f"{full} did not exist at revision {revision}"
+                                + targets.key_suggestion(inv, store, component, key),
                                 hint=f"see 'deisctl config {component} history {key}'")
         current = store.snapshot([], [full]).rows.get(full)
         if current is None or current.value != old.value:

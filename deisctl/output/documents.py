@@ -61,12 +61,17 @@ def applied(result, show_secrets: bool) -> View:
     """`added/changed/removed KEY: old → new` lines and a summary; JSON {changed, changes[, dry_run]}."""
     changes, dry_run = result.changes, result.dry_run
     data = {"changed": bool(changes), "changes": [_change_data(c, show_secrets) for c in changes]}
+    if result.held:
+        data["kept"] = [_change_data(c, show_secrets) for c in result.held]
     if dry_run:
         data["dry_run"] = True
 
     def lines() -> Iterable[str]:
         for change in changes:
             yield change_line(change, show_secrets)
+        for change in result.held:
+            yield (f"kept     {change.name}: {one_line(shown(change.key, change.old, show_secrets))} (published by "
+                   f"the component; the document says {one_line(shown(change.key, change.new, show_secrets))})")
         yield summary(changes) + (" (dry run: nothing written)" if dry_run and changes else "")
 
     return View(data, lines)
@@ -76,6 +81,8 @@ def compared(result, prefix: str, show_secrets: bool) -> View:
     """Text: a unified diff (etcd → file) that diff tools and `patch` read; JSON/YAML: as apply's."""
     changes = result.changes
     data = {"changed": bool(changes), "changes": [_change_data(c, show_secrets) for c in changes]}
+    if result.held:
+        data["kept"] = [_change_data(c, show_secrets) for c in result.held]
     return View(data, lambda: unified_diff(result, prefix, show_secrets))
 
 

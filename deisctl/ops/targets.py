@@ -1,0 +1,82 @@
+"""Which component and which keys a command means.
+
+Every write names a component that the schema or etcd already knows (a brand-new one takes
+--new-component), and no key that differs from a known or existing key of that component only
+by case or by one edit (a near miss takes --new-key): an unattended run with a typo must not
+create `/deis/controler/registrationEnabled` and exit 0. Every read that finds nothing says
+what was probably meant, from the schema and from what etcd holds.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from deisctl import typos
+from deisctl.errors import UsageError
+
+NEW_COMPONENT = "--new-component"  # the flag that creates a component neither the schema nor etcd has
+NEW_KEY = "--new-key"  # the flag that writes a key that looks like a typo of a known one
+
+
+def schema_keys(component: str) -> list[str]:
+    from deisctl import schema
+
+    spec = schema.COMPONENTS.get(component)
+    return list(spec.keys) if spec else []
+
+
+def etcd_components(inv, store) -> list[str]:
+    """The components etcd has keys under (only asked for on the way to an error message)."""
+    return store.first_segments(inv.settings.layout.root)
+
+
+def known_components(inv, store) -> list[str]:
+    from deisctl import schema
+
+    return [*schema.COMPONENTS, *etcd_components(inv, store)]
+
+
+def relative(inv, component: str, full_keys: Iterable[str]) -> list[str]:
+    base = inv.settings.layout.component(component)
+    return [key[len(base):] for key in full_keys if key.startswith(base)]
+
+
+def check_write(inv, store, component: str, keys: Sequence[str], existing: Sequence[str], *, new_component: bool,
+                new_key: bool, strict: bool) -> None:
+    """Refuse (a UsageError, before anything is written) a write to a component that neither
+    the schema nor etcd knows, unless new_component; with strict, one the schema does not know;
+    and keys that are near misses of a known or existing key, unless new_key. existing: the
+    component's keys in etcd (relative)."""
+    from deisctl import schema
+
+    known = component in schema.COMPONENTS
+    if strict and not known:
+        raise UsageError(f"--strict: {component!r} is not a component the schema knows"
+                         + typos.did_you_mean(component, schema.COMPONENTS),
+                         hint="drop --strict to write it anyway; 'deisctl config schema' lists the known ones")
+    if not known and not existing and not new_component:
+        where = inv.settings.layout.component(component)
+        raise UsageError(f"unknown component {component!r}: neither the schema nor etcd ({where}) has it; "
+                         "nothing was written" + typos.did_you_mean(component, known_components(inv, store)),
+                         hint=f"to create a new component, rerun with {NEW_COMPONENT}")
+    if new_key:
+        return
+    names = [*schema_keys(component), *existing]
+    for key in keys:
+        if key in names:
+            continue
+        meant = typos.near_miss(key, names)
+        if meant is not None:
+            raise UsageError(f"{component}/{key} looks like a typo of {component}/{meant} (it differs only by case "
+                             "or one character); nothing was written",
+                             hint=f"to write {key} as a key of its own, rerun with {NEW_KEY}")
+
+
+def key_suggestion(inv, store, component: str, key: str) -> str:
+    """`; did you mean 'x'?` for a key that was not found (from the schema and from etcd)."""
+    existing = relative(inv, component, store.keys_under(inv.settings.layout.component(component)))
+    return typos.did_you_mean(key, [*schema_keys(component), *existing])
+
+
+def component_suggestion(inv, store, component: str) -> str:
+    return typos.did_you_mean(component, known_components(inv, store))
