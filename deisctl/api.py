@@ -152,13 +152,15 @@ class Client:
 
     # -- config COMPONENT set|get|rm, schema -------------------------------------------------------
 
-    def set(self, component: str, values: Mapping[str, str], *, strict: bool = False,
-            dry_run: bool = False) -> SetResult:
-        """Write every key=value in one transaction (validated first; all or nothing)."""
+    def set(self, component: str, values: Mapping[str, str], *, strict: bool = False, dry_run: bool = False,
+            new_component: bool = False, new_key: bool = False) -> SetResult:
+        """Write every key=value in one transaction (validated first; all or nothing). A component
+        neither the schema nor etcd knows needs new_component; a key that looks like a typo of a
+        known one needs new_key (as the CLI's --new-component, --new-key)."""
         from deisctl.ops import config
 
         return config.set_values(self.invocation, component, [f"{k}={v}" for k, v in values.items()],
-                                 strict=strict, dry_run=dry_run)
+                                 strict=strict, dry_run=dry_run, new_component=new_component, new_key=new_key)
 
     def get(self, component: str, keys: Sequence[str]) -> Values:
         """The raw values (bytes) of keys, read at one revision; a missing key is NotFoundError."""
@@ -187,15 +189,19 @@ class Client:
 
     # -- config export|apply|diff --------------------------------------------------------------------
 
-    def export(self, components: Sequence[str] = (), *, show_secrets: bool = False) -> Exported:
-        """The settings document of the components (all when none), secrets masked unless asked."""
+    def export(self, components: Sequence[str] = (), *, show_secrets: bool = False,
+               include_published: bool = False) -> Exported:
+        """The settings document of the components (all when none), secrets masked unless asked,
+        the keys components publish about this cluster left out unless asked."""
         from deisctl.ops import documents
 
-        return documents.export(self.invocation, components, show_secrets=show_secrets)
+        return documents.export(self.invocation, components, show_secrets=show_secrets,
+                                include_published=include_published)
 
     def apply(self, document: Document, *, dry_run: bool = False, prune: bool = False, strict: bool = False,
               keep_masked: bool = False, any_file: bool = False, yes: bool = False,
               delete_protected: Sequence[str] = (), base_dir: Optional[str] = None,
+              new_component: bool = False, new_key: bool = False, write_published: Sequence[str] = (),
               progress: Optional[Callable[[int, int, int, int], None]] = None) -> Applied:
         """Make etcd match the document (a path, or {component: {key: value}}), writing only the
         keys that differ, each guarded by its revision (see the README: what is atomic). A prune
@@ -205,17 +211,20 @@ class Client:
         confirm = self.invocation.confirm
         return documents.apply(self.invocation, document, dry_run=dry_run, prune=prune, strict=strict,
                                keep_masked=keep_masked, any_file=any_file, yes=yes, delete_protected=delete_protected,
-                               base_dir=base_dir, progress=progress,
+                               base_dir=base_dir, progress=progress, new_component=new_component, new_key=new_key,
+                               write_published=write_published,
                                confirm_prune=None if confirm is None else (
                                    lambda removals, emptied: confirm(f"Delete these {len(removals)} key(s)?")))
 
     def diff(self, document: Document, *, prune: bool = False, strict: bool = False, keep_masked: bool = False,
-             any_file: bool = False, delete_protected: Sequence[str] = (), base_dir: Optional[str] = None) -> Compared:
+             any_file: bool = False, delete_protected: Sequence[str] = (), base_dir: Optional[str] = None,
+             write_published: Sequence[str] = ()) -> Compared:
         """What apply would change (etcd → the document), read at one revision."""
         from deisctl.ops import documents
 
         return documents.diff(self.invocation, document, prune=prune, strict=strict, keep_masked=keep_masked,
-                              any_file=any_file, delete_protected=delete_protected, base_dir=base_dir)
+                              any_file=any_file, delete_protected=delete_protected, base_dir=base_dir,
+                              write_published=write_published)
 
     # -- config COMPONENT history|rollback|watch ---------------------------------------------------
 

@@ -287,7 +287,12 @@ def _check(component: str, key: str, value: str, *, strict: bool, env: Mapping[s
             if close:
                 msg += f"; did you mean {close!r}?"
             if strict:
-                raise UsageError(msg, hint="drop --strict to write it anyway")
+                from deisctl.ops.targets import NEW_KEY
+                from deisctl.typos import near_miss
+
+                typo = near_miss(key, COMPONENTS[component].keys)  # then the write needs --new-key too
+                raise UsageError(msg, hint=f"drop --strict and rerun with {NEW_KEY} to write it anyway" if typo
+                                 else "drop --strict to write it anyway")
             warnings.append(msg)
         return Checked(key, value, warnings)
 

@@ -75,7 +75,7 @@ def test_documents_as_mappings_and_files(client, etcd, tmp_path):
     assert compared.exit_code == 1 and sorted(ch.key for ch in compared.changes) == ["registrationMode", "workers"]
     assert c.apply(document, dry_run=True).dry_run is True
     assert etcd.read("/deis/controller/workers") == "2"
-    applied = c.apply(document, prune=True)
+    applied = c.apply(document, prune=True, yes=True)
     assert sorted((ch.key, ch.action) for ch in applied.changes) == [
         ("registrationMode", "added"), ("stale", "removed"), ("workers", "changed")]
     assert etcd.read_prefix("/deis/") == {"/deis/controller/workers": "3",
@@ -106,7 +106,7 @@ def test_confirmation_comes_only_from_the_callable_given(client, etcd):
 def test_history_rollback_watch(client, etcd):
     c = client()
     key = f"k{uuid.uuid4().hex}"  # etcd keeps the history of the keys other tests wrote
-    c.set("myapp", {key: "1"})
+    c.set("myapp", {key: "1"}, new_component=True)
     c.set("myapp", {key: "2"})
     entries = c.history("myapp", key).entries
     assert [e.value for e in entries] == [b"1", b"2"]

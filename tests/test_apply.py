@@ -50,14 +50,16 @@ def seeded(etcd):
 
 @pytest.mark.parametrize("fmt", ["yaml", "json"])
 def test_export_apply_round_trip_is_lossless(dctl, etcd, seeded, tmp_path, fmt):
-    out = dctl("config", "export", "--show-secrets", "-o", fmt)
+    # A backup restored into the cluster it came from: everything, published keys included, named.
+    out = dctl("config", "export", "--show-secrets", "--include-published", "-o", fmt)
     assert out.exit_code == 0, out.stderr
     path = write(tmp_path, out.stdout, f"export.{fmt}")
     if fmt == "json":
         assert json.loads(out.stdout)["controller"]["auth/ldap/bind/dn"] == "cn=admin,dc=example,dc=com"
 
     etcd.wipe()
-    applied = dctl("config", "apply", "-f", path, "-o", "json")
+    applied = dctl("config", "apply", "-f", path, "-o", "json", "--new-component",
+                   "--write-published", "controller/secretKey")
     assert applied.exit_code == 0, applied.stderr
     assert json.loads(applied.stdout)["changed"] is True
     assert etcd.read_prefix("/deis/") == seeded
@@ -84,10 +86,10 @@ def test_masked_export_is_refused_then_kept_with_keep_masked(dctl, etcd, seeded,
     path = write(tmp_path, dctl("config", "export", "controller").stdout)
     etcd.write("/deis/controller/registrationMode", "enabled")
     out = dctl("config", "apply", "-f", path)
-    assert_error(out, 2, "controller/secretKey is masked", "--show-secrets", "nothing was written")
+    assert_error(out, 2, "controller/auth/ldap/bind/password is masked", "--show-secrets", "nothing was written")
     assert etcd.read("/deis/controller/registrationMode") == "enabled"
 
-    out = dctl("config", "apply", "-f", path, "--keep-masked", "--prune")
+    out = dctl("config", "apply", "-f", path, "--keep-masked", "--prune", "--yes")
     assert out.exit_code == 0, out.stderr
     assert out.stdout.splitlines() == ["changed  controller/registrationMode: enabled → admin_only", "1 changed"]
     assert etcd.read("/deis/controller/secretKey") == "s3cr3t=with=equals"  # neither written nor pruned
@@ -154,9 +156,13 @@ def test_unknown_keys_warn_or_fail_with_strict(dctl, etcd, tmp_path):
     out = dctl("config", "apply", "-f", path, "--strict")
     assert_error(out, 2, "did you mean 'registrationEnabled'")
     assert etcd.read_prefix("/deis/") == {}
-    out = dctl("config", "apply", "-f", path)
+    out = dctl("config", "apply", "-f", path)  # one character from a known key: a typo, refused
+    assert_error(out, 2, "looks like a typo of controller/registrationEnabled", "--new-key")
+    assert etcd.read_prefix("/deis/") == {}
+    far = write(tmp_path, "controller:\n  registrationBanner: hello\n", "far.yaml")
+    out = dctl("config", "apply", "-f", far)  # not near any known key: written, with a warning
     assert out.exit_code == 0
-    assert "warning: controller/registrationEnable is not a known controller setting" in out.stderr
+    assert "warning: controller/registrationBanner is not a known controller setting" in out.stderr
 
 
 # -- changes, prune, dry run, output -----------------------------------------------------------
@@ -171,13 +177,16 @@ def test_apply_writes_only_what_differs_and_reports_it(dctl, etcd, tmp_path):
     out = dctl("config", "apply", "-f", path, "-o", "json")
     assert out.exit_code == 0, out.stderr
     assert json.loads(out.stdout) == {"changed": True, "changes": [
-        {"key": "controller/secretKey", "action": "changed", "old": "********", "new": "********"},
         {"key": "controller/webEnabled", "action": "added", "old": None, "new": "True"},
         {"key": "controller/workers", "action": "changed", "old": "2", "new": "4"},
+    ], "kept": [  # published by the controller: the cluster's own value stays
+        {"key": "controller/secretKey", "action": "changed", "old": "********", "new": "********"},
     ]}
     after = json.loads(etcd.etcdctl("get", "/deis/controller/registrationMode", "-w", "json").stdout)
     assert after["kvs"][0]["mod_revision"] == before["kvs"][0]["mod_revision"]  # untouched: not rewritten
-    assert etcd.read("/deis/controller/secretKey") == "new-secret"
+    assert etcd.read("/deis/controller/secretKey") == "old-secret"
+    out = dctl("config", "apply", "-f", path, "--write-published", "controller/secretKey")
+    assert out.exit_code == 0 and etcd.read("/deis/controller/secretKey") == "new-secret"
 
 
 def test_dry_run_writes_nothing(dctl, etcd, tmp_path):
@@ -239,7 +248,7 @@ def test_concurrent_change_between_read_and_write_is_a_conflict(client, etcd, tm
 
 def test_concurrent_creation_of_a_key_being_added_is_a_conflict(client, etcd):
     interfering = client(before_txn=lambda i, n: etcd.write("/deis/myapp/b", "theirs"))
-    line = conflict(lambda: interfering.apply({"myapp": {"a": "1", "b": "mine"}}))
+    line = conflict(lambda: interfering.apply({"myapp": {"a": "1", "b": "mine"}}, new_component=True))
     assert "/deis/myapp/b" in line and "nothing was written" in line
     assert etcd.read_prefix("/deis/") == {"/deis/myapp/b": "theirs"}
 
@@ -248,7 +257,7 @@ def test_concurrent_delete_of_a_key_being_pruned_or_changed_is_a_conflict(client
     etcd.write("/deis/myapp/a", "1")
     etcd.write("/deis/myapp/b", "1")
     interfering = client(before_txn=lambda i, n: etcd.etcdctl("del", "/deis/myapp/a"))
-    assert "/deis/myapp/a" in conflict(lambda: interfering.apply({"myapp": {"a": "2"}}, prune=True))
+    assert "/deis/myapp/a" in conflict(lambda: interfering.apply({"myapp": {"a": "2"}}, prune=True, yes=True))
     assert etcd.read_prefix("/deis/") == {"/deis/myapp/b": "1"}
 
 
@@ -264,7 +273,7 @@ def count_keys(etcd, prefix="/deis/bulk/") -> int:
 
 def test_a_change_set_of_1000_keys(dctl, etcd, tmp_path):
     path = write(tmp_path, big_document(1000))
-    out = dctl("config", "apply", "-f", path, "-o", "json")
+    out = dctl("config", "apply", "-f", path, "-o", "json", "--new-component")
     assert out.exit_code == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["changed"] is True and len(result["changes"]) == 1000
@@ -275,7 +284,7 @@ def test_a_change_set_of_1000_keys(dctl, etcd, tmp_path):
 
     # 1,000 deletes and 1,000 puts in one apply: 16 guarded transactions.
     renamed = write(tmp_path, "bulk:\n" + "".join(f"  n{i:05d}: x\n" for i in range(1000)), "renamed.yaml")
-    out = dctl("config", "apply", "-f", renamed, "--prune", "--yes")
+    out = dctl("config", "apply", "-f", renamed, "--prune", "--yes", "--new-key")  # n00001 is one letter from k00001
     assert out.exit_code == 0, out.stderr
     assert out.stdout.splitlines()[-1] == "1000 added, 1000 removed"
     stored = etcd.read_prefix("/deis/bulk/")
@@ -289,7 +298,7 @@ def test_conflict_in_a_later_transaction_reports_what_was_written(dctl, client, 
         if index == 3:  # before the 4th of 8 transactions, a key that it writes (k00384..k00511)
             etcd.write("/deis/bulk/k00400", "theirs")
 
-    line = conflict(lambda: client(before_txn=interfere).apply(path))
+    line = conflict(lambda: client(before_txn=interfere).apply(path, new_component=True))
     assert "/deis/bulk/k00400" in line
     assert "the first 384 of 1000 changes (3 of 8 transactions) were written" in line
     assert count_keys(etcd) == 385  # 384 written by apply + the other writer's key
@@ -313,7 +322,7 @@ def test_installed_executable_apply_json_for_ansible(run_deisctl, etcd, tmp_path
 def test_apply_on_a_cluster_with_a_dead_member(cli, cluster, tmp_path):
     cluster.members[0].kill()
     path = write(tmp_path, big_document(300))
-    out = cli("--endpoints", cluster.endpoints, "config", "apply", "-f", path)
+    out = cli("--endpoints", cluster.endpoints, "config", "apply", "-f", path, "--new-component")
     assert out.exit_code == 0, out.stderr
     assert count_keys(cluster) == 300
 

@@ -96,7 +96,8 @@ def test_leaderless_cluster_fails_without_hanging(cli, cluster):
         if not rows["cluster leader"]["ok"] or time.monotonic() > deadline:
             break
         time.sleep(0.3)
-    assert out.exit_code == 1
+    assert out.exit_code == 4  # the outage `get` exits 4 for, too
+    assert out.stderr == "error: cannot reach etcd: no member has a leader: the cluster has lost its quorum\n"
     assert rows["cluster leader"]["detail"] == "no member has a leader: the cluster has lost its quorum"
     assert rows[f"endpoint {cluster.members[0].url}"]["detail"].endswith("no leader")
     assert rows["setting platform/domain"]["detail"] == "not read: the cluster has no leader"

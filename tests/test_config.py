@@ -24,7 +24,7 @@ def test_set_then_get_round_trip(dctl, etcd):
 
 
 def test_value_is_split_at_the_first_equals_sign(dctl, etcd):
-    assert dctl("config", "myapp", "set", "a=b=c", "dsn=postgres://u:p@h/db?x=1").exit_code == 0
+    assert dctl("config", "myapp", "set", "--new-component", "a=b=c", "dsn=postgres://u:p@h/db?x=1").exit_code == 0
     assert etcd.read("/deis/myapp/a") == "b=c"
     assert etcd.read("/deis/myapp/dsn") == "postgres://u:p@h/db?x=1"
 
@@ -40,7 +40,7 @@ def test_get_prints_values_in_the_order_asked(dctl, etcd):
 
 def test_multiline_value_round_trip(dctl, etcd):
     value = "line one\nline two\n  indented"
-    assert dctl("config", "myapp", "set", f"motd={value}").exit_code == 0
+    assert dctl("config", "myapp", "set", "--new-component", f"motd={value}").exit_code == 0
     assert etcd.read("/deis/myapp/motd") == value
     assert dctl("config", "myapp", "get", "motd").stdout == value + "\n"
 
@@ -93,10 +93,10 @@ def test_set_writes_all_pairs_in_one_revision(dctl, etcd):
 
 def test_transaction_limit_is_enforced_before_writing(dctl, etcd):
     pairs = [f"k{i}=v" for i in range(129)]
-    out = dctl("config", "myapp", "set", *pairs)
+    out = dctl("config", "myapp", "set", "--new-component", *pairs)
     assert_error(out, 2, "128")
     assert etcd.read_prefix("/deis/") == {}
-    assert dctl("config", "myapp", "set", *pairs[:128]).exit_code == 0
+    assert dctl("config", "myapp", "set", "--new-component", *pairs[:128]).exit_code == 0
     assert len(etcd.read_prefix("/deis/myapp/")) == 128
 
 
@@ -159,14 +159,14 @@ def test_platform_validators_reject(dctl, etcd, pair):
         (["config", "controller", "set", "noequals"], "expected KEY=VALUE"),
         (["config", "controller", "set", "=value"], "empty key"),
         (["config", "controller", "set", "workers="], "empty value"),
-        (["config", "myapp", "set", "a//b=1"], "empty"),
-        (["config", "myapp", "set", "a/../b=1"], "'..'"),
-        (["config", "myapp", "set", "./b=1"], "'.'"),
-        (["config", "myapp", "set", "/abs=1"], "empty"),
-        (["config", "myapp", "set", "has space=1"], "segment"),
-        (["config", "myapp", "set", "tab\tkey=1"], "segment"),
-        (["config", "myapp", "set", "ctl\x01=1"], "segment"),
-        (["config", "myapp", "set", "a=1", "a=2"], "given twice"),
+        (["config", "myapp", "set", "--new-component", "a//b=1"], "empty"),
+        (["config", "myapp", "set", "--new-component", "a/../b=1"], "'..'"),
+        (["config", "myapp", "set", "--new-component", "./b=1"], "'.'"),
+        (["config", "myapp", "set", "--new-component", "/abs=1"], "empty"),
+        (["config", "myapp", "set", "--new-component", "has space=1"], "segment"),
+        (["config", "myapp", "set", "--new-component", "tab\tkey=1"], "segment"),
+        (["config", "myapp", "set", "--new-component", "ctl\x01=1"], "segment"),
+        (["config", "myapp", "set", "--new-component", "a=1", "a=2"], "given twice"),
         (["config", "myapp", "get", "bad key"], "segment"),
         (["config", "myapp", "rm", "a/../b"], "'..'"),
         (["config", "myapp", "frobnicate"], "unknown command 'frobnicate'"),
@@ -185,9 +185,12 @@ def test_bad_usage_exits_2_with_one_line(cli, etcd, args, fragment):
 
 
 def test_unknown_key_of_known_component_warns_with_suggestion(dctl, etcd):
-    out = dctl("config", "controller", "set", "registrationEnable=0")
+    out = dctl("config", "controller", "set", "registrationBanner=hello")  # not a near miss of a known key
     assert out.exit_code == 0
-    assert "did you mean 'registrationEnabled'?" in out.stderr and out.stderr.startswith("warning: ")
+    assert "did you mean 'registration" in out.stderr and out.stderr.startswith("warning: ")
+    assert etcd.read("/deis/controller/registrationBanner") == "hello"
+    out = dctl("config", "controller", "set", "registrationEnable=0", "--new-key")  # a near miss, on purpose
+    assert out.exit_code == 0 and "did you mean 'registrationEnabled'?" in out.stderr
     assert etcd.read("/deis/controller/registrationEnable") == "0"
 
 
@@ -197,8 +200,8 @@ def test_strict_refuses_unknown_keys_and_writes_nothing(dctl, etcd):
     assert etcd.read_prefix("/deis/") == {}
 
 
-def test_unknown_component_takes_any_valid_key_silently(dctl, etcd):
-    out = dctl("config", "my-addon", "set", "feature/flag=on")
+def test_a_new_component_takes_any_valid_key_silently(dctl, etcd):
+    out = dctl("config", "my-addon", "set", "--new-component", "feature/flag=on")
     assert (out.exit_code, out.stderr) == (0, "")
     assert etcd.read("/deis/my-addon/feature/flag") == "on"
 
@@ -319,7 +322,7 @@ def test_json_and_yaml_output(dctl, etcd):
     assert yaml.safe_load(out.stdout) == {"webEnabled": "1", "workers": "3"}
     out = dctl("--output", "json", "config", "controller", "get", "workers")
     assert json.loads(out.stdout) == {"workers": "3"}
-    dctl("config", "myapp", "set", "motd=a\nb")
+    dctl("config", "myapp", "set", "--new-component", "motd=a\nb")
     assert yaml.safe_load(dctl("-o", "yaml", "config", "myapp", "get").stdout) == {"motd": "a\nb"}
     out = dctl("-o", "json", "config", "controller", "rm", "workers")
     assert json.loads(out.stdout) == ["workers"]

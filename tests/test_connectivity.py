@@ -119,7 +119,7 @@ def test_member_killed_mid_run_loses_no_write(cluster, run_deisctl):
 
     def writer():
         for i in range(12):
-            out = run_deisctl("--endpoints", cluster.endpoints, "config", "myapp", "set", f"n{i}={i}")
+            out = run_deisctl("--endpoints", cluster.endpoints, "config", "myapp", "set", "--new-component", f"n{i}={i}")
             results.append(out)
 
     thread = threading.Thread(target=writer)

@@ -8,12 +8,14 @@ from tests.helpers import hint_of, assert_error
 
 def test_too_many_keys_for_one_set_then_apply(dctl, etcd, tmp_path):
     pairs = [f"k{i:03d}=v" for i in range(129)]
-    out = dctl("config", "myapp", "set", *pairs)
+    out = dctl("config", "myapp", "set", "--new-component", *pairs)
     assert_error(out, 2, "at most 128 operations")
     assert "use 'deisctl config apply'" in hint_of(out)
     doc = tmp_path / "s.yaml"
     doc.write_text("myapp:\n" + "".join(f"  k{i:03d}: v\n" for i in range(129)))
-    assert dctl("config", "apply", "-f", str(doc)).exit_code == 0
+    out = dctl("config", "apply", "-f", str(doc))  # myapp is new: apply names its own flag
+    assert hint_of(out) == "to create a new component, rerun with --new-component"
+    assert dctl("config", "apply", "-f", str(doc), "--new-component").exit_code == 0
     assert len(etcd.read_prefix("/deis/myapp/")) == 129
 
 
@@ -28,19 +30,22 @@ def test_rm_of_a_missing_key_then_ignore_missing(dctl, etcd):
 def test_strict_then_drop_strict(dctl, etcd):
     out = dctl("config", "controller", "set", "registrationEnable=0", "--strict")
     assert_error(out, 2, "did you mean 'registrationEnabled'")
+    assert hint_of(out) == "drop --strict and rerun with --new-key to write it anyway"
+    assert dctl("config", "controller", "set", "registrationEnable=0", "--new-key").exit_code == 0
+    out = dctl("config", "controller", "set", "registrationBanner=hi", "--strict")  # far from any known key
     assert hint_of(out) == "drop --strict to write it anyway"
-    assert dctl("config", "controller", "set", "registrationEnable=0").exit_code == 0
+    assert dctl("config", "controller", "set", "registrationBanner=hi").exit_code == 0
 
 
 def test_empty_value_then_rm(dctl, etcd):
     etcd.write("/deis/myapp/a", "1")
-    out = dctl("config", "myapp", "set", "a=")
+    out = dctl("config", "myapp", "set", "--new-component", "a=")
     assert hint_of(out) == "use 'rm' to delete a key"
     assert dctl("config", "myapp", "rm", "a").exit_code == 0 and etcd.read("/deis/myapp/a") is None
 
 
 def test_masked_document_then_keep_masked_or_show_secrets(dctl, etcd, tmp_path):
-    etcd.write("/deis/controller/secretKey", "s")
+    etcd.write("/deis/controller/auth/ldap/bind/password", "s")
     etcd.write("/deis/controller/workers", "2")
     doc = tmp_path / "export.yaml"
     assert dctl("config", "export", "controller", "-f", str(doc)).exit_code == 0
@@ -50,7 +55,7 @@ def test_masked_document_then_keep_masked_or_show_secrets(dctl, etcd, tmp_path):
     assert dctl("config", "apply", "-f", str(doc), "--keep-masked").exit_code == 0
     assert dctl("config", "export", "controller", "--show-secrets", "-f", str(doc)).exit_code == 0
     assert dctl("config", "apply", "-f", str(doc)).exit_code == 0
-    assert etcd.read("/deis/controller/secretKey") == "s"
+    assert etcd.read("/deis/controller/auth/ldap/bind/password") == "s"
 
 
 def test_omitted_key_then_prune(dctl, etcd, tmp_path):
@@ -61,7 +66,9 @@ def test_omitted_key_then_prune(dctl, etcd, tmp_path):
     out = dctl("config", "apply", "-f", str(doc))
     assert_error(out, 2, "myapp/b: empty value", "omit the key; with --prune, that deletes it")
     doc.write_text("myapp:\n  a: '1'\n")
-    assert dctl("config", "apply", "-f", str(doc), "--prune").exit_code == 0
+    out = dctl("config", "apply", "-f", str(doc), "--prune")  # no terminal: any deletion needs --yes
+    assert hint_of(out).startswith("pass --yes to confirm")
+    assert dctl("config", "apply", "-f", str(doc), "--prune", "--yes").exit_code == 0
     assert etcd.read_prefix("/deis/myapp/") == {"/deis/myapp/a": "1"}
 
 

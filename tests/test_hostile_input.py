@@ -52,7 +52,7 @@ def test_file_values_are_regular_files_only(dctl, etcd, tmp_path, make):
 
 def test_oversized_values_are_refused_before_sending(dctl, etcd, tmp_path):
     big = "x" * 2_700_000
-    assert_error(dctl("config", "myapp", "set", f"blob={big}"), 2, "too large (2700000 bytes", "1572864")
+    assert_error(dctl("config", "myapp", "set", "--new-component", f"blob={big}"), 2, "too large (2700000 bytes", "1572864")
     doc = write_at(tmp_path / "big.yaml", f"myapp:\n  blob: {'y' * 20_000_000}\n")
     assert_error(dctl("config", "apply", "-f", doc), 2, "too large (20000000 bytes")
     cert = tmp_path / "huge.pem"
@@ -60,14 +60,14 @@ def test_oversized_values_are_refused_before_sending(dctl, etcd, tmp_path):
     assert_error(dctl("config", "router", "set", f"sslCert={cert}"), 2, "too large")
     # each value fits, together they do not fit one transaction: refused, nothing written
     half = "z" * 900_000
-    assert_error(dctl("config", "myapp", "set", f"a={half}", f"b={half}"), 2, "too large for one transaction")
+    assert_error(dctl("config", "myapp", "set", "--new-component", f"a={half}", f"b={half}"), 2, "too large for one transaction")
     assert etcd.read_prefix("/") == {}
 
 
 def test_apply_splits_transactions_by_size(dctl, etcd, tmp_path):
     """128 values of 100 KB fit no single 1.5 MiB request: apply writes them in several."""
     doc = write_at(tmp_path / "many.yaml", "myapp:\n" + "".join(f"  k{i:03d}: {'v' * 100_000}\n" for i in range(128)))
-    out = dctl("config", "apply", "-f", doc)
+    out = dctl("config", "apply", "-f", doc, "--new-component")
     assert out.exit_code == 0, out.stderr
     assert len(etcd.read_prefix("/deis/myapp/")) == 128
 
@@ -99,7 +99,7 @@ def test_a_certificate_file_must_not_hold_the_private_key(dctl, etcd, tmp_path):
 
 
 def test_export_writes_secrets_through_a_private_temp_file(dctl, etcd, tmp_path):
-    etcd.write("/deis/controller/secretKey", "s3cret")
+    etcd.write("/deis/controller/auth/ldap/bind/password", "s3cret")
     target = tmp_path / "s.yaml"
     victim = tmp_path / "victim"
     victim.write_text("untouched")
@@ -123,7 +123,7 @@ def test_parse_errors_show_position_and_reason_never_content(dctl, tmp_path):
 # -- one line, the right code ----------------------------------------------------------------------
 
 def test_text_that_is_not_utf8_is_refused(dctl, etcd, tmp_path):
-    assert_error(dctl("config", "myapp", "set", "x=a\udcffb"), 2, "not UTF-8")
+    assert_error(dctl("config", "myapp", "set", "--new-component", "x=a\udcffb"), 2, "not UTF-8")
     doc = write_at(tmp_path / "s.json", '{"myapp": {"x": "\\ud800"}}')
     assert_error(dctl("config", "apply", "-f", doc), 2, "not UTF-8")
     (tmp_path / "bin.yaml").write_bytes(b"myapp:\n  x: a\xffb\n")

@@ -14,13 +14,13 @@ def test_prune_keeps_published_keys_and_secrets_unless_named(dctl, etcd, tmp_pat
                        ("controller/builderKey", "b"), ("controller/stale", "x"), ("controller/workers", "2")):
         etcd.write(f"/deis/{key}", value)
     path = write(tmp_path, "controller:\n  workers: 2\n")
-    out = dctl("config", "apply", "-f", path, "--prune")
+    out = dctl("config", "apply", "-f", path, "--prune", "--yes")
     assert out.exit_code == 0, out.stderr
     assert out.stdout.splitlines() == ["removed  controller/stale: x", "1 removed"]
     assert "--prune keeps 4 key(s)" in out.stderr and "--delete-protected" in out.stderr
     assert set(etcd.read_prefix("/deis/")) == {f"/deis/controller/{k}" for k in
                                                ("host", "port", "secretKey", "builderKey", "workers")}
-    out = dctl("config", "apply", "-f", path, "--prune", "--delete-protected", "controller/host")  # the hint
+    out = dctl("config", "apply", "-f", path, "--prune", "--yes", "--delete-protected", "controller/host")  # the hint
     assert out.stdout.splitlines() == ["removed  controller/host: 10.0.0.5", "1 removed"]
     assert etcd.read("/deis/controller/host") is None and etcd.read("/deis/controller/port") == "8000"
 
@@ -63,7 +63,7 @@ def test_prune_deletes_only_unnamed_keys_of_listed_components(dctl, etcd, tmp_pa
     diff = dctl("config", "diff", "-f", path, "--prune")
     assert diff.exit_code == 1
     assert "\n-controller/stale: 1\n" in diff.stdout
-    out = dctl("config", "apply", "-f", path, "--prune")
+    out = dctl("config", "apply", "-f", path, "--prune", "--yes")
     assert out.exit_code == 0, out.stderr
     assert out.stdout.splitlines() == ["removed  controller/auth/ldap/bind/dn: 1", "removed  controller/stale: 1",
                                        "2 removed"]

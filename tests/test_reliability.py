@@ -55,7 +55,7 @@ def test_lost_quorum_every_command_exits_4_within_the_timeouts(cluster, run_deis
     doc = tmp_path / "doc.yaml"
     doc.write_text("myapp:\n  a: '5'\n")
     commands = {
-        "set": (["config", "myapp", "set", "a=3"], True),
+        "set": (["config", "myapp", "set", "--new-component", "a=3"], True),
         "get": (["config", "myapp", "get", "a"], False),
         "rm": (["config", "myapp", "rm", "a"], True),
         "apply": (["config", "apply", "-f", str(doc)], False),  # fails at its read, before writing
@@ -97,7 +97,7 @@ def test_lost_quorum_while_a_write_is_in_flight(cluster, cli, capsys):
             member.pause()
         started = time.monotonic()
         out = cli("--endpoints", survivor.url + "," + ",".join(m.url for m in stopped), *TIMEOUTS,
-                  "config", "myapp", "set", "a=2")
+                  "config", "myapp", "set", "--new-component", "a=2")
         elapsed = time.monotonic() - started
     finally:
         for member in stopped:
@@ -107,13 +107,18 @@ def test_lost_quorum_while_a_write_is_in_flight(cluster, cli, capsys):
     figures(capsys, f"lost quorum, write in flight: set exit 4 in {elapsed:.2f}s")
 
 
+# The gRPC streams of one `set`: 1 the dial probe, 3 the read of the component's keys (the typo
+# check), 5 the write.
+WRITE_STREAM = 5
+
+
 def test_set_whose_reply_is_lost_reports_what_it_replaced(cli, etcd):
     """etcd applies the write, its reply never arrives; the retry finds the write in place and
     reports the value it replaced (not its own value, as a plain repeat would)."""
     etcd.write("/deis/myapp/a", "old")
-    proxy = ReplyLosingProxy(etcd.members[0].client_port)
+    proxy = ReplyLosingProxy(etcd.members[0].client_port, lose_stream=WRITE_STREAM)
     try:
-        out = cli("--endpoints", proxy.url, "--command-timeout", "1", "-o", "json", "config", "myapp", "set", "a=new")
+        out = cli("--endpoints", proxy.url, "--command-timeout", "1", "-o", "json", "config", "myapp", "set", "--new-component", "a=new")
     finally:
         proxy.close()
     assert out.exit_code == 0, out.stderr
@@ -128,9 +133,10 @@ def test_set_whose_reply_is_lost_then_overwritten_says_previous_is_unknown(cli, 
     """Someone else writes the key between the lost reply and the retry: what our write replaced
     cannot be told, and the output says so instead of guessing; the value asked for is set."""
     etcd.write("/deis/myapp/a", "old")
-    proxy = ReplyLosingProxy(etcd.members[0].client_port, on_lost=lambda: etcd.write("/deis/myapp/a", "other"))
+    proxy = ReplyLosingProxy(etcd.members[0].client_port, lose_stream=WRITE_STREAM,
+                             on_lost=lambda: etcd.write("/deis/myapp/a", "other"))
     try:
-        out = cli("--endpoints", proxy.url, "--command-timeout", "1", "-o", "json", "config", "myapp", "set", "a=new")
+        out = cli("--endpoints", proxy.url, "--command-timeout", "1", "-o", "json", "config", "myapp", "set", "--new-component", "a=new")
     finally:
         proxy.close()
     assert out.exit_code == 0, out.stderr

@@ -109,9 +109,10 @@ def list_prefix(store, prefix: str) -> list[KV]:
 
 
 def keys_under(store, prefix: str) -> list[str]:
-    """The keys under prefix (names only, sorted), read in one request."""
+    """The keys under prefix (names only, sorted), read in one request from the member itself
+    (serializable: cheap, and what a typo check needs; writes are guarded on their own)."""
     request = RangeRequest(key=prefix.encode("utf-8"), range_end=prefix_range_end(prefix), keys_only=True,
-                           sort_order=RangeRequest.ASCEND, sort_target=RangeRequest.KEY)
+                           serializable=True, sort_order=RangeRequest.ASCEND, sort_target=RangeRequest.KEY)
     response = store.run(lambda c: raw_call(c, "kvstub", "Range", request))
     return [kv.key.decode("utf-8", "backslashreplace") for kv in response.kvs]
 

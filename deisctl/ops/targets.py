@@ -62,10 +62,13 @@ def check_write(inv, store, component: str, keys: Sequence[str], existing: Seque
     if new_key:
         return
     names = [*schema_keys(component), *existing]
-    for key in keys:
-        if key in names:
-            continue
-        meant = typos.near_miss(key, names)
+    known_names = set(names)
+    new = [key for key in keys if key not in known_names]
+    if not new:
+        return
+    index = typos.NearMisses(names)
+    for key in new:
+        meant = index.of(key)
         if meant is not None:
             raise UsageError(f"{component}/{key} looks like a typo of {component}/{meant} (it differs only by case "
                              "or one character); nothing was written",
