@@ -81,7 +81,8 @@ def main() -> None:
         doc.write_text("bench:\n" + "".join(f"  k{i:05d}: value-{i}\n" for i in range(n)))
         member = etcd.members[0]
 
-        apply_cmd = deisctl_command() + ["--endpoints", etcd.endpoints, "config", "apply", "-f", str(doc)]
+        apply_cmd = deisctl_command() + ["--endpoints", etcd.endpoints, "config", "apply", "-f", str(doc),
+                                         "--new-component"]  # the document's component is new to this etcd
         floor_cmd = [sys.executable, "-c", FLOOR, "127.0.0.1", str(member.client_port), str(n), PREFIX]
         apply_times, floor_whole, floor_txn = [], [], []
         for _ in range(args.runs):  # interleaved, so that a busy moment of the machine hits both

@@ -98,6 +98,8 @@ def test_reads_of_typos_exit_3_with_a_did_you_mean(play, etcd):
     assert_error(play("config", "controller", "get", "registrationmode"), 3, "did you mean 'registrationMode'?")
     assert_error(play("config", "controller", "history", "registrationModee"), 3, "did you mean 'registrationMode'?")
     assert_error(play("config", "myservce", "get"), 3, "did you mean 'myservice'?")  # a component only etcd knows
+    assert_error(play("config", "controler", "get", "registrationMode"), 3,
+                 "'controler' is not a known component; did you mean 'controller'?")
     assert_error(play("config", "myservice", "rm", "endpont"), 3, "nothing was deleted", "did you mean 'endpoint'?")
 
 

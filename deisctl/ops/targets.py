@@ -76,8 +76,14 @@ def check_write(inv, store, component: str, keys: Sequence[str], existing: Seque
 
 
 def key_suggestion(inv, store, component: str, key: str) -> str:
-    """`; did you mean 'x'?` for a key that was not found (from the schema and from etcd)."""
+    """`; did you mean 'x'?` for a key that was not found (from the schema and from etcd); when
+    the component itself is unknown to both (`config controler get ...`), the component meant."""
+    from deisctl import schema
+
     existing = relative(inv, component, store.keys_under(inv.settings.layout.component(component)))
+    if component not in schema.COMPONENTS and not existing:
+        close = typos.closest(component, known_components(inv, store))
+        return f"; {component!r} is not a known component" + (f"; did you mean {close!r}?" if close else "")
     return typos.did_you_mean(key, [*schema_keys(component), *existing])
 
 
