@@ -24,14 +24,14 @@ def test_healthy_single_node(cli, etcd):
     lines = out.stdout.splitlines()
     assert lines[0].split() == ["CHECK", "OK", "DETAIL"]
     rows = {line[:line.index("  ")]: line for line in lines[1:]}
-    assert list(rows) == [f"endpoint {etcd.endpoints}", "cluster leader", "setting platform/domain",
-                          "controller heartbeat"]
-    assert all("  ok  " in line for line in rows.values())
+    assert list(rows) == [f"endpoint {etcd.endpoints}", "cluster leader", "cluster alarms",
+                          "setting platform/domain", "controller heartbeat"]
+    assert all(" ok " in line for line in rows.values())
     assert "etcd 3." in rows[f"endpoint {etcd.endpoints}"]
     assert rows["controller heartbeat"].endswith("10.0.0.5:8000")
 
     data = json.loads(cli("--endpoints", etcd.endpoints, "check", "-o", "json").stdout)
-    assert [set(row) for row in data] == [{"check", "ok", "detail"}] * 4
+    assert [set(row) for row in data] == [{"check", "ok", "detail"}] * 5
     assert all(row["ok"] for row in data)
 
 
@@ -138,3 +138,26 @@ def test_controller_ssh_failure_is_a_failed_check(cli, etcd, sshd_server):
     assert out.exit_code == 1
     rows = {row["check"]: row for row in json.loads(out.stdout)}
     assert not rows["controller ssh"]["ok"] and "refused" in rows["controller ssh"]["detail"]
+
+
+def test_a_raised_alarm_fails_the_check_while_reads_still_work(cli, tmp_path):
+    """A NOSPACE alarm (the space quota filled): etcd refuses every write, reads still answer, so
+    a check that only read would pass. The check names the alarm."""
+    from tests.rig.etcd import EtcdCluster
+
+    with EtcdCluster(1, name="quota", extra_args=["--quota-backend-bytes", str(16 * 1024 * 1024)]) as small:
+        small.write("/deis/platform/domain", "example.com")
+        blob = "x" * 120_000  # below the kernel's limit for one argv string
+        for i in range(600):  # until etcd says the database space is exceeded
+            done = small.etcdctl("put", f"/fill/{i}", blob, check=False)
+            if done.returncode != 0:
+                assert "database space exceeded" in done.stderr
+                break
+        else:
+            pytest.fail("the quota was never reached")
+        out = cli("--endpoints", small.endpoints, "-o", "json", "check")
+        rows = {row["check"]: row for row in json.loads(out.stdout)}
+        assert out.exit_code == 1
+        assert rows["cluster alarms"]["ok"] is False and rows["cluster alarms"]["detail"].startswith("NOSPACE on member")
+        assert "cluster alarms" in out.stderr
+        assert cli("--endpoints", small.endpoints, "config", "platform", "get", "domain").stdout == "example.com\n"

@@ -24,6 +24,8 @@ from deisctl.cli.usage import usage_message
 from deisctl.errors import DeisctlError, ExitCode, Outcome
 from deisctl.settings import debug_enabled
 
+_OUTPUT_ERRORS = (5, 9, 28, 32)  # EIO, EBADF, ENOSPC, EPIPE: writing stdout or stderr failed
+
 
 def main(argv: Optional[list[str]] = None) -> None:
     """The console script: run with the process's argv, streams and environment; exit with the
@@ -31,16 +33,43 @@ def main(argv: Optional[list[str]] = None) -> None:
     import os
     import sys
 
-    code = run(sys.argv[1:] if argv is None else argv, stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr,
+    streams = [_usable(sys.stdin), _usable(sys.stdout), _usable(sys.stderr)]
+    for stream in streams[1:]:
+        # An output encoding that cannot show a character (PYTHONIOENCODING=ascii, LANG=C) shows
+        # it escaped instead of failing the command after its work is done.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    code = run(sys.argv[1:] if argv is None else argv, stdin=streams[0], stdout=streams[1], stderr=streams[2],
                env=os.environ)
     try:
-        sys.stdout.flush()
+        streams[1].flush()
     except (BrokenPipeError, ValueError):
         # The reader went away (`| head`): point the descriptor at /dev/null, so that the
         # interpreter's own flush at exit has nowhere to fail (Python's documented recipe).
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass  # closed or full: already said (a warning or an error line), and in the exit code
     sys.exit(code)
+
+
+class _Closed:
+    """A standard stream the process was started without (`deisctl ... >&-`): Python gives None;
+    every use fails as a closed descriptor does, so that deisctl says so instead of a traceback."""
+
+    def _fail(self, *_args):
+        import errno
+
+        raise OSError(errno.EBADF, "the stream is closed")
+
+    write = read = readline = flush = _fail
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _usable(stream):
+    return _Closed() if stream is None else stream
 
 
 def run(argv: Sequence[str], *, stdin: TextIO, stdout: TextIO, stderr: TextIO, env: Mapping[str, str]) -> int:
@@ -69,21 +98,30 @@ def run(argv: Sequence[str], *, stdin: TextIO, stdout: TextIO, stderr: TextIO, e
         return int(ExitCode.INTERRUPTED)  # Ctrl-C (or ^D at a question): the shell shows ^C; no error line
     except BrokenPipeError:
         return int(ExitCode.FAILED)  # the reader went away (e.g. `| head`): stop quietly
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_ERRORS:
+            return _unexpected(process, ctx, exc)
+        _error(process, f"error: cannot write the output: {exc.strerror or exc}")  # --help on a full disk, ...
+        return int(ExitCode.FAILED)
     except click.ClickException as exc:  # not raised by deisctl's own code; mapped all the same
         _error(process, f"error: {' '.join(exc.format_message().split())}")
         return int(ExitCode.FAILED)
     except Exception as exc:  # a bug, or a library failure that was not mapped
-        _traceback(process, ctx)
-        detail = " ".join(str(exc).split()) or type(exc).__name__
-        _error(process, f"error: unexpected {type(exc).__name__}: {detail} (for a traceback: rerun with "
-                        "DEISCTL_DEBUG=1, or with --debug before the command)")
-        return int(ExitCode.FAILED)
+        return _unexpected(process, ctx, exc)
     finally:
         for stream in (stdout, stderr):
             try:
                 stream.flush()
             except (OSError, ValueError):
                 pass
+
+
+def _unexpected(process: Process, ctx, exc: BaseException) -> int:
+    _traceback(process, ctx)
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    _error(process, f"error: unexpected {type(exc).__name__}: {detail} (for a traceback: rerun with "
+                    "DEISCTL_DEBUG=1, or with --debug before the command)")
+    return int(ExitCode.FAILED)
 
 
 def _result_code(process: Process, result) -> int:
@@ -98,8 +136,11 @@ def _result_code(process: Process, result) -> int:
 
 
 def _error(process: Process, line: str) -> None:
-    process.stderr.write(line + "\n")
-    process.stderr.flush()
+    try:
+        process.stderr.write(line + "\n")
+        process.stderr.flush()
+    except (OSError, ValueError):
+        pass  # stderr itself is closed or full: the exit code is all that is left to say it
 
 
 def _traceback(process: Process, ctx: Optional[click.Context]) -> None:

@@ -69,7 +69,7 @@ def set_(ctx: click.Context, pairs: tuple[str, ...], strict: bool, from_stdin: b
     inv = invocation(ctx, fmt)
     result = ops.set_values(inv, component_of(ctx), pairs, strict=strict, dry_run=dry_run,
                             new_component=new_component, new_key=new_key, from_stdin=from_stdin)
-    emit(inv, views.set_result(result, show_secrets))
+    emit(inv, views.set_result(result, show_secrets), wrote=not dry_run)
     return result
 
 
@@ -100,7 +100,7 @@ def rm(ctx: click.Context, keys: tuple[str, ...], ignore_missing: bool, dry_run:
     """Delete keys atomically; a missing key deletes nothing (exit 3) unless --ignore-missing."""
     inv = invocation(ctx, fmt)
     result = ops.remove(inv, component_of(ctx), keys, ignore_missing=ignore_missing, dry_run=dry_run)
-    emit(inv, views.removed(result))
+    emit(inv, views.removed(result), wrote=not dry_run)
     return result
 
 

@@ -94,7 +94,7 @@ def apply(ctx: click.Context, file: str, dry_run: bool, prune: bool, strict: boo
                        any_file=allow_any_file, yes=yes, delete_protected=delete_protected,
                        write_published=write_published, new_component=new_component, new_key=new_key,
                        confirm_prune=views.prune_confirmation(inv), progress=views.apply_progress(inv))
-    emit(inv, views.applied(result, show_secrets))
+    emit(inv, views.applied(result, show_secrets), wrote=not dry_run)
     return result
 
 

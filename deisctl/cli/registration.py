@@ -40,7 +40,7 @@ def _setter(action: str, summary: str):
     def command(ctx: click.Context, dry_run: bool, fmt: Optional[str]):
         inv = invocation(ctx, fmt)
         result = ops.set_registration(inv, action, dry_run=dry_run)
-        emit(inv, views.registration(result))
+        emit(inv, views.registration(result), wrote=not dry_run)
         return result
 
     legacy, mode = ops.ACTIONS[action]

@@ -47,7 +47,7 @@ def rollback(ctx: click.Context, key: str, to_revision: str, show_secrets: bool,
     """
     inv = invocation(ctx, fmt)
     result = ops.rollback(inv, component_of(ctx), key, to_revision)
-    emit(inv, views.rolled_back(result, show_secrets))
+    emit(inv, views.rolled_back(result, show_secrets), wrote=True)
     return result
 
 

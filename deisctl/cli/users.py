@@ -52,7 +52,7 @@ def revoke_token(ctx: click.Context, names: tuple[str, ...], all_users: bool, ye
 
     inv = invocation(ctx, fmt)  # checked before anything is sent
     result = ops.revoke_token(inv, names, layers(ctx, node_values), all_users=all_users, yes=yes, dry_run=dry_run)
-    emit(inv, views.changes(result))
+    emit(inv, views.changes(result), wrote=not dry_run)
     return result
 
 
@@ -70,7 +70,7 @@ def promote(ctx: click.Context, names: tuple[str, ...], dry_run: bool, fmt: Opti
 
     inv = invocation(ctx, fmt)
     result = ops.promote(inv, names, layers(ctx, node_values), dry_run=dry_run)
-    emit(inv, views.changes(result))
+    emit(inv, views.changes(result), wrote=not dry_run)
     return result
 
 
@@ -93,7 +93,7 @@ def demote(ctx: click.Context, names: tuple[str, ...], force: bool, dry_run: boo
 
     inv = invocation(ctx, fmt)
     result = ops.demote(inv, names, layers(ctx, node_values), dry_run=dry_run, force=force)
-    emit(inv, views.changes(result))
+    emit(inv, views.changes(result), wrote=not dry_run)
     return result
 
 

@@ -17,7 +17,7 @@ import json
 import re
 from typing import Optional
 
-from deisctl.errors import DeisctlError, NotFoundError, UsageError
+from deisctl.errors import DeisctlError, NotFoundError, UsageError, first_few
 
 # Django's UnicodeUsernameValidator and User.username's max_length.
 USERNAME_RE = re.compile(r"^[\w.@+-]+\Z")
@@ -95,8 +95,8 @@ def parse_reply(completed, label: str) -> dict:
         raise DeisctlError(f"{label}: unreadable result from the controller script") from None
     if not reply.get("ok"):
         if reply.get("refused") == LAST_ADMIN:
-            raise UsageError(f"demoting {', '.join(reply.get('users') or [])} would leave the controller without an "
+            raise UsageError(f"demoting {first_few(reply.get('users') or [])} would leave the controller without an "
                              "active administrator; nothing was changed", hint="pass --force to demote anyway")
         missing = reply.get("missing") or []
-        raise NotFoundError(f"no such user(s) on the controller: {', '.join(missing)}; nothing was changed")
+        raise NotFoundError(f"no such user(s) on the controller: {first_few(missing)}; nothing was changed")
     return reply

@@ -307,3 +307,8 @@ class Store:
         from deisctl.etcd import status
 
         return status.member_statuses(self)
+
+    def alarms(self):
+        from deisctl.etcd import status
+
+        return status.alarms(self)

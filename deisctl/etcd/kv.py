@@ -9,7 +9,7 @@ from typing import NamedTuple, Optional, Sequence
 import etcd3
 from etcd3.etcdrpc import Compare, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest
 
-from deisctl.errors import NotFoundError, UsageError
+from deisctl.errors import NotFoundError, UsageError, first_few
 from deisctl.limits import MAX_REQUEST_BYTES, MAX_TXN_OPS, REQUEST_OVERHEAD
 
 # Sent with every request: a member without a leader refuses it at once ("etcdserver: no
@@ -214,7 +214,7 @@ class MissingKeys(NotFoundError):
     """A guarded delete found these keys missing (full keys); nothing was deleted."""
 
     def __init__(self, missing: list[str]):
-        super().__init__(f"not found: {', '.join(missing)}; nothing was deleted",
+        super().__init__(f"not found: {first_few(missing)}; nothing was deleted",
                          hint="--ignore-missing deletes the others")
         self.missing = missing
 

@@ -84,3 +84,20 @@ def member_statuses(store) -> list[MemberStatus]:
             channels[ep.url].channel.unsubscribe(watchers[ep.url])
             channels[ep.url].close()
     return results
+
+
+ALARM_NAMES = {1: "NOSPACE", 2: "CORRUPT"}  # etcd's AlarmType (CORRUPT: etcd >= 3.3)
+ALARM_MEANINGS = {"NOSPACE": "the space quota is exhausted: etcd refuses every write until it is compacted, "
+                             "defragmented and the alarm disarmed",
+                  "CORRUPT": "a member's data differs from the others': etcd refuses writes"}
+
+
+def alarms(store) -> list[tuple[int, str]]:
+    """The cluster's raised alarms: (member id, NOSPACE | CORRUPT | the number)."""
+    from etcd3.etcdrpc import AlarmRequest
+
+    from deisctl.etcd.kv import raw_call
+
+    request = AlarmRequest(action=AlarmRequest.GET, memberID=0, alarm=0)
+    response = store.run(lambda c: raw_call(c, "maintenancestub", "Alarm", request))
+    return [(alarm.memberID, ALARM_NAMES.get(alarm.alarm, str(alarm.alarm))) for alarm in response.alarms]

@@ -79,6 +79,8 @@ def cluster_checks(inv, store) -> tuple[list[Row], bool]:
         seen = ", ".join(f"{s.endpoint}: {_member(s.leader) if s.leader else 'none'}" for s in answering)
         rows.append((LEADER_CHECK, False, f"the members do not agree on a leader ({seen})"))
 
+    if has_leader:
+        rows.append(_alarm_row(store))
     layout = inv.settings.layout
     keys = {name: layout.key(*name.split("/", 1)) for name in REQUIRED_SETTINGS + HEARTBEAT_KEYS}
     found, problem = {}, None
@@ -101,6 +103,22 @@ def cluster_checks(inv, store) -> tuple[list[Row], bool]:
             host, port = (found[keys[k]].text for k in HEARTBEAT_KEYS)
             rows.append(("controller heartbeat", True, f"{host}:{port}"))
     return rows, True
+
+
+def _alarm_row(store) -> Row:
+    """A raised alarm (NOSPACE, CORRUPT) makes etcd refuse every write while reads still work:
+    a check that only reads would pass."""
+    from deisctl.etcd.status import ALARM_MEANINGS
+
+    try:
+        raised = store.alarms()
+    except DeisctlError as exc:
+        return ("cluster alarms", False, f"cannot read: {exc.message}")
+    if not raised:
+        return ("cluster alarms", True, "none")
+    return ("cluster alarms", False, "; ".join(
+        f"{name} on member {_member(member)}: {ALARM_MEANINGS.get(name, 'etcd refuses writes')}"
+        for member, name in raised))
 
 
 def _setting_rows(keys: dict, found: dict, problem: Optional[str]) -> list[Row]:

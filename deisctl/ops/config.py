@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple, Optional, Sequence
 
 from deisctl import keys as keyspec
-from deisctl.errors import NotFoundError, UnreachableError, UsageError
+from deisctl.errors import NotFoundError, UnreachableError, UsageError, first_few
 from deisctl.ops import registration
 from deisctl.ops.access import open_store
 
@@ -119,7 +119,7 @@ def get_values(inv, component: str, keys: Sequence[str]) -> Values:
         if missing:
             from deisctl.ops import targets
 
-            raise NotFoundError(f"key not found: {', '.join(layout.key(component, k) for k in missing)}"
+            raise NotFoundError(f"key not found: {first_few(layout.key(component, k) for k in missing)}"
                                 + targets.key_suggestion(inv, store, component, missing[0]))
     return Values({k: found[layout.key(component, k)].value for k in wanted})
 
@@ -157,7 +157,7 @@ def remove(inv, component: str, keys: Sequence[str], *, ignore_missing: bool, dr
             if missing and not ignore_missing:
                 from deisctl.ops import targets
 
-                raise NotFoundError(f"not found: {', '.join(missing)}; nothing would be deleted"
+                raise NotFoundError(f"not found: {first_few(missing)}; nothing would be deleted"
                                     + targets.key_suggestion(inv, store, component, missing[0][len(layout.component(
                                         component)):]), hint="--ignore-missing deletes the others")
             removed = list(found.values())

@@ -157,7 +157,8 @@ def _confirm_prune(inv, removals: list, emptied: list, confirm_prune) -> None:
         return
     what = f"--prune would delete {len(removals)} key(s)"
     if emptied:
-        what += f" and leave {', '.join(emptied)} without any key"
+        what += f" and leave {first_few(emptied)} without any key"
+    what += f" ({first_few(change.name for change in removals)})"
     if confirm_prune is None:
         raise UsageError(f"{what}; nothing was written", hint="pass --yes to confirm; there is no terminal to ask on")
     if not confirm_prune(removals, emptied):

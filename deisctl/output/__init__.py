@@ -32,11 +32,28 @@ def render(view: View, fmt: str) -> str:
     return "".join(escape(line) + "\n" for line in view.lines())
 
 
-def emit(inv, view: View, *, fmt: Optional[str] = None, path: Optional[str] = None) -> Optional[str]:
+def emit(inv, view: View, *, fmt: Optional[str] = None, path: Optional[str] = None,
+         wrote: bool = False) -> Optional[str]:
     """Print a View in fmt (default: the invocation's output format), in one write; with path,
     write it to that file instead (atomically, localfiles.write_atomic) and return the file
-    written."""
-    fmt = fmt or inv.output
+    written. wrote: the command has changed something, so output that cannot be printed (a
+    closed or full stdout) is a warning, not a failure: the change stands either way."""
+    try:
+        return _emit(inv, view, fmt or inv.output, path)
+    except (OSError, ValueError) as exc:  # ValueError: a closed stream
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        if not wrote:
+            from deisctl.errors import DeisctlError
+
+            raise DeisctlError(f"cannot write the output: {reason}") from None
+        try:
+            inv.warn(f"the change was made, but its output could not be written: {reason}")
+        except (OSError, ValueError):
+            pass
+        return None
+
+
+def _emit(inv, view: View, fmt: str, path: Optional[str]) -> Optional[str]:
     if path is not None:
         from deisctl.errors import UsageError
         from deisctl.localfiles import Unwritable, expand_user, write_atomic

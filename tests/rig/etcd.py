@@ -18,7 +18,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 from tests.rig.ports import free_port
 from tests.rig.process import stop_process
@@ -147,13 +147,14 @@ class EtcdCluster:
     """One or more members on loopback; `endpoints` is the comma-separated client URL list."""
 
     def __init__(self, size: int = 1, *, tls: Optional[TLSFiles] = None, client_cert_auth: bool = False,
-                 base_dir: Optional[Path] = None, name: str = "etcd"):
+                 base_dir: Optional[Path] = None, name: str = "etcd", extra_args: Sequence[str] = ()):
+        """extra_args: more etcd flags for every member (--quota-backend-bytes, --max-txn-ops, ...)."""
         self.dir = Path(base_dir or tempfile.mkdtemp(prefix=f"deisctl-{name}-"))
         self._owns_dir = base_dir is None
         self.tls = tls
         self.members = [
             EtcdMember(f"{name}{i}", free_port(), free_port(), self.dir / f"m{i}", self.dir / f"m{i}.log",
-                       tls, client_cert_auth)
+                       tls, client_cert_auth, extra_args=list(extra_args))
             for i in range(size)
         ]
         self.auth: Optional[tuple[str, str]] = None
