@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple, Optional, Seque
 
 from deisctl.change import Change
 from deisctl.errors import (AuthError, ComparisonFailedError, ConflictError, DeisctlError, ExitCode, NotFoundError,
-                            UnreachableError, UsageError)
+                            PartlyApplied, UnreachableError, UsageError)
 from deisctl.invocation import Invocation
 from deisctl.ops.check import CheckResult
 from deisctl.ops.config import Listing, Removed, SchemaTable, SetResult, Values
@@ -41,7 +41,7 @@ from deisctl.settings import Settings
 __all__ = [
     "Client", "Node", "Settings", "Change",
     "DeisctlError", "UsageError", "NotFoundError", "UnreachableError", "AuthError", "ConflictError",
-    "ComparisonFailedError", "ExitCode",
+    "ComparisonFailedError", "PartlyApplied", "ExitCode",
     "SetResult", "Values", "Listing", "Removed", "SchemaTable", "Exported", "Applied", "Compared",
     "History", "Rolledback", "WatchEvent", "Registration", "UserChanges", "UserList", "CheckResult",
 ]
@@ -205,7 +205,8 @@ class Client:
               progress: Optional[Callable[[int, int, int, int], None]] = None) -> Applied:
         """Make etcd match the document (a path, or {component: {key: value}}), writing only the
         keys that differ, each guarded by its revision (see the README: what is atomic). A prune
-        that needs confirming asks `confirm`, or is refused unless yes."""
+        that needs confirming asks `confirm`, or is refused unless yes. An apply that stops after
+        some of its transactions raises PartlyApplied; its `result` says what landed."""
         from deisctl.ops import documents
 
         confirm = self.invocation.confirm

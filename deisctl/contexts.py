@@ -190,20 +190,38 @@ def value(settings, key: str, default: Any = None) -> Any:
     return (getattr(settings, "context_values", None) or {}).get(key, default)
 
 
-def set_current(path: str, name: str) -> None:
-    """Make `name` the current context, keeping the rest of the file (and its comments) as it is;
-    written atomically through a symlink to its target, with the file's own mode."""
+def set_current(path: str, name: str, env: Mapping[str, str]) -> None:
+    """Make `name` the current context, keeping the rest of the file as it is: a YAML file keeps
+    its comments and layout (only the `current-context:` line changes, however its key is
+    quoted, and the result is checked by parsing it back); a JSON file stays JSON. Written
+    atomically, with the file's own mode, at a symlink's target."""
+    import json
+
     from deisctl.localfiles import Unwritable, write_atomic
 
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
-    line = f"current-context: {name}"
-    pattern = re.compile(r"^current-context:.*$", re.MULTILINE)
-    if pattern.search(text):
-        text = pattern.sub(line, text, count=1)
+    before = parse(text, path, env)
+    if text.lstrip().startswith("{"):  # JSON (which is YAML too): written back as JSON
+        data = json.loads(text)
+        data["current-context"] = name
+        updated = json.dumps(data, indent=2) + "\n"
     else:
-        text = line + "\n" + text
+        pattern = re.compile(r"""^(["']?)current-context\1[ \t]*:.*$""", re.MULTILINE)
+        match = pattern.search(text)
+        if match:
+            quote = match.group(1)
+            updated = text[:match.start()] + f"{quote}current-context{quote}: {name}" + text[match.end():]
+        else:
+            updated = f"current-context: {name}\n" + text
+        after = parse(updated, path, env)
+        if after.current != name or after.contexts != before.contexts:  # a layout the line edit cannot handle
+            import yaml
+
+            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            data["current-context"] = name
+            updated = yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
     try:
-        write_atomic(path, text, private=True, keep_mode=True)
+        write_atomic(path, updated, private=True, keep_mode=True)
     except Unwritable as exc:
         raise UsageError(f"cannot write {path}: {exc}") from None

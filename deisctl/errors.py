@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     AUTH = 5  # authentication or host-key verification refused
     CONFLICT = 6  # concurrent modification detected; nothing written
     COMPARISON_FAILED = 7  # `config diff` only: the comparison failed (its 1 means "different")
+    PARTIAL = 8  # `config apply`: its first transactions were written, the rest were not
     INTERRUPTED = 130  # Ctrl-C (the shell's status for SIGINT)
 
 
@@ -32,6 +33,7 @@ MEANINGS = {
     ExitCode.AUTH: "authentication or host-key verification refused",
     ExitCode.CONFLICT: "conflict (concurrent modification)",
     ExitCode.COMPARISON_FAILED: "'config diff' could not compare",
+    ExitCode.PARTIAL: "partly applied (the message says what was written)",
     ExitCode.INTERRUPTED: "interrupted",
 }
 
@@ -91,6 +93,19 @@ class ComparisonFailedError(DeisctlError):
     """`config diff` could not compare: what other commands report as 1 (its 1 means "different")."""
 
     exit_code = ExitCode.COMPARISON_FAILED
+
+
+class PartlyApplied(DeisctlError):
+    """A change set written in several transactions stopped after some of them were written:
+    `written` (full keys) landed, the rest did not; `cause` is why it stopped. The operation
+    attaches its `result` (what landed, what did not) before it lets this go."""
+
+    exit_code = ExitCode.PARTIAL
+
+    def __init__(self, message: str, *, written: list, cause: DeisctlError, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.written, self.cause = written, cause
+        self.result = None
 
 
 class Outcome(ABC):

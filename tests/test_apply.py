@@ -298,9 +298,16 @@ def test_conflict_in_a_later_transaction_reports_what_was_written(dctl, client, 
         if index == 3:  # before the 4th of 8 transactions, a key that it writes (k00384..k00511)
             etcd.write("/deis/bulk/k00400", "theirs")
 
-    line = conflict(lambda: client(before_txn=interfere).apply(path, new_component=True))
-    assert "/deis/bulk/k00400" in line
-    assert "the first 384 of 1000 changes (3 of 8 transactions) were written" in line
+    from deisctl.api import PartlyApplied
+
+    with pytest.raises(PartlyApplied) as caught:
+        client(before_txn=interfere).apply(path, new_component=True)
+    stopped = caught.value
+    assert stopped.exit_code == 8 and isinstance(stopped.cause, ConflictError)
+    line = stopped.render()
+    assert "/deis/bulk/k00400" in line and "that transaction was not written" in line
+    assert "apply stopped after 384 of 1000 changes (3 of 8 transactions were written)" in line
+    assert len(stopped.result.changes) == 384 and len(stopped.result.not_written) == 616
     assert count_keys(etcd) == 385  # 384 written by apply + the other writer's key
     # Idempotent: running it again converges (overwriting the other writer's value, as the file says).
     out = dctl("config", "apply", "-f", path)

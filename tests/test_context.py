@@ -142,3 +142,22 @@ def test_context_use_writes_through_a_symlink_and_keeps_the_mode(cli, config_fil
     assert config_file.is_symlink() and "current-context: dead\n" in real.read_text()
     assert (real.stat().st_mode & 0o777) == 0o640
     assert [p.name for p in real.parent.iterdir()] == ["deisctl.yaml"]  # no temp file left behind
+
+
+def test_context_use_keeps_a_json_config_json(cli, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"current-context": "a", "contexts": {"a": {"prefix": "/a"}, "b": {"prefix": "/b"}}}))
+    env = {"DEISCTL_CONFIG": str(path)}
+    assert cli("context", "use", "b", env=env).exit_code == 0
+    assert json.loads(path.read_text())["current-context"] == "b"  # still JSON, and switched
+    assert cli("context", "list", env=env).stdout.splitlines()[1].startswith("* b")
+
+
+def test_context_use_with_a_quoted_key_changes_that_line_only(cli, tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text('# mine\n"current-context": a   # the default\ncontexts:\n  a: {prefix: /a}\n  b: {prefix: /b}\n')
+    env = {"DEISCTL_CONFIG": str(path)}
+    out = cli("context", "use", "b", env=env)
+    assert out.exit_code == 0, out.stderr
+    assert path.read_text() == '# mine\n"current-context": b\ncontexts:\n  a: {prefix: /a}\n  b: {prefix: /b}\n'
+    assert cli("context", "show", env=env).stdout.count("(context b)") >= 1

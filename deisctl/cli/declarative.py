@@ -9,6 +9,7 @@ import click
 from deisctl.cli import completion
 from deisctl.cli.groups import DeisctlCommand
 from deisctl.cli.options import invocation, output_option, target_options
+from deisctl.errors import PartlyApplied
 from deisctl.keys import MASK
 from deisctl.ops import documents as ops
 from deisctl.output import documents as views
@@ -90,10 +91,14 @@ def apply(ctx: click.Context, file: str, dry_run: bool, prune: bool, strict: boo
     {"changed": bool, "changes": [{key, action, old, new}]}.
     """
     inv = invocation(ctx, fmt)
-    result = ops.apply(inv, file, dry_run=dry_run, prune=prune, strict=strict, keep_masked=keep_masked,
-                       any_file=allow_any_file, yes=yes, delete_protected=delete_protected,
-                       write_published=write_published, new_component=new_component, new_key=new_key,
-                       confirm_prune=views.prune_confirmation(inv), progress=views.apply_progress(inv))
+    try:
+        result = ops.apply(inv, file, dry_run=dry_run, prune=prune, strict=strict, keep_masked=keep_masked,
+                           any_file=allow_any_file, yes=yes, delete_protected=delete_protected,
+                           write_published=write_published, new_component=new_component, new_key=new_key,
+                           confirm_prune=views.prune_confirmation(inv), progress=views.apply_progress(inv))
+    except PartlyApplied as stopped:  # what landed, on stdout (JSON too), before the error line
+        emit(inv, views.applied(stopped.result, show_secrets), wrote=True)
+        raise
     emit(inv, views.applied(result, show_secrets), wrote=not dry_run)
     return result
 

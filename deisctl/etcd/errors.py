@@ -142,8 +142,9 @@ def map_rpc_error(exc: grpc.RpcError, where: str) -> DeisctlError:
     if "too many operations" in lowered:
         return UsageError(f"etcd at {where} refused the transaction: {text}",
                           hint="the server allows fewer operations per transaction; write fewer keys at once")
-    if "request is too large" in lowered:
-        return UsageError(f"etcd at {where} refused the request: {text}")
+    if "request is too large" in lowered or "received message larger than max" in lowered:
+        # etcd's own limit, or gRPC's below it (--max-request-bytes + 512 KiB): unexecuted either way
+        return UsageError(f"etcd at {where} refused the request as too large: {text}")
     if code in _NETWORK:
         return UnreachableError(f"etcd at {where}: {short_reason(details)}")
     kind = failure_kind(exc)  # etcd's own timeouts and leader loss: unreachable, not failed

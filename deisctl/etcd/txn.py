@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from typing import Callable, Optional, Sequence
 
-from deisctl.errors import ConflictError, UnreachableError, first_few
+from deisctl.errors import ConflictError, DeisctlError, PartlyApplied, UnreachableError, UsageError, first_few
 from deisctl.etcd.kv import raw_call, request_bytes
 from deisctl.limits import MAX_REQUEST_BYTES, MAX_TXN_OPS, REQUEST_OVERHEAD
 
 
-def batches_of(changes: Sequence[tuple[str, Optional[str]]]) -> list:
-    """Consecutive transactions of at most MAX_TXN_OPS changes whose keys and values fit in one
-    request (each value alone was checked to fit before)."""
+def batches_of(changes: Sequence[tuple[str, Optional[str]]], max_ops: int = MAX_TXN_OPS,
+               room: int = MAX_REQUEST_BYTES - REQUEST_OVERHEAD) -> list:
+    """Consecutive transactions of at most max_ops changes whose keys and values fit in `room`
+    bytes of one request (each value alone was checked to fit before)."""
     batches, batch, size = [], [], 0
-    room = MAX_REQUEST_BYTES - REQUEST_OVERHEAD
     for change in changes:
         weight = request_bytes([change])
-        if batch and (len(batch) == MAX_TXN_OPS or size + weight > room):
+        if batch and (len(batch) == max_ops or size + weight > room):
             batches.append(batch)
             batch, size = [], 0
         batch.append(change)
@@ -27,68 +27,95 @@ def batches_of(changes: Sequence[tuple[str, Optional[str]]]) -> list:
     return batches
 
 
+def _refused_as_too_big(error: DeisctlError) -> bool:
+    """etcd refused the transaction unexecuted for its size: a server with a smaller
+    --max-txn-ops or --max-request-bytes than etcd's defaults (which deisctl batches for)."""
+    text = error.message.lower()
+    return isinstance(error, UsageError) and ("too many operations" in text or "as too large" in text)
+
+
 def guarded_write(store, changes: Sequence[tuple[str, Optional[str]]], expected: dict,
                   progress: Optional[Callable[[int, int, int], None]] = None) -> int:
     """Put (key, value) and delete (key, None), each key guarded by the mod_revision it had
     when it was read (expected[key]; missing or 0: the key must not exist).
 
     Up to MAX_TXN_OPS changes that fit in one request: one transaction, all or nothing. More:
-    consecutive transactions (batches_of), each all or nothing; a conflict stops at the
-    transaction that detects it (the ones before it stay written). Returns the revision
-    of the last transaction. progress(transactions done, transactions, changes written).
+    consecutive transactions (batches_of), each all or nothing. A server that refuses a
+    transaction for its size (smaller limits than etcd's defaults) gets the rest in halves,
+    down to one change a transaction. A failure after some transactions were written (a
+    conflict, a refusal, a lost member) is a PartlyApplied naming what was; before any, the
+    failure itself (nothing was written). Returns the revision of the last transaction.
+    progress(transactions done, transactions, changes written).
     """
-    from etcd3.etcdrpc import Compare, TxnRequest
-
-    batches = batches_of(changes)
-    revision = written = 0
-    for index, batch in enumerate(batches):
+    pending = batches_of(changes)
+    max_ops, room = MAX_TXN_OPS, MAX_REQUEST_BYTES - REQUEST_OVERHEAD
+    revision = done = 0
+    written: list[str] = []
+    while pending:
+        batch = pending[0]
+        total_batches = done + len(pending)
         if store.before_txn is not None:
-            store.before_txn(index, len(batches))
-        request = TxnRequest()
-        compare, success, failure = request.compare.add, request.success.add, request.failure.add
-        for key, value in batch:
-            raw = key.encode("utf-8")
-            mod = expected.get(key) or 0
-            if mod:
-                compare(key=raw, result=Compare.EQUAL, target=Compare.MOD, mod_revision=mod)
-            else:
-                compare(key=raw, result=Compare.EQUAL, target=Compare.CREATE, create_revision=0)
-            if value is None:
-                success().request_delete_range.key = raw
-            else:
-                put = success().request_put
-                put.key, put.value = raw, value.encode("utf-8")
-            failure().request_range.key = raw
-        # Idempotent: a repeat after a lost reply fails its guards on its own writes (below).
+            store.before_txn(done, total_batches)
         try:
-            response = store.run(lambda c: raw_call(c, "kvstub", "Txn", request), write=True)
-        except UnreachableError as exc:
-            if index:  # "the write" of the message is this transaction; say what came before
-                exc.message += (f" (that is transaction {index + 1} of {len(batches)}; the first {written} of "
-                                f"{len(changes)} changes were written before it)")
-            raise
-        revision = response.header.revision
-        if not response.succeeded:
-            current = {kv.key.decode("utf-8", "backslashreplace"): kv
-                       for item in response.responses for kv in item.response_range.kvs}
-            # A transaction retried after a lost connection may have been applied the first
-            # time: its guards then fail on its own writes, and the state is already right.
-            if not all((current[k].value == v.encode("utf-8")) if k in current else v is None
-                       for k, v in batch):
-                raise ConflictError(_conflict_message(batch, batches, index, current, expected, len(changes)))
-        written += len(batch)
+            revision = _write_batch(store, batch, expected, done, total_batches, len(written), len(changes))
+        except DeisctlError as error:
+            if _refused_as_too_big(error) and len(batch) > 1:
+                max_ops, room = max(1, min(max_ops, len(batch)) // 2), max(1, room // 2)
+                pending = batches_of([c for b in pending for c in b], max_ops, room)
+                continue
+            if not written:
+                raise
+            raise PartlyApplied(f"apply stopped after {len(written)} of {len(changes)} changes ({done} of "
+                                f"{total_batches} transactions were written): {error.message}",
+                                written=written, cause=error,
+                                hint="the keys written are listed in the output; fix the cause and run it again "
+                                     "to converge") from None
+        pending.pop(0)
+        done += 1
+        written += [key for key, _ in batch]
         if progress:
-            progress(index + 1, len(batches), written)
+            progress(done, done + len(pending), len(written))
     return revision
 
 
-def _conflict_message(batch, batches, index: int, current: dict, expected: dict, total: int) -> str:
+def _write_batch(store, batch, expected: dict, index: int, batches: int, written: int, total: int) -> int:
+    """One guarded transaction; its revision."""
+    from etcd3.etcdrpc import Compare, TxnRequest
+
+    request = TxnRequest()
+    compare, success, failure = request.compare.add, request.success.add, request.failure.add
+    for key, value in batch:
+        raw = key.encode("utf-8")
+        mod = expected.get(key) or 0
+        if mod:
+            compare(key=raw, result=Compare.EQUAL, target=Compare.MOD, mod_revision=mod)
+        else:
+            compare(key=raw, result=Compare.EQUAL, target=Compare.CREATE, create_revision=0)
+        if value is None:
+            success().request_delete_range.key = raw
+        else:
+            put = success().request_put
+            put.key, put.value = raw, value.encode("utf-8")
+        failure().request_range.key = raw
+    # Idempotent: a repeat after a lost reply fails its guards on its own writes (below).
+    try:
+        response = store.run(lambda c: raw_call(c, "kvstub", "Txn", request), write=True)
+    except UnreachableError as exc:
+        if index:  # "the write" of the message is this transaction; say what came before
+            exc.message += (f" (that is transaction {index + 1} of {batches}; the first {written} of "
+                            f"{total} changes were written before it)")
+        raise
+    if not response.succeeded:
+        current = {kv.key.decode("utf-8", "backslashreplace"): kv
+                   for item in response.responses for kv in item.response_range.kvs}
+        # A transaction retried after a lost connection may have been applied the first
+        # time: its guards then fail on its own writes, and the state is already right.
+        if not all((current[k].value == v.encode("utf-8")) if k in current else v is None for k, v in batch):
+            raise ConflictError(_conflict_message(batch, current, expected, first=not written))
+    return response.header.revision
+
+
+def _conflict_message(batch, current: dict, expected: dict, *, first: bool) -> str:
     changed = [k for k, _ in batch if (current[k].mod_revision if k in current else 0) != (expected.get(k) or 0)]
-    names = first_few(changed)
-    if index == 0:
-        tail = "nothing was written"
-    else:
-        written = sum(len(b) for b in batches[:index])
-        tail = (f"the first {written} of {total} changes ({index} of {len(batches)} "
-                "transactions) were written, the rest were not; run it again to converge")
-    return f"changed by someone else since it was read: {names}; {tail}"
+    tail = "nothing was written" if first else "that transaction was not written"
+    return f"changed by someone else since it was read: {first_few(changed)}; {tail}"

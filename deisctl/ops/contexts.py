@@ -57,7 +57,7 @@ def use(inv, name: str) -> None:
     if name not in config.contexts:
         raise UsageError(f"no context {name!r} in {config.path}",
                          hint="known contexts: " + (", ".join(sorted(config.contexts)) or "none"))
-    contexts.set_current(config.path, name)
+    contexts.set_current(config.path, name, inv.env)
     inv.note(f"current context: {name}")
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Callable, Mapping, NamedTuple, Optional, Sequence, Union
 
 from deisctl import commands
-from deisctl.errors import (LIST_LIMIT, ComparisonFailedError, DeisctlError, ExitCode, UsageError, declares_outcome,
-                            first_few)
+from deisctl.errors import (LIST_LIMIT, ComparisonFailedError, DeisctlError, ExitCode, PartlyApplied, UsageError,
+                            declares_outcome, first_few)
 from deisctl.ops.access import open_store
 
 COMPONENT_VERBS = tuple(commands.COMPONENT)  # `config COMPONENT <verb>`
@@ -26,6 +26,7 @@ class Applied(NamedTuple):
     changes: list  # [Change], sorted by component and key
     dry_run: bool
     held: list = []  # [Change] to published keys the document asked for and apply did not make
+    not_written: list = []  # [Change] an apply that stopped part way (PartlyApplied) did not write
 
 
 @declares_outcome
@@ -147,8 +148,14 @@ def apply(inv, file: Source, *, dry_run: bool, prune: bool, strict: bool, keep_m
             total = len(changes)
             report = None if progress is None else (
                 lambda done, batches, written: progress(done, batches, written, total))
-            store.guarded_write([(c.full_key, c.new) for c in changes],
-                                {c.full_key: c.mod_revision for c in changes}, progress=report)
+            try:
+                store.guarded_write([(c.full_key, c.new) for c in changes],
+                                    {c.full_key: c.mod_revision for c in changes}, progress=report)
+            except PartlyApplied as stopped:  # what landed, for the output and the caller
+                landed = set(stopped.written)
+                stopped.result = Applied([c for c in changes if c.full_key in landed], False, planned.held,
+                                         [c for c in changes if c.full_key not in landed])
+                raise
     return Applied(changes, dry_run, planned.held)
 
 

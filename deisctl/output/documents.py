@@ -63,6 +63,9 @@ def applied(result, show_secrets: bool) -> View:
     data = {"changed": bool(changes), "changes": [_change_data(c, show_secrets) for c in changes]}
     if result.held:
         data["kept"] = [_change_data(c, show_secrets) for c in result.held]
+    if result.not_written:  # stopped part way: what landed is in changes, the rest here
+        data["partial"] = True
+        data["not_written"] = [_change_data(c, show_secrets) for c in result.not_written]
     if dry_run:
         data["dry_run"] = True
 
@@ -72,6 +75,10 @@ def applied(result, show_secrets: bool) -> View:
         for change in result.held:
             yield (f"kept     {change.name}: {one_line(shown(change.key, change.old, show_secrets))} (published by "
                    f"the component; the document says {one_line(shown(change.key, change.new, show_secrets))})")
+        if result.not_written:
+            yield (f"{summary(changes)} written; {len(result.not_written)} changes NOT written (the apply stopped: "
+                   "see the error)")
+            return
         yield summary(changes) + (" (dry run: nothing written)" if dry_run and changes else "")
 
     return View(data, lines)
