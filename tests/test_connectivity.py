@@ -267,3 +267,27 @@ def test_user_without_password_and_without_terminal_is_a_usage_error(cli, auth_e
 def test_user_over_plain_http_is_refused_before_sending(cli, etcd):
     out = cli("--endpoints", etcd.endpoints, "--user", "root:pw", "config", "controller", "get")
     assert_error(out, 2, "https")
+
+
+def test_an_expired_auth_token_is_renewed_once_mid_apply(tls_files):
+    """etcd's auth token expires while deisctl works (--auth-token-ttl 1 here; 5 minutes by
+    default: a prune prompt, a long apply): deisctl logs in again once and goes on."""
+    import time
+
+    from deisctl import api
+    from deisctl.etcd.client import Store
+
+    with EtcdCluster(1, tls=tls_files, name="ttl", extra_args=["--auth-token-ttl", "1"]) as server:
+        server.enable_auth("root", "Pa55:word")
+        waits = []
+
+        def slow(index, total):
+            if index == 1:
+                waits.append(index)
+                time.sleep(2.5)  # longer than the token's life
+
+        client = api.Client(endpoints=server.endpoints, cacert=str(tls_files.ca), user="root", password="Pa55:word",
+                            stores=lambda settings, **kw: Store(settings, before_txn=slow, **kw))
+        document = {"bulk": {f"k{i:03d}": "v" for i in range(300)}}  # three transactions
+        assert len(client.apply(document, new_component=True).changes) == 300
+        assert waits == [1] and len(server.read_prefix("/deis/bulk/")) == 300

@@ -296,3 +296,22 @@ def test_history_on_a_cluster_with_a_dead_member(cli, cluster):
     out = cli("--endpoints", cluster.endpoints, "-o", "json", "config", "controller", "history", "workers")
     assert out.exit_code == 0, out.stderr
     assert [e["value"] for e in json.loads(out.stdout)["entries"]][-3:] == ["1", "2", "3"]
+
+
+def test_history_of_a_deleted_key_with_a_long_history_is_complete(client, etcd):
+    """A deleted key: the replay ends at a progress report past the revision read, not after a
+    fixed pause, however long etcd takes to replay (3,000 revisions here)."""
+    import uuid
+
+    import etcd3
+
+    key = f"/deis/myapp/long-{uuid.uuid4().hex[:8]}"
+    raw = etcd3.client(host="127.0.0.1", port=etcd.members[0].client_port, timeout=10)
+    try:
+        for i in range(3000):
+            raw.put(key, str(i))
+        raw.delete(key)
+    finally:
+        raw.close()
+    entries = client().history("myapp", key.rsplit("/", 1)[1]).entries
+    assert len(entries) == 3001 and entries[-1].deleted and entries[-2].value == b"2999"

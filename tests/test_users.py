@@ -593,3 +593,24 @@ def test_output_format_after_the_command_is_checked_before_connecting(users, ssh
     out = users("revoke-token", bob, "-o", "json")
     assert out.exit_code == 0, out.stderr
     assert json.loads(out.stdout)["users"] == [{"user": bob, "result": "revoked", "changed": True}]
+
+
+def test_a_node_that_never_answers_the_exec_request_is_bounded_by_the_ssh_timeout(cli, tmp_path, sshd_server):
+    """The node opens the channel and never answers the request to run the command (paramiko
+    itself would wait forever): exit 4 within --ssh-timeout, saying it may or may not have run."""
+    from tests.rig.fakes import SilentExecSSHServer
+
+    silent = SilentExecSSHServer()
+    known = tmp_path / "known_hosts"
+    known.write_text(silent.known_hosts_line)
+    try:
+        started = time.monotonic()
+        out = cli("users", "--host", "127.0.0.1", "--ssh-port", str(silent.port), "--ssh-key", sshd_server.client_key,
+                  "--known-hosts", str(known), "--ssh-timeout", "2", "revoke-token", "bob")
+        elapsed = time.monotonic() - started
+    finally:
+        silent.close()
+    assert_error(out, 4, "no answer to the request to run the command within --ssh-timeout 2s",
+                 "it may or may not have run")
+    assert silent.exec_requests == 1
+    assert elapsed < 2 + 3, elapsed

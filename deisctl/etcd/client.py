@@ -21,7 +21,7 @@ from deisctl.errors import AuthError, UnreachableError
 from deisctl.etcd import kv
 from deisctl.etcd.endpoints import Dialer, Endpoint, parse_endpoints, probe
 from deisctl.etcd.errors import (LOST, NO_LEADER, TIMEOUT, answered, failure_kind, failure_text, map_rpc_error,
-                                 probe_failure, worth_diagnosing)
+                                 probe_failure, token_expired, worth_diagnosing)
 from deisctl.settings import Settings
 
 T = TypeVar("T")
@@ -215,6 +215,7 @@ class Store:
         give_up_at = time.monotonic() + settings.dial_timeout + settings.command_timeout
         attempts = timeouts = pauses = 0
         unknown = False  # an attempt of this write may have been applied
+        reauthenticated = False
         while True:
             try:
                 client = self.connected()
@@ -227,6 +228,12 @@ class Store:
                 return (after_unknown if unknown and after_unknown is not None else op)(client)
             except grpc.RpcError as exc:
                 kind = failure_kind(exc)
+                if kind is None and token_expired(exc) and settings.user and not reauthenticated:
+                    # etcd's auth token outlived (--auth-token-ttl, 5 min by default) while deisctl
+                    # waited (a prompt, a long apply or watch): refused unexecuted, so log in again, once.
+                    reauthenticated = True
+                    self._reset()
+                    continue
                 if kind is None:
                     raise map_rpc_error(exc, where) from None
                 reason = failure_text(exc, kind, settings.command_timeout)

@@ -129,6 +129,11 @@ def stream_failure(exc) -> str:
     return "connection lost"
 
 
+def token_expired(exc) -> bool:
+    """etcd refused a request because the auth token it was sent with has expired."""
+    return "invalid auth token" in _details(exc).lower()
+
+
 def map_rpc_error(exc: grpc.RpcError, where: str) -> DeisctlError:
     """Turn a raw gRPC error into a deisctl error with a clear one-line message."""
     code = exc.code() if hasattr(exc, "code") else None

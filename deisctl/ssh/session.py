@@ -60,7 +60,7 @@ class SSHSession:
         try:
             deadline = None if timeout is None else time.monotonic() + timeout
             chan.settimeout(timeout)  # bounds the send below too, should the remote side not read
-            chan.exec_command(command)
+            self.request(chan, lambda: chan.exec_command(command))
             # Sent at once, then EOF: Django's `shell` reads stdin only if data is already waiting.
             if stdin:
                 chan.sendall(stdin)
@@ -76,6 +76,38 @@ class SSHSession:
             raise UnreachableError(f"ssh {self.label}: connection lost: {reason(exc)}") from None
         finally:
             chan.close()
+
+    def request(self, chan, send) -> None:
+        """Send a channel request (exec, pty) and wait for the node's answer within the SSH
+        timeout. paramiko waits for that answer without a limit (a node that opens the channel
+        and never answers, an sshd stopped at that moment): past the limit the connection is
+        closed, which ends paramiko's wait, and the command may or may not have started."""
+        import threading
+
+        paramiko = load_paramiko()
+        expired = threading.Event()
+
+        def give_up() -> None:
+            expired.set()
+            self.transport.close()
+
+        timer = threading.Timer(self.timeout, give_up)
+        timer.daemon = True
+        timer.start()
+        try:
+            send()
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            if expired.is_set():
+                raise UnreachableError(f"ssh {self.label}: no answer to the request to run the command within "
+                                       f"--ssh-timeout {self.timeout:g}s",
+                                       hint="it may or may not have run; check before retrying") from None
+            raise UnreachableError(f"ssh {self.label}: cannot run the command: {reason(exc)}") from None
+        finally:
+            timer.cancel()
+        if expired.is_set():  # answered in the same instant the limit passed: the connection is gone
+            raise UnreachableError(f"ssh {self.label}: no answer to the request to run the command within "
+                                   f"--ssh-timeout {self.timeout:g}s", hint="it may or may not have run; check "
+                                   "before retrying")
 
     def open_forward(self, host: str, port: int, origin=("127.0.0.1", 0)):
         """A direct-tcpip channel to host:port as the remote side resolves and reaches it."""

@@ -44,8 +44,8 @@ class _Streamer:
     def _run(self, chan) -> int:
         if self.pty:
             cols, rows = _terminal_size(self.stdout)
-            chan.get_pty(term=self.term, width=cols, height=rows)
-        chan.exec_command(shlex.join(self.argv))
+            self.session.request(chan, lambda: chan.get_pty(term=self.term, width=cols, height=rows))
+        self.session.request(chan, lambda: chan.exec_command(shlex.join(self.argv)))
         if self.pty:
             self._restore = _raw_terminal(self.stdin, chan, self.stdout)
         pumps = [threading.Thread(target=_pump_out, args=(chan.recv, self.stdout), daemon=True)]

@@ -4,6 +4,8 @@ each a thread of the test process, stopped by close().
 - HungServer: accepts TCP connections and never says a word (a frozen process, a black hole).
 - EtcdV2Server: an emulation of an etcd 2.3 server (what Deis v1 clusters ran on port 4001).
 - PlainHTTPServer: an HTTP/1.1 server that is not etcd at all (a web server on the wrong port).
+- SilentExecSSHServer: an SSH server (paramiko's server side) that logs anyone in and opens their
+  session channels, then never answers the request to run a command.
 - ReplyLosingProxy: a TCP proxy to a real etcd member that loses the reply of one request after
   etcd has received it (and so applied a write): the "lost reply" of a real network.
 """
@@ -241,4 +243,67 @@ class ReplyLosingProxy:
                 s.close()
             except OSError:
                 pass
+        self._sock.close()
+
+
+class SilentExecSSHServer:
+    """An SSH server that accepts any public key, opens session channels, and never answers an
+    exec (or pty) request: what a node looks like when its sshd is stopped at that moment.
+    known_hosts_line is the line that makes its host key known."""
+
+    def __init__(self):
+        import paramiko
+
+        self._paramiko = paramiko
+        self.host_key = paramiko.RSAKey.generate(2048)
+        self._sock, url = _loopback_listener(16)
+        self.port = int(url.rsplit(":", 1)[1])
+        self.known_hosts_line = f"[127.0.0.1]:{self.port} {self.host_key.get_name()} {self.host_key.get_base64()}\n"
+        self.exec_requests = 0
+        self._release = threading.Event()
+        self._stop = threading.Event()
+        self._transports: list = []
+        self._thread = threading.Thread(target=self._accept_loop, daemon=True)
+        self._thread.start()
+
+    def _accept_loop(self) -> None:
+        server = self
+
+        class Interface(self._paramiko.ServerInterface):
+            def check_auth_publickey(self, username, key):
+                return server._paramiko.AUTH_SUCCESSFUL
+
+            def get_allowed_auths(self, username):
+                return "publickey"
+
+            def check_channel_request(self, kind, chanid):
+                return server._paramiko.OPEN_SUCCEEDED
+
+            def check_channel_pty_request(self, *args):
+                return self._never()
+
+            def check_channel_exec_request(self, channel, command):
+                return self._never()
+
+            def _never(self):
+                server.exec_requests += 1
+                server._release.wait()  # until close(): the request is never answered
+                return False
+
+        while not self._stop.is_set():
+            try:
+                conn = self._sock.accept()[0]
+            except OSError:
+                continue
+            transport = self._paramiko.Transport(conn)
+            transport.add_server_key(self.host_key)
+            transport.start_server(server=Interface())
+            self._transports.append(transport)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._release.set()
+        self._thread.join()
+        for transport in self._transports:
+            transport.close()
         self._sock.close()
