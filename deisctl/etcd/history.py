@@ -9,7 +9,7 @@ import grpc
 
 from deisctl.errors import UnreachableError, UsageError
 from deisctl.etcd.errors import CompactedError, failure_kind, map_rpc_error, stream_failure
-from deisctl.etcd.kv import KV, kv_from_proto, raw_call
+from deisctl.etcd.kv import KV, key_bytes, kv_from_proto, raw_call
 from deisctl.etcd.watch import StreamReader, watch_create
 
 
@@ -24,7 +24,7 @@ def get_at(store, key: str, revision: int) -> Optional[KV]:
     """The key as it was at a past revision (None when it did not exist then)."""
     from etcd3.etcdrpc import RangeRequest
 
-    request = RangeRequest(key=key.encode("utf-8"), revision=revision)
+    request = RangeRequest(key=key_bytes(key), revision=revision)
 
     def op(client):
         try:

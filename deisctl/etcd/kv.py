@@ -17,6 +17,22 @@ from deisctl.limits import MAX_REQUEST_BYTES, MAX_TXN_OPS, REQUEST_OVERHEAD
 HAS_LEADER = (("hasleader", "true"),)
 
 
+def key_bytes(key: str) -> bytes:
+    """A key as etcd stores it. Keys are text in deisctl, decoded with key_text, so that a key
+    another client wrote in bytes that are not UTF-8 goes back exactly as it came (prune
+    deletes that key, not its escaped display text)."""
+    return key.encode("utf-8", "surrogateescape")
+
+
+def key_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def value_bytes(value) -> bytes:
+    """A value to write: text (UTF-8), or the exact bytes another client wrote (rollback)."""
+    return value if isinstance(value, bytes) else value.encode("utf-8")
+
+
 class KV:
     """One key-value pair with its MVCC metadata."""
 
@@ -50,11 +66,11 @@ class Previous(list):
 
 
 def prefix_range_end(prefix: str) -> bytes:
-    return etcd3.utils.prefix_range_end(prefix.encode("utf-8"))
+    return etcd3.utils.prefix_range_end(key_bytes(prefix))
 
 
 def kv_from_proto(proto) -> KV:
-    return KV(proto.key.decode("utf-8", "backslashreplace"), proto.value, proto.mod_revision,
+    return KV(key_text(proto.key), proto.value, proto.mod_revision,
               proto.create_revision, proto.version)
 
 
@@ -84,7 +100,7 @@ def _first(item) -> Optional[KV]:
 
 
 def get(store, key: str) -> Optional[KV]:
-    request = RangeRequest(key=key.encode("utf-8"))
+    request = RangeRequest(key=key_bytes(key))
     response = store.run(lambda c: raw_call(c, "kvstub", "Range", request))
     return kv_from_proto(response.kvs[0]) if response.kvs else None
 
@@ -95,14 +111,14 @@ def get_many(store, keys: Sequence[str]) -> dict[str, KV]:
         found = get(store, keys[0])
         return {keys[0]: found} if found else {}
     _check_txn_size(len(keys))
-    request = _reads([k.encode("utf-8") for k in keys])
+    request = _reads([key_bytes(k) for k in keys])
     response = store.run(lambda c: raw_call(c, "kvstub", "Txn", request))
     rows = {key: _first(item) for key, item in zip(keys, response.responses)}
     return {key: row for key, row in rows.items() if row is not None}
 
 
 def list_prefix(store, prefix: str) -> list[KV]:
-    request = RangeRequest(key=prefix.encode("utf-8"), range_end=prefix_range_end(prefix),
+    request = RangeRequest(key=key_bytes(prefix), range_end=prefix_range_end(prefix),
                            sort_order=RangeRequest.ASCEND, sort_target=RangeRequest.KEY)
     response = store.run(lambda c: raw_call(c, "kvstub", "Range", request))
     return [kv_from_proto(kv) for kv in response.kvs]
@@ -111,17 +127,17 @@ def list_prefix(store, prefix: str) -> list[KV]:
 def keys_under(store, prefix: str) -> list[str]:
     """The keys under prefix (names only, sorted), read in one request from the member itself
     (serializable: cheap, and what a typo check needs; writes are guarded on their own)."""
-    request = RangeRequest(key=prefix.encode("utf-8"), range_end=prefix_range_end(prefix), keys_only=True,
+    request = RangeRequest(key=key_bytes(prefix), range_end=prefix_range_end(prefix), keys_only=True,
                            serializable=True, sort_order=RangeRequest.ASCEND, sort_target=RangeRequest.KEY)
     response = store.run(lambda c: raw_call(c, "kvstub", "Range", request))
-    return [kv.key.decode("utf-8", "backslashreplace") for kv in response.kvs]
+    return [key_text(kv.key) for kv in response.kvs]
 
 
 def first_segments(store, prefix: str, limit: int = 1000) -> list[str]:
     """The distinct first path segments under prefix (the components under <prefix>/), found by
     skipping from one to the next: one small request per segment, however many keys each holds."""
     names: list[str] = []
-    base = prefix.encode("utf-8")
+    base = key_bytes(prefix)
     start, end = base, prefix_range_end(prefix)
     while len(names) < limit:
         request = RangeRequest(key=start, range_end=end, limit=1, keys_only=True)
@@ -137,7 +153,7 @@ def first_segments(store, prefix: str, limit: int = 1000) -> list[str]:
 
 def request_bytes(items: Sequence[tuple[str, Optional[str]]]) -> int:
     """What the keys and values of one transaction weigh in its request."""
-    return sum(len(k.encode("utf-8")) + (len(v.encode("utf-8")) if v else 0) for k, v in items)
+    return sum(len(key_bytes(k)) + (len(value_bytes(v)) if v else 0) for k, v in items)
 
 
 def put_many(store, items: Sequence[tuple[str, str]]) -> Previous:
@@ -151,7 +167,7 @@ def put_many(store, items: Sequence[tuple[str, str]]) -> Previous:
     if size > MAX_REQUEST_BYTES - REQUEST_OVERHEAD:
         raise UsageError(f"the values are too large for one transaction ({size} bytes; etcd accepts at most "
                          f"{MAX_REQUEST_BYTES} bytes per request)", hint="set them in separate commands")
-    pairs = [(k.encode("utf-8"), v.encode("utf-8")) for k, v in items]
+    pairs = [(key_bytes(k), value_bytes(v)) for k, v in items]
     request = TxnRequest(success=[RequestOp(request_put=PutRequest(key=k, value=v, prev_kv=True)) for k, v in pairs])
     store.connected()
     floor = store.seen_revision  # the cluster's revision before the first attempt, or older
@@ -222,7 +238,7 @@ class MissingKeys(NotFoundError):
 def delete_many(store, keys: Sequence[str], *, must_exist: bool) -> list[KV]:
     """Delete all keys in one transaction. With must_exist, a missing key deletes nothing."""
     _check_txn_size(len(keys))
-    raw = [k.encode("utf-8") for k in keys]
+    raw = [key_bytes(k) for k in keys]
     request = TxnRequest(
         compare=[Compare(key=k, result=Compare.GREATER, target=Compare.VERSION, version=0) for k in raw]
         if must_exist else [],
@@ -238,8 +254,8 @@ def delete_many(store, keys: Sequence[str], *, must_exist: bool) -> list[KV]:
 
 def snapshot(store, prefixes: Sequence[str], keys: Sequence[str] = ()) -> Snapshot:
     """Every key under each prefix, plus the given keys, all read at one revision."""
-    ranges = [(p.encode("utf-8"), prefix_range_end(p)) for p in prefixes]
-    ranges += [(k.encode("utf-8"), None) for k in keys]
+    ranges = [(key_bytes(p), prefix_range_end(p)) for p in prefixes]
+    ranges += [(key_bytes(k), None) for k in keys]
     rows: dict[str, KV] = {}
     revision = 0
     for start in range(0, max(len(ranges), 1), MAX_TXN_OPS):

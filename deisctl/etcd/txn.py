@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Callable, Optional, Sequence
 
 from deisctl.errors import ConflictError, DeisctlError, PartlyApplied, UnreachableError, UsageError, first_few
-from deisctl.etcd.kv import raw_call, request_bytes
+from deisctl.etcd.kv import key_bytes, key_text, raw_call, request_bytes, value_bytes
 from deisctl.limits import MAX_REQUEST_BYTES, MAX_TXN_OPS, REQUEST_OVERHEAD
 
 
@@ -85,7 +85,7 @@ def _write_batch(store, batch, expected: dict, index: int, batches: int, written
     request = TxnRequest()
     compare, success, failure = request.compare.add, request.success.add, request.failure.add
     for key, value in batch:
-        raw = key.encode("utf-8")
+        raw = key_bytes(key)
         mod = expected.get(key) or 0
         if mod:
             compare(key=raw, result=Compare.EQUAL, target=Compare.MOD, mod_revision=mod)
@@ -95,7 +95,7 @@ def _write_batch(store, batch, expected: dict, index: int, batches: int, written
             success().request_delete_range.key = raw
         else:
             put = success().request_put
-            put.key, put.value = raw, value.encode("utf-8")
+            put.key, put.value = raw, value_bytes(value)
         failure().request_range.key = raw
     # Idempotent: a repeat after a lost reply fails its guards on its own writes (below).
     try:
@@ -106,11 +106,11 @@ def _write_batch(store, batch, expected: dict, index: int, batches: int, written
                             f"{total} changes were written before it)")
         raise
     if not response.succeeded:
-        current = {kv.key.decode("utf-8", "backslashreplace"): kv
+        current = {key_text(kv.key): kv
                    for item in response.responses for kv in item.response_range.kvs}
         # A transaction retried after a lost connection may have been applied the first
         # time: its guards then fail on its own writes, and the state is already right.
-        if not all((current[k].value == v.encode("utf-8")) if k in current else v is None for k, v in batch):
+        if not all((current[k].value == value_bytes(v)) if k in current else v is None for k, v in batch):
             raise ConflictError(_conflict_message(batch, current, expected, first=not written))
     return response.header.revision
 

@@ -13,7 +13,7 @@ import grpc
 
 from deisctl.errors import UnreachableError
 from deisctl.etcd.errors import CompactedError, map_rpc_error, stream_failure
-from deisctl.etcd.kv import HAS_LEADER, KV, kv_from_proto
+from deisctl.etcd.kv import HAS_LEADER, KV, key_bytes, kv_from_proto
 
 # Failures of the member serving the stream: reconnect elsewhere instead of giving up.
 _STREAM_FAILURES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, grpc.StatusCode.INTERNAL,
@@ -37,7 +37,7 @@ def answers_progress(version: str) -> bool:
 def watch_create(key: str, range_end: Optional[bytes], start_revision: int, prev_kv: bool):
     from etcd3.etcdrpc import WatchCreateRequest
 
-    create = WatchCreateRequest(key=key.encode("utf-8"), start_revision=start_revision, prev_kv=prev_kv)
+    create = WatchCreateRequest(key=key_bytes(key), start_revision=start_revision, prev_kv=prev_kv)
     if range_end is not None:
         create.range_end = range_end
     return create

@@ -63,8 +63,8 @@ def rollback(inv, component: str, key: str, to_revision: str) -> Rolledback:
                                 + targets.key_suggestion(inv, store, component, key),
                                 hint=f"see 'deisctl config {component} history {key}'")
         current = store.snapshot([], [full]).rows.get(full)
-        if current is None or current.value != old.value:
-            store.guarded_write([(full, old.text)], {full: current.mod_revision if current else 0})
+        if current is None or current.value != old.value:  # the exact bytes of that revision, whatever they are
+            store.guarded_write([(full, old.value)], {full: current.mod_revision if current else 0})
     return Rolledback(Change(component, key, current.text if current else None, old.text, full), revision)
 
 

@@ -86,6 +86,8 @@ def emit_item(inv, data: Any, line: str) -> None:
 # Control characters in text output are shown escaped: a value can neither forge a line of its own
 # (a newline, then `secretKey=...`) nor send escape sequences to the terminal. JSON/YAML stay exact.
 _ESCAPES = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)]}
+# Bytes that are not UTF-8 in a key (deisctl keeps them as surrogate escapes, etcd.kv.key_text).
+_ESCAPES.update({0xDC00 + b: f"\\x{b:02x}" for b in range(0x80, 0x100)})
 _ESCAPES.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"})
 
 
