@@ -9,7 +9,7 @@ MAX_REQUEST_BYTES = 1572864  # 1.5 MiB
 REQUEST_OVERHEAD = 64 * 1024
 MAX_VALUE_BYTES = MAX_REQUEST_BYTES - REQUEST_OVERHEAD
 # A settings document larger than this is refused before it is parsed.
-MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 128 * 1024 * 1024  # room for an export of a component larger than one gRPC message
 # YAML aliases are refused; nesting deeper than this is too.
 MAX_DOCUMENT_DEPTH = 50
 

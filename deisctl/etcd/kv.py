@@ -117,11 +117,35 @@ def get_many(store, keys: Sequence[str]) -> dict[str, KV]:
     return {key: row for key, row in rows.items() if row is not None}
 
 
+PAGE_KEYS = 1000  # keys per read of a prefix: a component of any size is read in pages at one revision
+
+
 def list_prefix(store, prefix: str) -> list[KV]:
-    request = RangeRequest(key=key_bytes(prefix), range_end=prefix_range_end(prefix),
-                           sort_order=RangeRequest.ASCEND, sort_target=RangeRequest.KEY)
-    response = store.run(lambda c: raw_call(c, "kvstub", "Range", request))
-    return [kv_from_proto(kv) for kv in response.kvs]
+    """Every key under prefix, in key order, read in pages at one revision."""
+    return _pages(store, key_bytes(prefix), prefix_range_end(prefix), 0)[1]
+
+
+def _pages(store, start: bytes, end: bytes, revision: int) -> tuple[int, list[KV]]:
+    """(revision, rows) of the range [start, end), read PAGE_KEYS at a time at one revision (0:
+    the current one, fixed by the first page). A page too large for one message (etcd's
+    values are up to 1.5 MiB each; gRPC takes 64 MiB) is read again in halves."""
+    rows: list[KV] = []
+    limit = PAGE_KEYS
+    while True:
+        request = RangeRequest(key=start, range_end=end, revision=revision, limit=limit,
+                               sort_order=RangeRequest.ASCEND, sort_target=RangeRequest.KEY)
+        try:
+            response = store.run(lambda c: raw_call(c, "kvstub", "Range", request))
+        except UsageError as exc:
+            if "as too large" not in exc.message or limit == 1:
+                raise
+            limit = max(1, limit // 2)
+            continue
+        revision = revision or response.header.revision
+        rows += [kv_from_proto(kv) for kv in response.kvs]
+        if not response.more or not response.kvs:
+            return revision, rows
+        start = response.kvs[-1].key + b"\0"  # the next key after the last one read
 
 
 def keys_under(store, prefix: str) -> list[str]:
@@ -253,23 +277,25 @@ def delete_many(store, keys: Sequence[str], *, must_exist: bool) -> list[KV]:
 
 
 def snapshot(store, prefixes: Sequence[str], keys: Sequence[str] = ()) -> Snapshot:
-    """Every key under each prefix, plus the given keys, all read at one revision."""
-    ranges = [(key_bytes(p), prefix_range_end(p)) for p in prefixes]
-    ranges += [(key_bytes(k), None) for k in keys]
+    """Every key under each prefix, plus the given keys, all read at one revision: the keys in
+    transactions of point reads, each prefix in pages (_pages) at the revision of the first
+    read, so that a component of any size can be read."""
     rows: dict[str, KV] = {}
     revision = 0
-    for start in range(0, max(len(ranges), 1), MAX_TXN_OPS):
-        ops = []
-        for key, end in ranges[start:start + MAX_TXN_OPS]:
-            request = RangeRequest(key=key, revision=revision)
-            if end is not None:
-                request.range_end = end
-            ops.append(RequestOp(request_range=request))
-        request = TxnRequest(success=ops)
+    raw_keys = [key_bytes(k) for k in keys]
+    for start in range(0, len(raw_keys), MAX_TXN_OPS):
+        request = _reads(raw_keys[start:start + MAX_TXN_OPS], revision)
         response = store.run(lambda c: raw_call(c, "kvstub", "Txn", request))
         revision = revision or response.header.revision
         for item in response.responses:
             for kv in item.response_range.kvs:
                 row = kv_from_proto(kv)
                 rows[row.key] = row
+    for prefix in prefixes:
+        revision, found = _pages(store, key_bytes(prefix), prefix_range_end(prefix), revision)
+        rows.update((row.key, row) for row in found)
+    if not revision:  # nothing to read: the revision alone
+        response = store.run(lambda c: raw_call(c, "kvstub", "Range", RangeRequest(key=b"\0", limit=1,
+                                                                                   keys_only=True)))
+        revision = response.header.revision
     return Snapshot(revision, rows)
