@@ -23,9 +23,16 @@ class Reply(NamedTuple):
     body: str
 
 
+DIAGNOSIS_FLOOR = 2.0  # seconds
+
+
 def diagnose(address: tuple, server_name: str, secure: bool, timeout: float) -> Optional[str]:
-    """What answers at address (host, port) of an endpoint; None when nothing more can be said."""
-    deadline = time.monotonic() + max(timeout, 0.2)
+    """What answers at address (host, port) of an endpoint; None when nothing more can be said.
+
+    Asked only once the endpoint has failed, with its own time: at least DIAGNOSIS_FLOOR, so
+    that a loaded machine (a busy CI runner) still gets the real answer and not a bare "the
+    server closed the connection"; within the dial + command timeouts of the contract."""
+    deadline = time.monotonic() + max(timeout, DIAGNOSIS_FLOOR)
     reply = _http_get(address, server_name, deadline, tls=secure)
     if reply is not None:
         return _describe(reply, secure, plain=not secure)
