@@ -117,7 +117,12 @@ def get_many(store, keys: Sequence[str]) -> dict[str, KV]:
     return {key: row for key, row in rows.items() if row is not None}
 
 
-PAGE_KEYS = 1000  # keys per read of a prefix: a component of any size is read in pages at one revision
+# A component of any size is read in pages at one revision: the first of FIRST_PAGE_KEYS keys,
+# the next sized from what the keys weighed so far, to about PAGE_BYTES each (at most
+# MAX_PAGE_KEYS keys: etcd walks the whole range's index for every page).
+FIRST_PAGE_KEYS = 1000
+PAGE_BYTES = 16 * 1024 * 1024
+MAX_PAGE_KEYS = 20000
 
 
 def list_prefix(store, prefix: str) -> list[KV]:
@@ -126,14 +131,15 @@ def list_prefix(store, prefix: str) -> list[KV]:
 
 
 def _pages(store, start: bytes, end: bytes, revision: int) -> tuple[int, list[KV]]:
-    """(revision, rows) of the range [start, end), read PAGE_KEYS at a time at one revision (0:
-    the current one, fixed by the first page). A page too large for one message (etcd's
-    values are up to 1.5 MiB each; gRPC takes 64 MiB) is read again in halves."""
+    """(revision, rows) of the range [start, end), read in pages at one revision (0: the
+    current one, fixed by the first page). A page too large for one message (etcd's values
+    are up to 1.5 MiB each; gRPC takes 64 MiB) is read again in halves."""
     rows: list[KV] = []
-    limit = PAGE_KEYS
+    limit, weight = FIRST_PAGE_KEYS, 0
     while True:
-        request = RangeRequest(key=start, range_end=end, revision=revision, limit=limit,
-                               sort_order=RangeRequest.ASCEND, sort_target=RangeRequest.KEY)
+        # No sort options: etcd returns keys in key order anyway, and any sort makes it read the
+        # whole range for every page.
+        request = RangeRequest(key=start, range_end=end, revision=revision, limit=limit)
         try:
             response = store.run(lambda c: raw_call(c, "kvstub", "Range", request))
         except UsageError as exc:
@@ -146,6 +152,8 @@ def _pages(store, start: bytes, end: bytes, revision: int) -> tuple[int, list[KV
         if not response.more or not response.kvs:
             return revision, rows
         start = response.kvs[-1].key + b"\0"  # the next key after the last one read
+        weight += sum(len(kv.key) + len(kv.value) for kv in response.kvs)
+        limit = max(1, min(MAX_PAGE_KEYS, PAGE_BYTES * len(rows) // max(weight, 1)))
 
 
 def keys_under(store, prefix: str) -> list[str]:
