@@ -21,7 +21,7 @@ class ExitCode(IntEnum):
     CONFLICT = 6  # concurrent modification detected; nothing written
     COMPARISON_FAILED = 7  # `config diff` only: the comparison failed (its 1 means "different")
     PARTIAL = 8  # `config apply`: its first transactions were written, the rest were not
-    INTERRUPTED = 130  # Ctrl-C (the shell's status for SIGINT)
+    INTERRUPTED = 130  # Ctrl-C or SIGTERM (the shell's status for SIGINT)
 
 
 MEANINGS = {
@@ -93,6 +93,13 @@ class ComparisonFailedError(DeisctlError):
     """`config diff` could not compare: what other commands report as 1 (its 1 means "different")."""
 
     exit_code = ExitCode.COMPARISON_FAILED
+
+
+class Interrupted(DeisctlError):
+    """Ctrl-C or SIGTERM while a remote change was under way: exit 130, with one line saying
+    what is known (an interrupt anywhere else is exit 130 with no line: nothing was under way)."""
+
+    exit_code = ExitCode.INTERRUPTED
 
 
 class PartlyApplied(DeisctlError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -614,3 +615,34 @@ def test_a_node_that_never_answers_the_exec_request_is_bounded_by_the_ssh_timeou
                  "it may or may not have run")
     assert silent.exec_requests == 1
     assert elapsed < 2 + 3, elapsed
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupted_revoke_says_what_is_known(sshd_server, controller_container, signum):
+    """Ctrl-C or SIGTERM while the controller works on a revoke (held at its database's lock
+    here: an exclusive one, so that even its first read waits): exit 130 with one line saying
+    the change may or may not have been made."""
+    import sqlite3
+
+    from tests.rig.cli import deisctl_command
+
+    (bob,) = new_users(1)
+    controller_container.seed(bob)
+    holder = sqlite3.connect(controller_container.data_dir / "db.sqlite3", isolation_level=None)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEISCTL_")}
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        proc = subprocess.Popen([*deisctl_command(), "users", *node_flags(sshd_server), "revoke-token", bob],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env,
+                                text=True)
+        time.sleep(3)  # sent, and waiting for the lock
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert proc.returncode == 130, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0].startswith("error: interrupted while the controller ran revoke-token")
+    assert "may or may not have been made" in lines[0] and out == ""

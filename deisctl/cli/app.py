@@ -31,8 +31,13 @@ def main(argv: Optional[list[str]] = None) -> None:
     """The console script: run with the process's argv, streams and environment; exit with the
     code of the exit-code table."""
     import os
+    import signal
     import sys
 
+    def terminated(_signum, _frame):  # SIGTERM ends deisctl as Ctrl-C does: through its cleanup and messages
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminated)
     streams = [_usable(sys.stdin), _usable(sys.stdout), _usable(sys.stderr)]
     for stream in streams[1:]:
         # An output encoding that cannot show a character (PYTHONIOENCODING=ascii, LANG=C) shows

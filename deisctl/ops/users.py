@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 
-from deisctl.errors import UsageError
+from deisctl.errors import Interrupted, UsageError
 from deisctl.ops.reach import Reach, node_options
 
 Flags = Sequence[Mapping[str, Any]]  # the node option layers the CLI collected (see ops.reach)
@@ -95,5 +95,13 @@ def _run(inv, flags: Flags, request: dict, before_connect: Optional[Callable[[st
         session = reach.connect(host)
         argv = controller.shell_command(node.runtime, node.container, node.app_dir, node.python)
         timeout = controller.DEFAULT_REMOTE_TIMEOUT if node.remote_timeout is None else node.remote_timeout
-        completed = session.run(argv, controller.program(request), timeout=timeout)
+        try:
+            completed = session.run(argv, controller.program(request), timeout=timeout)
+        except KeyboardInterrupt:
+            if request["action"] == "list" or request.get("dry_run"):
+                raise  # nothing was being changed: a plain interrupt
+            raise Interrupted(f"interrupted while the controller ran {request['action']} on {host}: the request "
+                              "was sent, so the change may or may not have been made",
+                              hint="see what it did with 'users list' and the same node options before "
+                                   "retrying") from None
         return controller.parse_reply(completed, session.label)
