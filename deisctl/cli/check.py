@@ -15,7 +15,7 @@ from deisctl.cli.options import invocation, output_option
 from deisctl.output import emit
 
 
-@click.command("check", cls=DeisctlCommand)
+@click.command("check", cls=DeisctlCommand, short_help="Smoke checks of etcd and, optionally, the controller.")
 @click.option("--controller", is_flag=True, help="Also SSH to the controller's node and check that its container runs.")
 @node_options(django=True)
 @output_option

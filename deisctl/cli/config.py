@@ -33,7 +33,7 @@ class ConfigGroup(LazyGroup):
         return super().shell_complete(ctx, incomplete) + completion.component_items(incomplete)
 
 
-@click.group(cls=ConfigGroup, name="config", subcommand_metavar="COMPONENT set|get|rm [ARGS]...",
+@click.group(cls=ConfigGroup, name="config", short_help="Read and write component settings in etcd.", subcommand_metavar="COMPONENT set|get|rm [ARGS]...",
              lazy_subcommands=commands.CONFIG)
 @click.pass_context
 def config_group(ctx: click.Context) -> None:

@@ -13,7 +13,7 @@ from deisctl.output import contexts as views
 from deisctl.output import emit
 
 
-@click.group("context", cls=DeisctlGroup)
+@click.group("context", cls=DeisctlGroup, short_help="Named cluster contexts from the config file.")
 @click.pass_context
 def context_group(ctx: click.Context) -> None:
     """Named cluster contexts from the config file (DEISCTL_CONFIG, default ~/.config/deisctl/config.yaml)."""

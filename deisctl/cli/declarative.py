@@ -84,11 +84,14 @@ def apply(ctx: click.Context, file: str, dry_run: bool, prune: bool, strict: boo
           new_component: bool, new_key: bool, show_secrets: bool, fmt: Optional[str]):
     """Make etcd match FILE, writing only the keys that differ.
 
-    The whole file is validated first (exit 2, nothing written). Every written or deleted key
-    is guarded by the revision it had when read: a concurrent change → exit 6. Up to 128
-    changes are one transaction (all or nothing); more are split into transactions of 128,
-    each all or nothing, applied in key order (see the README). JSON output:
-    {"changed": bool, "changes": [{key, action, old, new}]}.
+    The whole file is validated first (exit 2, nothing written), and so are its components and
+    keys (a new component needs --new-component, a likely typo of a key --new-key). Keys the
+    components publish about this cluster are kept unless named with --write-published. Every
+    written or deleted key is guarded by the revision it had when read: a concurrent change →
+    exit 6. Up to 128 changes are one transaction (all or nothing); more are split into
+    transactions, each all or nothing, applied in key order; one that stops after its first
+    transaction lists what it wrote and exits 8 (see the README). JSON output:
+    {"changed": bool, "changes": [{key, action, old, new}], "kept": [...]}.
     """
     inv = invocation(ctx, fmt)
     try:

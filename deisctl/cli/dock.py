@@ -15,7 +15,7 @@ from deisctl.errors import EXIT_CODE_HELP
 
 # Everything after COMPONENT belongs to CMD, options included (`dock router ls -la`), except a
 # leading `--`, which ends deisctl's options (`dock controller -- hostname`).
-@click.command("dock", cls=DeisctlCommand, epilog=EXIT_CODE_HELP,
+@click.command("dock", cls=DeisctlCommand, short_help="Run a command in a component's container.", epilog=EXIT_CODE_HELP,
                context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True})
 @node_options(django=False)
 @click.argument("component", metavar="COMPONENT")

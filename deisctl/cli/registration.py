@@ -13,7 +13,7 @@ from deisctl.output import emit
 from deisctl.output import registration as views
 
 
-@click.group("registration", cls=DeisctlGroup)
+@click.group("registration", cls=DeisctlGroup, short_help="Who may register, on every Deis version.")
 @click.pass_context
 def registration_group(ctx: click.Context) -> None:
     """Who may register new users, on every Deis version: Deis < 1.6 reads

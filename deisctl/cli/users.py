@@ -22,7 +22,7 @@ def dry_run_option(fn):
     return click.option("--dry-run", is_flag=True, help="Connect and report; change nothing.")(fn)
 
 
-@click.group("users", cls=DeisctlGroup, epilog=EXIT_CODE_HELP)
+@click.group("users", cls=DeisctlGroup, short_help="The controller's users: tokens, administrators.", epilog=EXIT_CODE_HELP)
 @node_options(django=True)
 @click.pass_context
 def users_group(ctx: click.Context, **node_values) -> None:
