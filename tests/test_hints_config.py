@@ -123,3 +123,38 @@ def test_unexpected_error_then_debug(cli, monkeypatch):
     assert "DEISCTL_DEBUG=1" in hint_of(out) and "--debug before the command" in hint_of(out)
     for followed in (cli("context", "list", env={"DEISCTL_DEBUG": "1"}), cli("--debug", "context", "list")):
         assert followed.exit_code == 1 and "Traceback" in followed.stderr and "RuntimeError: a bug" in followed.stderr
+
+
+def test_the_verb_before_the_component_then_the_line_it_gives(cli, dctl, etcd):
+    import shlex
+
+    out = dctl("config", "set", "controller", "registrationEnabled=0")
+    assert_error(out, 2, "'set' is a verb of a component, and the component comes first")
+    line = hint_of(out).removeprefix("as in ").strip("'")
+    assert line == "deisctl config controller set registrationEnabled=0"
+    assert dctl(*shlex.split(line)[1:]).exit_code == 0  # the line, as given
+    assert etcd.read("/deis/controller/registrationEnabled") == "0"
+
+
+def test_the_first_cannot_reach_etcd_names_the_three_ways_to_point_deisctl(cli, etcd, tmp_path):
+    import re
+
+    env = {"DEISCTL_CONFIG": str(tmp_path / "config.yaml")}
+    out = cli("--dial-timeout", "0.5", "config", "controller", "get", env=env)  # the default 127.0.0.1:2379
+    assert_error(out, 4, "cannot reach etcd: http://127.0.0.1:2379", "deisctl used its default endpoint")
+    hint = hint_of(out)
+    assert "pass --endpoints URLS before the command" in hint
+    assert cli("--endpoints", etcd.endpoints, "config", "controller", "get", env=env).exit_code == 0
+    assert "set DEISCTL_ENDPOINTS=URLS" in hint
+    assert cli("config", "controller", "get", env=dict(env, DEISCTL_ENDPOINTS=etcd.endpoints)).exit_code == 0
+    # "name a context (see 'deisctl context --help')": its example, with this test's etcd, works as a config file.
+    help_text = cli("context", "--help").stdout
+    example = re.search(r"The file, for example:\n\n(.*?)\n\n", help_text, re.S).group(1)
+    example = "\n".join(line[6:] for line in example.splitlines())
+    (tmp_path / "config.yaml").write_text(example.replace("http://10.0.1.10:2379,http://10.0.1.11:2379",
+                                                          etcd.endpoints))
+    assert cli("context", "list", env=env).stdout.splitlines()[0].startswith("* staging")
+    assert cli("config", "controller", "get", env=env).exit_code == 0  # staging's endpoints, prefix /deis
+    # A configured endpoint that is down is not a newcomer's mistake: no such hint then.
+    down = cli("--endpoints", "http://127.0.0.1:9", "--dial-timeout", "0.5", "config", "controller", "get", env=env)
+    assert "default endpoint" not in down.stderr

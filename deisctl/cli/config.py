@@ -28,6 +28,21 @@ class ConfigGroup(LazyGroup):
         keyspec.validate_component(name)
         return component_group
 
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        """`config set controller k=v` (the verb first, as in other tools): say where the
+        component goes, with the command line that works. `config set get` stays the verb get
+        of a component named set."""
+        if len(args) >= 2 and args[0] in commands.COMPONENT and args[1] not in commands.COMPONENT \
+                and keyspec.COMPONENT_RE.match(args[1]) and not ctx.resilient_parsing:
+            import shlex
+
+            from deisctl.errors import UsageError
+
+            fixed = shlex.join(["deisctl", "config", args[1], args[0], *args[2:]])
+            raise UsageError(f"'{args[0]}' is a verb of a component, and the component comes first",
+                             hint=f"as in '{fixed}'")
+        return super().resolve_command(ctx, args)
+
     def shell_complete(self, ctx: click.Context, incomplete: str):
         """Complete this group's commands and the known component names."""
         return super().shell_complete(ctx, incomplete) + completion.component_items(incomplete)

@@ -16,7 +16,25 @@ from deisctl.output import emit
 @click.group("context", cls=DeisctlGroup, short_help="Named cluster contexts from the config file.")
 @click.pass_context
 def context_group(ctx: click.Context) -> None:
-    """Named cluster contexts from the config file (DEISCTL_CONFIG, default ~/.config/deisctl/config.yaml)."""
+    """Named cluster contexts from the config file (DEISCTL_CONFIG, default ~/.config/deisctl/config.yaml).
+
+    The file, for example:
+
+    \b
+        current-context: staging
+        contexts:
+          staging:
+            endpoints: http://10.0.1.10:2379,http://10.0.1.11:2379
+            prefix: /deis
+          prod:
+            endpoints: [https://10.0.0.10:2379, https://10.0.0.11:2379]
+            cacert: ~/.deis/prod/ca.pem     # relative paths: to this file
+            user: root                      # password: DEISCTL_PASSWORD or a prompt
+            ssh_user: core
+            controller_host: 10.0.0.12
+
+    Every option is flag > DEISCTL_* environment variable > context > default.
+    """
     help_if_bare(ctx)
 
 

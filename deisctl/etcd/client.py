@@ -167,7 +167,11 @@ class Store:
         reasons = ", ".join(f"{url} ({why})" for url, why in self._down.items())
         if self._refused & set(self._down):  # a certificate we must not trust: like an SSH host key
             return AuthError(f"cannot connect to etcd securely: {reasons}")
-        return UnreachableError(f"cannot reach etcd: {reasons}")
+        hint = None
+        if self.settings.sources.get("endpoints", "default") == "default":  # the newcomer's first error
+            hint = ("deisctl used its default endpoint: pass --endpoints URLS before the command, set "
+                    "DEISCTL_ENDPOINTS=URLS, or name a context (see 'deisctl context --help')")
+        return UnreachableError(f"cannot reach etcd: {reasons}", hint=hint)
 
     def _reset(self) -> None:
         if self._client is not None:
