@@ -143,3 +143,21 @@ def test_debug_after_the_component_is_the_commands_not_deisctls(run_deisctl, doc
     assert debugged.exit_code == 0 and "debug: paramiko" in debugged.stderr
     quiet = dock("controller", "true")
     assert (quiet.exit_code, quiet.stderr) == (0, "")
+
+
+def test_a_node_option_after_component_is_refused_never_sent(cli, sshd_server, controller_container):
+    """`dock controller --ssh-port N ls`: refused before connecting, with the two lines that
+    work; each followed: before COMPONENT it is deisctl's, after `--` it is the command's."""
+    from tests.helpers import hint_of, ssh_connections
+
+    flags = node_flags(sshd_server)
+    before = ssh_connections(sshd_server)
+    out = cli("dock", *flags[:-6], "controller", *flags[-6:], "sh", "-c", "echo hi")  # --ssh-user ... after
+    assert_error(out, 2, "after COMPONENT would be part of the remote command")
+    assert ssh_connections(sshd_server) == before  # nothing was sent
+    hint = hint_of(out)
+    assert hint.startswith("put it before COMPONENT") and "write 'deisctl dock controller -- " in hint
+    out = cli("dock", *flags, "controller", "sh", "-c", "echo hi")  # before COMPONENT, as the hint says
+    assert (out.exit_code, out.stdout) == (0, "hi\n"), out.stderr
+    passed = cli("dock", *flags, "controller", "--", "echo", "--ssh-port", "22")  # after --: the command's
+    assert (passed.exit_code, passed.stdout) == (0, "--ssh-port 22\n"), passed.stderr

@@ -296,3 +296,13 @@ def test_ssh_timeout_of_config_is_named_by_its_variable(cli):
         for conn, _ in accepted:
             conn.close()
         listener.close()
+
+
+def test_a_node_option_before_the_command_then_after_it(cli, sshd_server, controller_container):
+    """`deisctl --host H users list`: the hint says the option goes after the command; moved
+    there, as it says, the command works."""
+    flags = node_flags(sshd_server)
+    out = cli(*flags[:2], "users", *flags[2:], "list")
+    assert_error(out, 2, "no such option: --host")
+    assert hint_of(out).startswith("--host is an option of users, dock and check: put it after the command")
+    assert cli("users", *flags, "list").exit_code == 0  # after `users`, as in the hint

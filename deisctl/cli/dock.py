@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Optional
 
 import click
 
 from deisctl.cli.groups import DeisctlCommand
+from deisctl.cli.node_options import flags as node_flags
 from deisctl.cli.node_options import layers, node_options
 from deisctl.cli.options import invocation
 from deisctl.errors import EXIT_CODE_HELP
@@ -35,5 +37,13 @@ def dock(ctx: click.Context, component: str, command: tuple[str, ...], **node_va
 
     if command[:1] == ("--",):  # `dock COMPONENT -- CMD`, as in `kubectl exec POD -- CMD`: only that one goes
         command = command[1:]
+    elif command and command[0].split("=", 1)[0] in node_flags():
+        # `dock controller --ssh-port 2222 ls`: meant for deisctl, never sent to the node.
+        from deisctl.errors import UsageError
+
+        option = command[0].split("=", 1)[0]
+        raise UsageError(f"{option} after COMPONENT would be part of the remote command",
+                         hint=f"put it before COMPONENT, as in 'deisctl dock {option} ... {component} ...'; to pass "
+                              f"it to the command itself, write 'deisctl dock {component} -- {shlex.join(command)}'")
     inv = invocation(ctx)
     return ops.dock(inv, component, command, layers(ctx, node_values))  # nothing to render: the command's own output

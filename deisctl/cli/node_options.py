@@ -51,6 +51,11 @@ _DJANGO = {
 }
 
 
+def flags() -> set:
+    """Every node option's flag (--host, --ssh-user, ..., --container)."""
+    return {flag for flag, _metavar, _help in (*_CONNECTION.values(), *_DJANGO.values())}
+
+
 def node_options(*, django: bool) -> Callable:
     """Add the node options to a command; the callback receives them as keyword arguments
     (None: not given)."""

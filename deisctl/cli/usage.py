@@ -21,6 +21,9 @@ def usage_message(exc: click.UsageError) -> str:
         if ctx is not None and ctx.parent is not None and option in _global_options(ctx):
             hint = (f"{option} is a global option: put it before the command, "
                     f"as in 'deisctl {option} ... {ctx.command_path.split(' ', 1)[-1]} ...'")
+        elif ctx is not None and ctx.parent is None and option in _node_options():
+            hint = (f"{option} is an option of users, dock and check: put it after the command, as in "
+                    f"'deisctl users {option} ... list' or 'deisctl dock {option} ... COMPONENT'")
         return f"error: {message} ({hint})"
     if isinstance(exc, click.BadOptionUsage):
         option = exc.option_name
@@ -59,3 +62,10 @@ def _param_named(ctx: Optional[click.Context], option: str):
 
 def _global_options(ctx: click.Context) -> set:
     return {name for param in ctx.find_root().command.params for name in param.opts}
+
+
+def _node_options() -> set:
+    """The flags of the node options (users, dock, check), given before the command by mistake."""
+    from deisctl.cli.node_options import flags
+
+    return flags()
