@@ -49,8 +49,8 @@ def test_a_server_with_a_smaller_request_limit_is_served(cli, server, tmp_path):
 
 
 def test_the_space_quota_mid_apply_is_a_partial_apply_that_says_what_landed(cli, server, tmp_path):
-    full = server("--quota-backend-bytes", str(16 * 1024 * 1024))
-    path = document(tmp_path, 300, 100_000)  # ~30 MB: the quota is reached part way
+    full = server("--quota-backend-bytes", str(8 * 1024 * 1024))
+    path = document(tmp_path, 400, 100_000)  # ~40 MB against an 8 MiB quota: reached part way
     out = cli("--endpoints", full.endpoints, "config", "apply", "-f", path, "--new-component", "-o", "json",
               input="")
     assert out.exit_code == 8, out.stderr
@@ -61,8 +61,8 @@ def test_the_space_quota_mid_apply_is_a_partial_apply_that_says_what_landed(cli,
     assert result["partial"] is True and result["changed"] is True
     landed = {c["key"] for c in result["changes"]}
     stored = {key.removeprefix("/deis/") for key in full.read_prefix("/deis/bulk/")}
-    assert landed == stored and 0 < len(landed) < 300  # exactly what the output says landed
-    assert {c["key"] for c in result["not_written"]} == {f"bulk/k{i:04d}" for i in range(300)} - landed
+    assert landed == stored and 0 < len(landed) < 400  # exactly what the output says landed
+    assert {c["key"] for c in result["not_written"]} == {f"bulk/k{i:04d}" for i in range(400)} - landed
 
 
 def test_a_conflict_in_a_later_transaction_is_exit_8_and_a_rerun_converges(cli, etcd, tmp_path):

@@ -50,10 +50,12 @@ def set_values(inv, component: str, pairs: Sequence[str], *, strict: bool, dry_r
     layout = inv.settings.layout
     items = [(layout.key(component, k), c.value) for k, c in checked.items()]
     with open_store(inv) as store:
-        try:
-            existing = targets.relative(inv, component, store.keys_under(layout.component(component)))
-        except UnreachableError as exc:  # the read before the write: nothing was sent to write
-            raise UnreachableError(f"{exc.message}; the write was not applied", hint=exc.hint) from None
+        def existing() -> list:
+            try:
+                return targets.relative(inv, component, store.keys_under(layout.component(component)))
+            except UnreachableError as exc:  # the read before the write: nothing was sent to write
+                raise UnreachableError(f"{exc.message}; the write was not applied", hint=exc.hint) from None
+
         targets.check_write(inv, store, component, list(checked), existing, new_component=new_component,
                             new_key=new_key, strict=strict)
         for item in checked.values():

@@ -41,15 +41,20 @@ def relative(inv, component: str, full_keys: Iterable[str]) -> list[str]:
     return [key[len(base):] for key in full_keys if key.startswith(base)]
 
 
-def check_write(inv, store, component: str, keys: Sequence[str], existing: Sequence[str], *, new_component: bool,
+def check_write(inv, store, component: str, keys: Sequence[str], existing, *, new_component: bool,
                 new_key: bool, strict: bool) -> None:
     """Refuse (a UsageError, before anything is written) a write to a component that neither
     the schema nor etcd knows, unless new_component; with strict, one the schema does not know;
     and keys that are near misses of a known or existing key, unless new_key. existing: the
-    component's keys in etcd (relative)."""
+    component's keys in etcd (relative), or a callable that reads them, called only when they
+    matter (not for `set workers=4` on the controller: a known component and a known key)."""
     from deisctl import schema
 
     known = component in schema.COMPONENTS
+    if callable(existing):
+        outside_schema = set(keys) - set(schema_keys(component))
+        needed = (not known and not new_component) or (bool(outside_schema) and not new_key)
+        existing = existing() if needed else []
     if strict and not known:
         raise UsageError(f"--strict: {component!r} is not a component the schema knows"
                          + typos.did_you_mean(component, schema.COMPONENTS),

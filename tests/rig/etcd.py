@@ -167,10 +167,26 @@ class EtcdCluster:
     def endpoints(self) -> str:
         return ",".join(m.url for m in self.members)
 
-    def start(self, deadline: float = 20.0) -> "EtcdCluster":
-        for member in self.members:
-            self._spawn(member, "new")
-        self.wait_healthy(self.members, deadline)
+    def start(self, deadline: float = 20.0, attempts: int = 3) -> "EtcdCluster":
+        """Start every member. free_port() hands out a port that is free when asked, and something
+        else (an outgoing connection of this busy machine) may take it before etcd binds it: a
+        member that exits with "address already in use" has the whole cluster started again on
+        fresh ports, up to `attempts` times."""
+        for attempt in range(attempts):
+            for member in self.members:
+                self._spawn(member, "new")
+            try:
+                self.wait_healthy(self.members, deadline)
+                return self
+            except RuntimeError:
+                taken = any("address already in use" in m.log_path.read_text(errors="replace") for m in self.members)
+                if not taken or attempt == attempts - 1:
+                    raise
+            for member in self.members:
+                member.stop()
+                shutil.rmtree(member.data_dir, ignore_errors=True)
+                member.log_path.write_text("")
+                member.client_port, member.peer_port = free_port(), free_port()
         return self
 
     def _spawn(self, member: EtcdMember, state: str) -> None:
