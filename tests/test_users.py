@@ -646,3 +646,9 @@ def test_an_interrupted_revoke_says_what_is_known(sshd_server, controller_contai
     assert len(lines) == 1 and "Traceback" not in err, err
     assert lines[0].startswith("error: interrupted while the controller ran revoke-token")
     assert "may or may not have been made" in lines[0] and out == ""
+    # The hint, followed: `users list` with the same node options shows what it did.
+    assert "see what it did with 'users list' and the same node options" in lines[0]
+    listed = subprocess.run([*deisctl_command(), "users", *node_flags(sshd_server), "list", "-o", "json"],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    assert bob in [row["username"] for row in json.loads(listed.stdout)]
