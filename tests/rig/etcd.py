@@ -181,6 +181,8 @@ class EtcdCluster:
             except RuntimeError:
                 taken = any("address already in use" in m.log_path.read_text(errors="replace") for m in self.members)
                 if not taken or attempt == attempts - 1:
+                    for member in self.members:  # none left running when the start fails for good
+                        member.stop()
                     raise
             for member in self.members:
                 member.stop()
