@@ -1,6 +1,6 @@
 """Time `deisctl users revoke-token` for 1 user and for 100 users in one run, against a
-bare OpenSSH `ssh ... docker exec -i deis-controller python manage.py shell -v 0 < script`
-running the very same script.
+bare OpenSSH `ssh ... docker exec -i deis-controller python manage.py shell -v 0 -c ... < script`
+running the very same command and script (its commit line sent along at once).
 
 Self-contained: starts the test rig (private dockerd, the `deis-controller` container,
 an sshd on 127.0.0.1; see tests/rig/README.md), prints medians side by side, stops it all.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -51,8 +52,9 @@ def main() -> None:
             SSHServer(env={"DOCKER_HOST": engine.host}) as sshd:
         node = ["--host", sshd.host, "--ssh-port", str(sshd.port), "--ssh-user", sshd.user,
                 "--ssh-key", sshd.client_key, "--known-hosts", sshd.known_hosts]
-        bare_cmd = [*sshd.ssh_args(), *controller.shell_command("docker", controller.DEFAULT_CONTAINER, None,
-                                                                controller.DEFAULT_PYTHON)]
+        # OpenSSH joins its arguments with spaces: the remote command is quoted once, as deisctl does.
+        bare_cmd = [*sshd.ssh_args(), shlex.join(controller.shell_command("docker", controller.DEFAULT_CONTAINER,
+                                                                          None, controller.DEFAULT_PYTHON))]
         results: dict[tuple[str, int], list[float]] = {}
         timed([*deisctl(), "--version"])  # warm the page cache before measuring
         for _ in range(args.runs):
@@ -63,7 +65,9 @@ def main() -> None:
                 results.setdefault(("deisctl", n), []).append(elapsed)
 
                 ctl.seed(*names)
-                script = controller.program({"action": "revoke-token", "users": names, "dry_run": False})
+                # The same command and script, its commit line sent along (no waiting for "prepared").
+                script = controller.framed({"action": "revoke-token", "users": names, "dry_run": False,
+                                            "commit_within": 10}) + controller.COMMIT_ORDER
                 elapsed, proc = timed(bare_cmd, stdin=script)
                 assert proc.stdout.decode().count('"revoked"') == n, proc.stdout
                 results.setdefault(("bare ssh", n), []).append(elapsed)

@@ -151,3 +151,65 @@ def sole_admins(controller, *names: str):
         yield
     finally:
         controller.shell(_ADMINS.format(args=json.dumps([others, False])))
+
+
+class LocalCommand:
+    """A command run on this machine with ssh.session.RemoteCommand's interface (send,
+    close_input, readline, finish, close): the controller script's exchange without SSH."""
+
+    def __init__(self, argv, cwd, env):
+        import threading
+
+        self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        self._out, self._eof, self._err = bytearray(), False, bytearray()
+        self._stderr = threading.Thread(target=lambda: self._err.extend(self.proc.stderr.read()), daemon=True)
+        self._stderr.start()
+
+    def send(self, data: bytes, deadline) -> bool:
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+        return True
+
+    def close_input(self) -> None:
+        if not self.proc.stdin.closed:
+            self.proc.stdin.close()
+
+    def readline(self, deadline):
+        import os
+        import select
+
+        while True:
+            cut = self._out.find(b"\n")
+            if cut >= 0 or (self._eof and self._out):
+                line = bytes(self._out[:cut + 1] if cut >= 0 else self._out)
+                del self._out[:len(line)]
+                return line
+            if self._eof:
+                return b""
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and (left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]):
+                return None
+            data = os.read(self.proc.stdout.fileno(), 65536)
+            self._out.extend(data)
+            self._eof = not data
+
+    def finish(self, deadline):
+        from deisctl.ssh.session import Completed
+
+        rest = bytearray()
+        while line := self.readline(deadline):
+            rest.extend(line)
+        self.proc.wait(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
+        self._stderr.join(5)
+        return Completed(self.proc.returncode, bytes(rest), bytes(self._err))
+
+    def close(self) -> None:
+        self.close_input()
+        try:
+            self.proc.wait(timeout=60)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc.stdout.close()

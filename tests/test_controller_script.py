@@ -1,18 +1,19 @@
 """The controller script (deisctl/controller/script.py) run for real against tests/controller_app, without SSH.
 
-Exactly what the node runs: `python manage.py shell -v 0` with `controller.program(request)` on stdin, all
-written at once, its reply read by `controller.parse_reply`. State is read back with the app's own ORM in
-another Django process. One sqlite database for the module; every test seeds its own usernames.
+Exactly what the node runs: `controller.shell_command(...)` (`python manage.py shell -v 0 -c BOOTSTRAP`),
+driven by `controller.Exchange` as over SSH: the framed script on stdin, a prepared change committed by
+the commit line. State is read back with the app's own ORM in another Django process. One sqlite
+database for the module; every test seeds its own usernames.
 """
 from __future__ import annotations
 
 import contextlib
 import json
 import os
-import select
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -20,8 +21,7 @@ import pytest
 
 from deisctl import controller
 from deisctl.errors import DeisctlError, NotFoundError, UsageError
-from deisctl.ssh.session import Completed  # the reply as the SSH layer hands it to parse_reply
-from tests.helpers import new_users
+from tests.helpers import LocalCommand, new_users
 
 pytest.importorskip("django")
 pytest.importorskip("rest_framework.authtoken")
@@ -59,10 +59,20 @@ class App:
         return subprocess.run([sys.executable, "manage.py", *args], cwd=APP_DIR, env=self.env, input=input,
                               capture_output=True, timeout=120, **({} if input else {"stdin": subprocess.DEVNULL}))
 
-    def run(self, request: dict) -> dict:
-        """The script, as the node runs it (stdin written at once; see tests/rig/README.md)."""
-        proc = self.manage("shell", "-v", "0", input=controller.program(request))
-        return controller.parse_reply(Completed(proc.returncode, proc.stdout, proc.stderr), "local")
+    def start(self) -> LocalCommand:
+        """The command the node runs (--runtime none), started here."""
+        argv = controller.shell_command("none", "", str(APP_DIR), sys.executable)
+        return LocalCommand(argv, APP_DIR, self.env)
+
+    def run(self, request: dict, commit_within: float = 10) -> dict:
+        """The script, driven as over SSH: its reply (a change committed)."""
+        command = self.start()
+        try:
+            reply = controller.Exchange(command, request, "local", time.monotonic() + 120, commit_within).run()
+        finally:
+            command.close()
+        assert reply is not None, "no reply within 120 s"
+        return reply
 
     def seed(self, *names: str) -> dict[str, str]:
         proc = self.manage("seed", *names)
@@ -206,27 +216,26 @@ def test_two_concurrent_demotes_cannot_both_pass(app):
     app.seed(bob, carol)
     with app.only_admins(bob, carol):
         holder = sqlite3.connect(app.db, isolation_level=None)
+        outcomes = []
+
+        def demote(name):
+            try:
+                outcomes.append(app.run({"action": "demote", "users": [name], "dry_run": False})["users"][0])
+            except UsageError as exc:
+                outcomes.append(exc.message)
+
+        threads = [threading.Thread(target=demote, args=(name,)) for name in (bob, carol)]
         try:
             holder.execute("BEGIN IMMEDIATE")
-            procs = [subprocess.Popen([sys.executable, "manage.py", "shell", "-v", "0"], cwd=APP_DIR, env=app.env,
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                     for _ in (bob, carol)]
-            for proc, name in zip(procs, (bob, carol)):
-                proc.stdin.write(controller.program({"action": "demote", "users": [name], "dry_run": False}))
-                proc.stdin.close()
+            for thread in threads:
+                thread.start()
             time.sleep(2.5)  # both started and waiting for the lock (sqlite's busy timeout is 5 s)
-            assert [proc.poll() for proc in procs] == [None, None]
+            assert outcomes == []
         finally:
             holder.execute("ROLLBACK")
             holder.close()
-        outcomes = []
-        for proc in procs:
-            out, err = proc.stdout.read(), proc.stderr.read()
-            proc.wait(timeout=60)
-            try:
-                outcomes.append(controller.parse_reply(Completed(proc.returncode, out, err), "local")["users"][0])
-            except UsageError as exc:
-                outcomes.append(exc.message)
+        for thread in threads:
+            thread.join(120)
 
         assert sorted(map(type, outcomes), key=str) == [dict, str], outcomes
         demoted = next(o["user"] for o in outcomes if isinstance(o, dict))
@@ -298,27 +307,108 @@ def test_a_failing_script_is_one_remote_error_and_rolls_back(app):
     assert app.state() == before
 
 
-def test_an_interactive_shell_runs_nothing_and_exits_97(app):
-    """stdin not readable when Django starts: it opens a console; the guard ends it before any effect."""
-    (bob,) = new_users(1)
-    token = app.seed(bob)[bob]
-    proc = subprocess.Popen([sys.executable, "manage.py", "shell", "-v", "0", "-i", "python"], cwd=APP_DIR,
-                            env=app.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        banner, deadline = b"", time.monotonic() + 60
-        while b"(InteractiveConsole)" not in banner and time.monotonic() < deadline:
-            if select.select([proc.stderr], [], [], 1)[0]:
-                chunk = os.read(proc.stderr.fileno(), 4096)
-                assert chunk, banner
-                banner += chunk
-        out, err = proc.communicate(controller.program({"action": "revoke-token", "users": [bob],
-                                                        "dry_run": False}), timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+# -- the commit order ------------------------------------------------------------------------------
 
-    assert proc.returncode == controller.INTERACTIVE_EXIT, (out, banner + err)
-    with pytest.raises(DeisctlError, match="went interactive; nothing was run"):
-        controller.parse_reply(Completed(proc.returncode, out, err), "local")
-    assert app.state()[bob][2] == token
+
+def _prepared(app, request: dict, commit_within: float = 10):
+    """The script started and its change prepared: (command, the prepared reply)."""
+    command = app.start()
+    exchange = controller.Exchange(command, request, "local", time.monotonic() + 120, commit_within)
+    command.send(controller.framed(exchange.request), None)
+    line = command.readline(time.monotonic() + 120)
+    while line and not line.startswith(controller.MARKER.encode()):
+        line = command.readline(time.monotonic() + 120)
+    return command, json.loads(line[len(controller.MARKER):])
+
+
+def _final(command) -> dict:
+    completed = command.finish(time.monotonic() + 60)
+    lines = [line for line in completed.stdout.decode().splitlines() if line.startswith(controller.MARKER)]
+    assert completed.status == 0 and len(lines) == 1, completed
+    return json.loads(lines[0][len(controller.MARKER):])
+
+
+@pytest.mark.parametrize("ending", ["end of input", "another line", "no line in time"])
+def test_a_prepared_change_commits_only_on_the_commit_line(app, ending):
+    """The script holds the change ready and commits only on "commit"; end of input (deisctl
+    interrupted, the channel closed), any other line, or no line within commit_within: rolled back."""
+    bob, carol = new_users(2)
+    tokens = app.seed(bob, carol)
+    before = app.state()
+    command, prepared = _prepared(app, {"action": "revoke-token", "users": [bob, carol], "dry_run": False},
+                                  commit_within=1.5)
+    try:
+        assert prepared == {"ok": True, "prepared": True,
+                            "users": rows((bob, "revoked", True), (carol, "revoked", True))}
+        if ending == "end of input":
+            command.close_input()
+        elif ending == "another line":
+            command.send(b"commit please\n", None)
+        final = _final(command)
+    finally:
+        command.close()
+    assert final == {"ok": False, "committed": False, "reason": "no commit order came; rolled back"}
+    assert app.state() == before and before[bob][2] == tokens[bob]
+
+
+def test_the_commit_line_commits_what_was_prepared(app):
+    (bob,) = new_users(1)
+    app.seed(bob)
+    command, prepared = _prepared(app, {"action": "promote", "users": [bob], "dry_run": False})
+    try:
+        assert prepared["users"] == rows((bob, "promoted", True))
+        assert app.state()[bob][:2] == (False, False)  # not yet: held in the script's transaction
+        command.send(controller.COMMIT_ORDER, None)
+        assert _final(command) == {"ok": True, "committed": True}
+    finally:
+        command.close()
+    assert app.state()[bob][:2] == (True, True)
+
+
+def test_a_commit_line_sent_with_the_script_is_not_lost(app):
+    """What the bare reference of bench/bench_revoke.py does: all of stdin at once."""
+    (bob,) = new_users(1)
+    app.seed(bob)
+    request = {"action": "revoke-token", "users": [bob], "dry_run": False, "commit_within": 10}
+    command = app.start()
+    try:
+        command.send(controller.framed(request) + controller.COMMIT_ORDER, None)
+        command.close_input()
+        completed = command.finish(time.monotonic() + 60)
+    finally:
+        command.close()
+    assert completed.status == 0 and f'{controller.MARKER}{{"ok": true, "committed": true}}' in completed.stdout.decode()
+    assert app.state()[bob][2] is None
+
+
+def test_a_dry_run_a_refusal_and_a_list_need_no_commit_line(app):
+    """Nothing to commit: the reply comes at once and the script ends without reading stdin again."""
+    (bob,) = new_users(1)
+    app.seed(bob)
+    for request in ({"action": "promote", "users": [bob], "dry_run": True}, {"action": "list"},
+                    {"action": "promote", "users": ["ghost-" + bob], "dry_run": False}):
+        command, reply = _prepared(app, request)
+        try:
+            assert "prepared" not in reply
+            completed = command.finish(time.monotonic() + 60)  # ends with stdin still open
+        finally:
+            command.close()
+        assert completed.status == 0, completed
+
+
+def test_an_incomplete_script_runs_nothing(app):
+    """The sender gone mid-script: the bootstrap runs none of it."""
+    (bob,) = new_users(1)
+    app.seed(bob)
+    before = app.state()
+    whole = controller.framed({"action": "revoke-token", "users": [bob], "dry_run": False, "commit_within": 5})
+    command = app.start()
+    try:
+        command.send(whole[:-40], None)
+        command.close_input()
+        completed = command.finish(time.monotonic() + 60)
+    finally:
+        command.close()
+    assert completed.status == 1 and "the script arrived incomplete; nothing was run" in completed.last_error_line()
+    assert app.state() == before
+

@@ -5,6 +5,7 @@ The controller is shared by the session, so every test seeds its own usernames.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from deisctl import controller
 from tests.helpers import HOSTILE_USERNAMES, ExecCounter, keygen, new_users, node_flags, sole_admins, ssh_connections
 from tests.rig.docker_engine import APP_DIR
 from tests.rig.ports import free_port
@@ -74,7 +76,7 @@ def test_revoke_many_uses_one_connection_and_one_django_process(users, sshd_serv
     assert out.exit_code == 0, out.stderr
     assert out.stdout.splitlines() == [f"{n}: token revoked" for n in names]
     assert ssh_connections(sshd_server) - before == 1
-    assert execs.commands() == ["python manage.py shell -v 0"]
+    assert execs.commands() == [" ".join(["python", "manage.py", "shell", "-v", "0", "-c", controller.BOOTSTRAP])]
     assert {controller_container.check_token(tokens[n]) for n in names} == {401}
     assert controller_container.check_token(keep_token) == 200
 
@@ -577,7 +579,8 @@ def test_remote_timeout_bounds_the_remote_command(cli, sshd_server, tmp_path):
     started = time.monotonic()
     out = cli("users", *node_flags(sshd_server), "--runtime", "none", "--app-dir", str(tmp_path),
               "--python", str(slow), "--remote-timeout", "1", "revoke-token", "bob")
-    assert_error(out, 4, "did not finish within --remote-timeout 1s", "may or may not")
+    # Never told to commit: whatever it did was rolled back (the script commits only on the order).
+    assert_error(out, 4, "the controller did not answer within --remote-timeout 1s; nothing was changed")
     assert time.monotonic() - started < 3.5
 
 
@@ -617,22 +620,51 @@ def test_a_node_that_never_answers_the_exec_request_is_bounded_by_the_ssh_timeou
     assert elapsed < 2 + 3, elapsed
 
 
+def _controller_scripts() -> list[int]:
+    """PIDs of the controller script's processes on this machine (the container's too: one kernel)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and controller.BOOTSTRAP.encode() in (proc / "cmdline").read_bytes():
+                pids.append(int(proc.name))
+        except OSError:
+            continue
+    return pids
+
+
+def _wait_until_no_controller_script(timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while _controller_scripts():
+        assert time.monotonic() < deadline, "the controller script is still running"
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("runtime", ["docker", "none"])
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_an_interrupted_revoke_says_what_is_known(sshd_server, controller_container, signum):
-    """Ctrl-C or SIGTERM while the controller works on a revoke (held at its database's lock
-    here: an exclusive one, so that even its first read waits): exit 130 with one line saying
-    the change may or may not have been made."""
+def test_an_interrupted_revoke_ends_the_same_way_on_every_runtime(sshd_server, controller_container, node_app,
+                                                                 runtime, signum):
+    """Ctrl-C or SIGTERM while the controller works on a revoke (held at its database's lock here:
+    an exclusive one, so that even its first read waits): exit 130, one line saying nothing was
+    changed; and nothing is, once the controller got its lock and its script ended."""
     import sqlite3
 
     from tests.rig.cli import deisctl_command
 
     (bob,) = new_users(1)
-    controller_container.seed(bob)
-    holder = sqlite3.connect(controller_container.data_dir / "db.sqlite3", isolation_level=None)
+    if runtime == "docker":
+        flags = node_flags(sshd_server)
+        token = controller_container.seed(bob)[bob]
+        db = controller_container.data_dir / "db.sqlite3"
+    else:
+        app, manage = node_app
+        flags = [*node_flags(sshd_server), "--runtime", "none", "--app-dir", str(app), "--python", sys.executable]
+        token = json.loads(manage("seed", bob))[bob]
+        db = app.parent / "db.sqlite3"
+    holder = sqlite3.connect(db, isolation_level=None)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEISCTL_")}
     try:
         holder.execute("BEGIN EXCLUSIVE")
-        proc = subprocess.Popen([*deisctl_command(), "users", *node_flags(sshd_server), "revoke-token", bob],
+        proc = subprocess.Popen([*deisctl_command(), "users", *flags, "revoke-token", bob],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env,
                                 text=True)
         time.sleep(3)  # sent, and waiting for the lock
@@ -641,14 +673,75 @@ def test_an_interrupted_revoke_says_what_is_known(sshd_server, controller_contai
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert proc.returncode == 130, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    assert lines[0].startswith("error: interrupted while the controller ran revoke-token")
-    assert "may or may not have been made" in lines[0] and out == ""
-    # The hint, followed: `users list` with the same node options shows what it did.
-    assert "see what it did with 'users list' and the same node options" in lines[0]
-    listed = subprocess.run([*deisctl_command(), "users", *node_flags(sshd_server), "list", "-o", "json"],
-                            capture_output=True, text=True, env=env, timeout=60)
+    assert (proc.returncode, out) == (130, ""), err
+    assert err == "error: interrupted before the controller on 127.0.0.1 was told to commit revoke-token: " \
+                  "nothing was changed\n"
+    _wait_until_no_controller_script()
+    listed = subprocess.run([*deisctl_command(), "users", *flags, "list", "-o", "json"], capture_output=True,
+                            text=True, env=env, timeout=60)
     assert listed.returncode == 0, listed.stderr
-    assert bob in [row["username"] for row in json.loads(listed.stdout)]
+    assert [row["has_token"] for row in json.loads(listed.stdout) if row["username"] == bob] == [True]
+    if runtime == "docker":
+        assert controller_container.check_token(token) == 200
+
+
+FAKE_CONTROLLER = """#!{python}
+# Stands in for manage.py on the node: the exchange as the real script has it, with a pause after
+# the commit order arrives (its PID and that line are written to {seen!r} first).
+import base64, json, os, sys, time
+r = sys.stdin.buffer
+program = r.read(int(r.readline()))
+request = json.loads(base64.b64decode(program.rsplit(b'_deisctl_main("', 1)[1].split(b'"')[0]))
+rows = [{{"user": user, "result": "revoked", "changed": True}} for user in request["users"]]
+print("\\ndeisctl-result:" + json.dumps({{"ok": True, "prepared": True, "users": rows}}), flush=True)
+line = os.read(0, 64)
+with open({seen!r}, "w") as seen:
+    seen.write(f"{{os.getpid()}} {{line!r}}")
+time.sleep({pause})
+print("\\ndeisctl-result:" + json.dumps({{"ok": True, "committed": True}}), flush=True)
+"""
+
+
+@pytest.mark.parametrize("pause, told", [(1, "had committed"), (60, "may or may not")])
+def test_an_interrupt_after_the_commit_order_waits_for_the_outcome_within_the_ssh_timeout(cli, sshd_server,
+                                                                                        tmp_path, pause, told):
+    """Interrupted once the commit was ordered: deisctl waits up to --ssh-timeout for the outcome;
+    confirmed, it says what was committed; not, that the change may or may not have been made."""
+    from tests.rig.cli import deisctl_command
+
+    seen = tmp_path / "seen"
+    fake = tmp_path / "fake-python"
+    fake.write_text(FAKE_CONTROLLER.format(python=sys.executable, seen=str(seen), pause=pause))
+    fake.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEISCTL_")}
+    proc = subprocess.Popen([*deisctl_command(), "users", *node_flags(sshd_server), "--runtime", "none",
+                             "--app-dir", str(tmp_path), "--python", str(fake), "--ssh-timeout", "4",
+                             "revoke-token", "bob"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, text=True)
+    fake_pid = None
+    try:
+        deadline = time.monotonic() + 60
+        while not (seen.exists() and seen.read_text()):
+            assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
+            time.sleep(0.05)
+        fake_pid, line = seen.read_text().split(" ", 1)
+        assert line == repr(controller.COMMIT_ORDER)
+        proc.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        out, err = proc.communicate(timeout=30)
+        waited = time.monotonic() - started
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if fake_pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(fake_pid), signal.SIGKILL)
+    assert (proc.returncode, out) == (130, ""), err
+    if told == "had committed":
+        assert err == "error: interrupted, but the controller on 127.0.0.1 had committed revoke-token: changed bob\n"
+        assert waited < 4
+    else:
+        assert err == ("error: interrupted after the controller on 127.0.0.1 was told to commit revoke-token: the "
+                       "change may or may not have been made (see what it did with 'users list' and the same node "
+                       "options before retrying)\n")
+        assert 3.5 < waited < 4 + 5

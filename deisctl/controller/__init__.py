@@ -1,5 +1,5 @@
 """The work done inside the controller: the remote command that runs the fixed Django script
-(script.py, sent as text on stdin), the request it carries and the parsing of its one result line.
+(script.py), the request it carries, and the exchange with it that decides when a change commits.
 
 The script never changes with the input.  The request (action, usernames, flags)
 travels inside it only as base64 of JSON, a literal that no input can break out
@@ -7,6 +7,14 @@ of, and usernames are checked against Django's own rule before anything leaves
 this machine.  One SSH connection and one Django process per command; every
 change happens inside one transaction, after every named user was found (and,
 for demote, after checking that an active administrator remains, unless forced).
+
+The exchange (one line each way, so that an interrupt or a lost connection ends the
+same way on every runtime): `manage.py shell -c BOOTSTRAP` reads the script from stdin
+(its length, a newline, the text) and runs it; a change is made inside its transaction
+and reported as prepared; the script then waits for deisctl's "commit" line on the same
+stdin and commits only if it comes, rolling back on end of input (deisctl interrupted or
+gone, the channel closed) or when it did not come within the request's commit_within.
+So until deisctl has sent that line, nothing was changed, whatever happens.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import base64
 import functools
 import json
 import re
+import time
 from typing import Optional
 
 from deisctl.errors import DeisctlError, NotFoundError, UsageError, first_few
@@ -28,8 +37,14 @@ DEFAULT_CONTAINER = "deis-controller"
 DEFAULT_APP_DIR = "/app"  # where the Deis controller image keeps manage.py
 DEFAULT_PYTHON = "python"
 DEFAULT_REMOTE_TIMEOUT = 120.0  # seconds for the Django process of `users`; dock has none
-MARKER = "deisctl-result:"  # starts the script's result line (spelt out in script.py too)
-INTERACTIVE_EXIT = 97  # the script's exit status when Django's shell went interactive
+MARKER = "deisctl-result:"  # starts each of the script's reply lines (spelt out in script.py too)
+COMMIT_ORDER = b"commit\n"  # the line that lets a prepared change commit (spelt out in script.py too)
+# `manage.py shell -c`: reads the framed script from stdin and runs it in a namespace of its own.
+# Fixed text: nothing of the request is in the command line. A short read (the sender gone) runs
+# nothing. stdin stays open for the commit order.
+BOOTSTRAP = ("import sys; r = sys.stdin.buffer; n = int(r.readline()); s = r.read(n); "
+             "len(s) == n or sys.exit('deisctl: the script arrived incomplete; nothing was run'); "
+             "exec(compile(s, 'deisctl-controller-script', 'exec'), {'__name__': 'deisctl_controller_script'})")
 LAST_ADMIN = "last-admin"  # the script's refusal: a demote that would leave no active administrator
 _B64_RE = re.compile(r"[A-Za-z0-9+/=]*\Z")
 
@@ -67,9 +82,16 @@ def program(request: dict) -> bytes:
     return script_source() + f'\n\n_deisctl_main("{payload}")\n'.encode("ascii")
 
 
+def framed(request: dict) -> bytes:
+    """What BOOTSTRAP reads from stdin: the program's length in bytes, a newline, the program."""
+    body = program(request)
+    return b"%d\n" % len(body) + body
+
+
 def shell_command(runtime: str, container: str, app_dir: Optional[str], python: str) -> list[str]:
-    """argv of `manage.py shell -v 0` on the node; quoted once, with shlex.join, by the SSH layer."""
-    shell = [python, "manage.py", "shell", "-v", "0"]
+    """argv of `manage.py shell -v 0 -c BOOTSTRAP` on the node; quoted once, with shlex.join, by
+    the SSH layer."""
+    shell = [python, "manage.py", "shell", "-v", "0", "-c", BOOTSTRAP]
     if runtime == "none":
         # cd to the app dir; the paths are positional parameters, never part of the shell code.
         return ["sh", "-c", 'cd "$1" && shift && exec "$@"', "deisctl", app_dir or DEFAULT_APP_DIR, *shell]
@@ -77,26 +99,85 @@ def shell_command(runtime: str, container: str, app_dir: Optional[str], python: 
     return [runtime, "exec", "-i", *workdir, container, *shell]
 
 
-def parse_reply(completed, label: str) -> dict:
-    """The script's result line, or the remote error as one line."""
-    if completed.status == INTERACTIVE_EXIT:
-        raise DeisctlError(f"{label}: Django's shell started before the script arrived and went "
-                           "interactive; nothing was run", hint="rerun the command")
+class Exchange:
+    """One request to the script over a running remote command (ssh.session.RemoteCommand, or
+    anything with its send/close_input/readline/finish), within one deadline.
+
+    What is known at any moment, for an interrupt: `ordered` is set just before the commit line
+    is sent (until then nothing was changed); `prepared` is the change the script holds ready
+    (its rows); confirm() waits a little longer for the outcome once ordered."""
+
+    def __init__(self, command, request: dict, label: str, deadline: Optional[float], commit_within: float):
+        self.command, self.label, self.deadline = command, label, deadline
+        self.request = dict(request, commit_within=commit_within)
+        self.prepared: Optional[dict] = None
+        self.ordered = False
+
+    def run(self) -> dict:
+        """The script's reply (ok; for a change, the change it committed), or its refusal or
+        failure raised as a DeisctlError; None if the deadline passed first."""
+        if not self.command.send(framed(self.request), self.deadline):
+            return None
+        reply = self._next_reply(self.deadline)
+        if reply is None or not reply.get("prepared"):
+            return reply
+        self.prepared = reply
+        self.ordered = True  # before sending: once any of the line may be on its way, it may commit
+        if not self.command.send(COMMIT_ORDER, self.deadline):
+            return None
+        return self._outcome(self._next_reply(self.deadline))
+
+    def confirm(self, within: float) -> Optional[dict]:
+        """After an interrupt, the commit having been ordered: the final reply if it comes within
+        `within` seconds, else None."""
+        try:
+            return self._outcome(self._next_reply(time.monotonic() + within))
+        except DeisctlError:
+            return None
+
+    def _outcome(self, final: Optional[dict]) -> Optional[dict]:
+        if final is None:
+            return None
+        if not final.get("committed"):
+            raise DeisctlError(f"{self.label}: the controller did not commit: {final.get('reason', 'no reason')}; "
+                               "nothing was changed")
+        return {key: value for key, value in self.prepared.items() if key != "prepared"}
+
+    def _next_reply(self, deadline: Optional[float]) -> Optional[dict]:
+        """The next reply line, parsed and checked; None if the deadline passed first."""
+        while True:
+            line = self.command.readline(deadline)
+            if line is None:
+                return None
+            if not line:  # the command ended without (another) reply
+                completed = self.command.finish(deadline)
+                if completed is None:
+                    return None
+                raise _failure(completed, self.label)
+            text = line.decode("utf-8", "replace")
+            if text.startswith(MARKER):
+                return _checked(text[len(MARKER):], self.label)
+
+
+def _failure(completed, label: str) -> DeisctlError:
     if completed.status != 0:
-        raise DeisctlError(f"{label}: remote command failed (exit {completed.status}): "
-                           f"{completed.last_error_line()}")
-    text = completed.stdout.decode("utf-8", "replace")
-    lines = [line for line in text.splitlines() if line.startswith(MARKER)]
-    if not lines:
-        raise DeisctlError(f"{label}: the controller script gave no result: {completed.last_error_line()}")
+        return DeisctlError(f"{label}: remote command failed (exit {completed.status}): "
+                            f"{completed.last_error_line()}")
+    return DeisctlError(f"{label}: the controller script gave no result: {completed.last_error_line()}")
+
+
+def _checked(text: str, label: str) -> dict:
     try:
-        reply = json.loads(lines[-1][len(MARKER):])
+        reply = json.loads(text)
     except ValueError:
         raise DeisctlError(f"{label}: unreadable result from the controller script") from None
-    if not reply.get("ok"):
-        if reply.get("refused") == LAST_ADMIN:
-            raise UsageError(f"demoting {first_few(reply.get('users') or [])} would leave the controller without an "
-                             "active administrator; nothing was changed", hint="pass --force to demote anyway")
-        missing = reply.get("missing") or []
-        raise NotFoundError(f"no such user(s) on the controller: {first_few(missing)}; nothing was changed")
-    return reply
+    if reply.get("ok"):
+        return reply
+    if reply.get("refused") == LAST_ADMIN:
+        raise UsageError(f"demoting {first_few(reply.get('users') or [])} would leave the controller without an "
+                         "active administrator; nothing was changed", hint="pass --force to demote anyway")
+    if "missing" in reply:
+        raise NotFoundError(f"no such user(s) on the controller: {first_few(reply['missing'])}; nothing was changed")
+    if "committed" in reply:  # not committed: Exchange._outcome says why
+        return reply
+    raise DeisctlError(f"{label}: unexpected result from the controller script")

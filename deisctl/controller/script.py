@@ -1,23 +1,17 @@
 # deisctl controller script (deisctl/controller/script.py): fixed code; the request is base64 of JSON.
 #
-# Not imported on the controller: deisctl sends this file's text to `manage.py shell` on stdin,
-# followed by one line `_deisctl_main("<base64 of the JSON request>")` (deisctl.controller.program).
-# So: stdlib, Django and DRF only, never deisctl (it is not installed there); up to the guard,
-# simple statements only (an interactive console would run them one line at a time); few
-# top-level names, as they land in the shell's namespace.
-import builtins
-import os
-import sys
-
-# Django's shell runs stdin only if it was readable at start-up; if it fell back to an interactive
-# console instead, stop here before any line with an effect runs. Imported as a module (tests,
-# linters), this file never exits.
-__name__ == "deisctl.controller.script" or (hasattr(sys, "ps1") or hasattr(builtins, "__IPYTHON__")) and os._exit(97)
+# Not imported on the controller: `manage.py shell -c BOOTSTRAP` reads this file's text from stdin,
+# followed by one line `_deisctl_main("<base64 of the JSON request>")` (deisctl.controller.framed),
+# and runs it. So: stdlib, Django and DRF only, never deisctl (it is not installed there).
+# A change is reported as prepared inside its transaction and committed only when the line
+# "commit" follows on stdin (deisctl.controller.Exchange); end of input rolls it back.
 
 
 def _deisctl_main(payload):
     import base64
     import json
+    import signal
+    import sys
 
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
@@ -32,6 +26,24 @@ def _deisctl_main(payload):
     def report(**result):
         sys.stdout.write("\n" + "deisctl-result:" + json.dumps(result) + "\n")
         sys.stdout.flush()
+
+    class NotCommitted(Exception):
+        pass
+
+    def commit_ordered(within):
+        """True once the line "commit" came on stdin; False at its end, on any other line, or when
+        none came within `within` seconds. Read through sys.stdin.buffer, the reader BOOTSTRAP
+        read the script with (it may hold the line already); the limit is a timer signal."""
+        def too_late(signum, frame):
+            raise NotCommitted()
+
+        previous = signal.signal(signal.SIGALRM, too_late)
+        signal.setitimer(signal.ITIMER_REAL, within)
+        try:
+            return sys.stdin.buffer.readline() == b"commit\n"
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
 
     def in_chunks(items):
         return [items[i:i + chunk] for i in range(0, len(items), chunk)]
@@ -70,7 +82,9 @@ def _deisctl_main(payload):
         report(ok=True, users=rows)
         return
 
-    with transaction.atomic():
+    def prepare(request, action, dry_run):
+        """The change made inside the caller's transaction: its reply fields; None when the
+        reply was given already (a refusal, a dry run), with nothing changed."""
         # Before any other query: on sqlite the lock must be the transaction's first statement.
         admins = active_admins(lock=not dry_run) if action == "demote" else set()
         if request.get("all"):
@@ -119,4 +133,21 @@ def _deisctl_main(payload):
                                 "changed": changes and not dry_run})
         else:
             raise ValueError("unknown action %r" % (action,))
-        report(ok=True, users=results, **extra)
+        if dry_run:
+            report(ok=True, users=results, **extra)
+            return None
+        return dict(users=results, **extra)
+
+    try:
+        with transaction.atomic():
+            changed = prepare(request, action, dry_run)
+            if changed is None:  # reported already (a refusal, or a dry run): nothing to commit
+                return
+            report(ok=True, prepared=True, **changed)
+            if not commit_ordered(float(request["commit_within"])):  # may raise NotCommitted too
+                raise NotCommitted()
+    except NotCommitted:
+        report(ok=False, committed=False, reason="no commit order came; rolled back")
+        return
+    report(ok=True, committed=True)
+

@@ -2,14 +2,15 @@
 container over SSH (the operations page's `docker exec ... manage.py shell`).
 
 One SSH connection and one Django process per command: the fixed script of deisctl.controller
-with the request on stdin, one result line back.
+with the request on stdin, a prepared change committed only when deisctl says so.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 
-from deisctl.errors import Interrupted, UsageError
+from deisctl.errors import Interrupted, UnreachableError, UsageError
 from deisctl.ops.reach import Reach, node_options
 
 Flags = Sequence[Mapping[str, Any]]  # the node option layers the CLI collected (see ops.reach)
@@ -84,10 +85,12 @@ def _change(inv, action: str, names: Sequence[str], flags: Flags, dry_run: bool,
 
 
 def _run(inv, flags: Flags, request: dict, before_connect: Optional[Callable[[str], None]] = None) -> dict:
-    """One SSH connection, one Django process: the fixed script with the request on stdin."""
+    """One SSH connection, one Django process: the fixed script, and for a change the commit
+    order once the controller holds it ready (deisctl.controller.Exchange)."""
     from deisctl import controller
 
     node = node_options(inv, flags)
+    changing = request["action"] != "list" and not request.get("dry_run")
     with Reach(inv, node) as reach:
         host = reach.host_of("controller")
         if before_connect:
@@ -95,13 +98,53 @@ def _run(inv, flags: Flags, request: dict, before_connect: Optional[Callable[[st
         session = reach.connect(host)
         argv = controller.shell_command(node.runtime, node.container, node.app_dir, node.python)
         timeout = controller.DEFAULT_REMOTE_TIMEOUT if node.remote_timeout is None else node.remote_timeout
+        command = session.start(argv)
+        exchange = controller.Exchange(command, request, session.label, time.monotonic() + timeout,
+                                       commit_within=node.ssh.timeout)
         try:
-            completed = session.run(argv, controller.program(request), timeout=timeout)
+            reply = exchange.run()
         except KeyboardInterrupt:
-            if request["action"] == "list" or request.get("dry_run"):
+            if not changing:
                 raise  # nothing was being changed: a plain interrupt
-            raise Interrupted(f"interrupted while the controller ran {request['action']} on {host}: the request "
-                              "was sent, so the change may or may not have been made",
-                              hint="see what it did with 'users list' and the same node options before "
-                                   "retrying") from None
-        return controller.parse_reply(completed, session.label)
+            raise _interrupted(exchange, request["action"], host, grace=node.ssh.timeout) from None
+        finally:
+            command.close()
+        if reply is None:
+            raise _timed_out(exchange, session.label, timeout)
+        return reply
+
+
+def _interrupted(exchange, action: str, host: str, grace: float) -> Interrupted:
+    """What is known after Ctrl-C or SIGTERM during a change: not ordered to commit, nothing was
+    changed; ordered, the outcome if the controller confirms within `grace` (a second interrupt
+    stops that wait)."""
+    if not exchange.ordered:
+        return Interrupted(f"interrupted before the controller on {host} was told to commit {action}: "
+                           "nothing was changed")
+    try:
+        final = exchange.confirm(grace)
+    except KeyboardInterrupt:
+        final = None
+    if final is None:
+        return Interrupted(f"interrupted after the controller on {host} was told to commit {action}: "
+                           "the change may or may not have been made",
+                           hint="see what it did with 'users list' and the same node options before retrying")
+    return Interrupted(f"interrupted, but the controller on {host} had committed {action}: "
+                       f"{what_changed(final['users'])}")
+
+
+def _timed_out(exchange, label: str, timeout: float) -> UnreachableError:
+    if exchange.ordered:
+        return UnreachableError(f"{label}: the controller did not confirm within --remote-timeout {timeout:g}s "
+                                "after it was told to commit: the change may or may not have been made",
+                                hint="see what it did with 'users list' and the same node options before retrying")
+    nothing = "; nothing was changed" if exchange.request["action"] != "list" else ""
+    return UnreachableError(f"{label}: the controller did not answer within --remote-timeout {timeout:g}s{nothing}")
+
+
+def what_changed(rows: list) -> str:
+    """The users a committed change changed, in a few words."""
+    from deisctl.errors import first_few
+
+    changed = [row["user"] for row in rows if row["changed"]]
+    return f"changed {first_few(changed)}" if changed else "no user needed a change"

@@ -52,30 +52,35 @@ class SSHSession:
         except (paramiko.SSHException, OSError, EOFError) as exc:
             raise UnreachableError(f"ssh {self.label}: cannot open a session: {reason(exc)}") from None
 
-    def run(self, argv: list[str], stdin: bytes = b"", timeout: Optional[float] = None) -> "Completed":
-        """Run argv (quoted once with shlex.join) with stdin; collect its output within timeout."""
+    def start(self, argv: list[str]) -> "RemoteCommand":
+        """Start argv (quoted once with shlex.join) and return it running, to talk to: the caller
+        sends its stdin and reads its output line by line, each read bounded by a deadline."""
         paramiko = load_paramiko()
-        command = shlex.join(argv)
         chan = self.open_channel()
         try:
-            deadline = None if timeout is None else time.monotonic() + timeout
-            chan.settimeout(timeout)  # bounds the send below too, should the remote side not read
-            self.request(chan, lambda: chan.exec_command(command))
-            # Sent at once, then EOF: Django's `shell` reads stdin only if data is already waiting.
-            if stdin:
-                chan.sendall(stdin)
-            chan.shutdown_write()
-            out, err = _collect(chan, deadline)
-            if not chan.exit_status_ready():
+            self.request(chan, lambda: chan.exec_command(shlex.join(argv)))
+        except BaseException:
+            chan.close()
+            raise
+        return RemoteCommand(chan, self.label, paramiko)
+
+    def run(self, argv: list[str], stdin: bytes = b"", timeout: Optional[float] = None) -> "Completed":
+        """Run argv with stdin (sent at once, then EOF); collect its output within timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        command = self.start(argv)
+        try:
+            completed = None
+            if command.send(stdin, deadline):
+                command.close_input()
+                completed = command.finish(deadline)
+            if completed is None:
                 raise UnreachableError(
                     f"ssh {self.label}: the remote command did not finish within --remote-timeout {timeout:g}s",
                     hint="it may or may not have made its changes; check before retrying",
                 )
-            return Completed(chan.recv_exit_status(), out, err)
-        except (OSError, EOFError, paramiko.SSHException) as exc:
-            raise UnreachableError(f"ssh {self.label}: connection lost: {reason(exc)}") from None
+            return completed
         finally:
-            chan.close()
+            command.close()
 
     def request(self, chan, send) -> None:
         """Send a channel request (exec, pty) and wait for the node's answer within the SSH
@@ -134,37 +139,100 @@ class Completed:
         return "(no output)"
 
 
-def _collect(chan, deadline: Optional[float]) -> tuple[bytes, bytes]:
-    """Read stdout and stderr to the end (or the deadline); stderr in a thread so neither blocks."""
-    chan.settimeout(0.2)
-    err = bytearray()
+class RemoteCommand:
+    """A command running on the node: send to its stdin, read its stdout a line at a time, wait
+    for its end. Every wait takes a deadline (time.monotonic(); None: no limit) and answers None
+    when it passes; a lost connection is an UnreachableError. stderr is collected all along (in
+    a thread, so that a chatty stderr never blocks stdout)."""
 
-    def read_stderr():
+    def __init__(self, chan, label: str, paramiko):
+        self._chan, self.label, self._paramiko = chan, label, paramiko
+        self._out = bytearray()  # read from stdout, not yet returned
+        self._eof = False
+        self._err = bytearray()
+        chan.settimeout(0.2)  # the pace at which waits look at their deadline
+        self._stderr_reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._stderr_reader.start()
+
+    def send(self, data: bytes, deadline: Optional[float]) -> bool:
+        """Send data to the command's stdin; False if the deadline passed first (a node that
+        does not read)."""
+        sent = 0
+        while sent < len(data):
+            try:
+                sent += self._guarded(lambda: self._chan.send(data[sent:sent + 32768]))
+            except socket.timeout:
+                if deadline is not None and time.monotonic() > deadline:
+                    return False
+        return True
+
+    def close_input(self) -> None:
+        self._guarded(self._chan.shutdown_write)
+
+    def readline(self, deadline: Optional[float]) -> Optional[bytes]:
+        """The next line of stdout (with its newline; the last one may lack it), b"" at its end,
+        None if the deadline passed first."""
+        while True:
+            cut = self._out.find(b"\n")
+            if cut >= 0 or (self._eof and self._out):
+                line = bytes(self._out[:cut + 1] if cut >= 0 else self._out)
+                del self._out[:len(line)]
+                return line
+            if self._eof:
+                return b""
+            if not self._fill(deadline):
+                return None
+
+    def finish(self, deadline: Optional[float]) -> Optional["Completed"]:
+        """Read stdout to its end and wait for the exit status: the whole result, or None if the
+        deadline passed first."""
+        while not self._eof:
+            if not self._fill(deadline):
+                return None
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        if not self._chan.status_event.wait(remaining):
+            return None
+        self._stderr_reader.join(1.0 if remaining is None else min(1.0, remaining + 0.2))
+        out, self._out = bytes(self._out), bytearray()
+        return Completed(self._chan.recv_exit_status(), out, bytes(self._err))
+
+    def close(self) -> None:
+        """Close the channel: the command's stdin ends, and nothing more is read."""
+        self._chan.close()
+
+    def _fill(self, deadline: Optional[float]) -> bool:
+        """Read some stdout; False if the deadline passed first."""
         while True:
             try:
-                data = chan.recv_stderr(65536)
+                data = self._guarded(lambda: self._chan.recv(65536))
             except socket.timeout:
-                if chan.closed or (deadline is not None and time.monotonic() > deadline):
+                if deadline is not None and time.monotonic() > deadline:
+                    return False
+                continue
+            if data:
+                self._out.extend(data)
+            else:
+                self._eof = True
+            return True
+
+    def _guarded(self, step):
+        try:
+            return step()
+        except socket.timeout:
+            raise
+        except (OSError, EOFError, self._paramiko.SSHException) as exc:
+            raise UnreachableError(f"ssh {self.label}: connection lost: {reason(exc)}") from None
+
+    def _read_stderr(self) -> None:
+        while True:
+            try:
+                data = self._chan.recv_stderr(65536)
+            except socket.timeout:
+                if self._chan.closed:
                     return
                 continue
+            except (OSError, EOFError):
+                return
             if not data:
                 return
-            err.extend(data)
-
-    reader = threading.Thread(target=read_stderr, daemon=True)
-    reader.start()
-    out = bytearray()
-    while True:
-        try:
-            data = chan.recv(65536)
-        except socket.timeout:
-            if deadline is not None and time.monotonic() > deadline:
-                break
-            continue
-        if not data:
-            break
-        out.extend(data)
-    remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-    chan.status_event.wait(remaining)
-    reader.join(1.0 if remaining is None else min(1.0, remaining + 0.2))
-    return bytes(out), bytes(err)
+            self._err.extend(data)

@@ -110,52 +110,58 @@ def test_the_script_is_self_contained_ascii_python():
         elif isinstance(node, ast.ImportFrom):
             assert node.level == 0
             imported.add(node.module.split(".")[0])
-    assert imported == {"builtins", "os", "sys", "base64", "json", "django", "rest_framework"}
-    # What the reply parser and the interactive check on this side rely on.
+    assert imported == {"base64", "json", "signal", "sys", "django", "rest_framework"}
+    # What the exchange on this side relies on, spelt out there too.
     assert f'"{controller.MARKER}"'.encode() in source
-    assert f"os._exit({controller.INTERACTIVE_EXIT})".encode() in source
+    assert controller.COMMIT_ORDER == b"commit\n" and b'readline() == b"commit\\n"' in source
+    # One top-level name: it lands in the namespace BOOTSTRAP gives it.
+    assert [type(node) for node in tree.body] == [ast.FunctionDef]
 
 
-def test_the_interactive_guard_comes_before_any_compound_statement():
-    """A console that went interactive runs the lines one by one: the guard must be a simple statement."""
-    body = ast.parse(controller.script_source()).body
-    guard = next(i for i, node in enumerate(body) if "os._exit" in ast.unparse(node))
-    assert all(isinstance(node, (ast.Import, ast.Expr)) for node in body[:guard + 1])
-    assert body[guard].lineno == body[guard].end_lineno
-    assert all(isinstance(node, ast.FunctionDef) for node in body[guard + 1:])
+def test_framed_is_the_length_a_newline_and_the_program():
+    request = {"action": "list"}
+    framed = controller.framed(request)
+    length, body = framed.split(b"\n", 1)
+    assert int(length) == len(body) and body == controller.program(request)
 
 
-def _run_source(prelude: str, code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True, timeout=60)
+def test_the_bootstrap_runs_exactly_the_framed_script_and_leaves_stdin_open():
+    """Run here with plain Python in place of Django's shell -c: the script's text arrives with
+    its length, runs in a namespace of its own, and what follows on stdin is still there to read."""
+    probe = b"import sys\nprint('ran', __name__, sys.stdin.buffer.readline())\n"
+    framed = b"%d\n" % len(probe) + probe + b"commit\n"
+    ran = subprocess.run([sys.executable, "-c", controller.BOOTSTRAP], input=framed, capture_output=True, timeout=60)
+    assert (ran.returncode, ran.stdout) == (0, b"ran deisctl_controller_script b'commit\\n'\n"), ran.stderr
+    short = subprocess.run([sys.executable, "-c", controller.BOOTSTRAP], input=framed[:-20], capture_output=True,
+                           timeout=60)
+    assert short.returncode == 1 and short.stdout == b""
+    assert short.stderr == b"deisctl: the script arrived incomplete; nothing was run\n"
 
 
-def test_guard_exits_97_in_an_interactive_console_and_only_there():
-    run_it = "exec(deisctl.controller.script_source(), {'__name__': 'shell'})\nprint('ran')\n"
-    prelude = "import sys, deisctl.controller\n"
-    assert _run_source(prelude, run_it).stdout == "ran\n"
-    interactive = _run_source(prelude + "sys.ps1 = '>>> '\n", run_it)
-    assert (interactive.returncode, interactive.stdout) == (controller.INTERACTIVE_EXIT, "")
-    ipython = _run_source(prelude + "import builtins\nbuiltins.__IPYTHON__ = True\n", run_it)
-    assert ipython.returncode == controller.INTERACTIVE_EXIT
-    # Imported as a module (a REPL, a linter, a test), it never exits.
-    imported = _run_source(prelude + "sys.ps1 = '>>> '\n", "import deisctl.controller.script\nprint('alive')\n")
-    assert (imported.returncode, imported.stdout) == (0, "alive\n"), imported.stderr
+def test_nothing_of_the_request_is_in_the_command_line():
+    """The usernames travel on stdin only, as base64 of JSON inside the framed script."""
+    argv = controller.shell_command("docker", controller.DEFAULT_CONTAINER, None, controller.DEFAULT_PYTHON)
+    request = {"action": "revoke-token", "users": ["bob"], "dry_run": False}
+    payload = base64.b64encode(json.dumps(request).encode()).decode()
+    assert payload.encode() in controller.framed(request)
+    assert not any("bob" in arg or payload in arg for arg in argv)
 
 
 # -- the remote command --------------------------------------------------------------------------
 
 
 def test_shell_command_docker_uses_the_images_workdir_unless_told():
+    shell = ["manage.py", "shell", "-v", "0", "-c", controller.BOOTSTRAP]
     assert controller.shell_command("docker", controller.DEFAULT_CONTAINER, None, controller.DEFAULT_PYTHON) == \
-        ["docker", "exec", "-i", "deis-controller", "python", "manage.py", "shell", "-v", "0"]
+        ["docker", "exec", "-i", "deis-controller", "python", *shell]
     assert controller.shell_command("podman", "ctl", "/srv/app", "python3") == \
-        ["podman", "exec", "-i", "-w", "/srv/app", "ctl", "python3", "manage.py", "shell", "-v", "0"]
+        ["podman", "exec", "-i", "-w", "/srv/app", "ctl", "python3", *shell]
 
 
 def test_shell_command_none_passes_paths_as_positional_parameters():
     assert controller.shell_command("none", "ignored", None, "python") == \
         ["sh", "-c", 'cd "$1" && shift && exec "$@"', "deisctl", controller.DEFAULT_APP_DIR,
-         "python", "manage.py", "shell", "-v", "0"]
+         "python", "manage.py", "shell", "-v", "0", "-c", controller.BOOTSTRAP]
     odd = "/srv/my app; rm -rf /"
     argv = controller.shell_command("none", "x", odd, "/opt/py $(x)/python")
     assert argv[2] == 'cd "$1" && shift && exec "$@"' and argv[4] == odd and argv[5] == "/opt/py $(x)/python"
@@ -167,70 +173,109 @@ def test_runtimes_and_defaults():
         ("deis-controller", "python", "/app")
 
 
-# -- the reply -----------------------------------------------------------------------------------
+# -- the exchange ---------------------------------------------------------------------------------
 
 
-def Reply(status: int, stdout: bytes = b"", stderr: bytes = b"") -> Completed:
-    """What the SSH layer hands back to parse_reply."""
-    return Completed(status, stdout, stderr)
+class Scripted:
+    """A remote command that answers with fixed output: RemoteCommand's interface, for the
+    exchange's pure logic (the real script is driven in tests/test_controller_script.py)."""
+
+    def __init__(self, *chunks: bytes, status: int = 0, stderr: bytes = b"", stall_after: int | None = None):
+        self.lines = b"".join(chunks).splitlines(keepends=True)
+        self.status, self.stderr, self.stall_after = status, stderr, stall_after
+        self.sent: list[bytes] = []
+
+    def send(self, data, deadline):
+        self.sent.append(data)
+        return True
+
+    def readline(self, deadline):
+        if self.stall_after is not None and self.stall_after <= 0:
+            return None
+        if self.stall_after is not None:
+            self.stall_after -= 1
+        return self.lines.pop(0) if self.lines else b""
+
+    def finish(self, deadline):
+        rest, self.lines = b"".join(self.lines), []
+        return Completed(self.status, rest, self.stderr)
 
 
-def _result(**reply) -> bytes:
+def _line(**reply) -> bytes:
     return f"\n{controller.MARKER}{json.dumps(reply)}\n".encode()
 
 
-def test_parse_reply_takes_the_result_line_among_other_output():
-    rows = [{"user": "bob", "result": "revoked", "changed": True}]
-    noise = b"Warning: something Django printed\n>>> \n"
-    reply = controller.parse_reply(Reply(0, noise + _result(ok=True, users=rows) + b"bye\n"), "ssh node")
-    assert reply == {"ok": True, "users": rows}
-    two = _result(ok=True, users=[]) + _result(ok=True, users=rows)
-    assert controller.parse_reply(Reply(0, two), "ssh node")["users"] == rows  # the last one counts
+def _exchange(command, request=None):
+    request = request or {"action": "revoke-token", "users": ["bob"], "dry_run": False}
+    return controller.Exchange(command, request, "ssh node", None, commit_within=10)
 
 
-def test_parse_reply_missing_users_is_not_found_and_nothing_changed():
+ROWS = [{"user": "bob", "result": "revoked", "changed": True}]
+
+
+def test_a_change_is_committed_by_the_commit_line_after_it_was_prepared():
+    command = Scripted(b"Warning: something Django printed\n", _line(ok=True, prepared=True, users=ROWS),
+                       _line(ok=True, committed=True))
+    exchange = _exchange(command)
+    assert exchange.run() == {"ok": True, "users": ROWS}
+    assert command.sent[1:] == [controller.COMMIT_ORDER] and exchange.ordered
+    assert json.loads(base64.b64decode(_call_argument(command.sent[0].split(b"\n", 1)[1])))["commit_within"] == 10
+
+
+def test_a_reply_without_prepared_needs_no_commit_line():
+    command = Scripted(_line(ok=True, users=[]))
+    exchange = _exchange(command, {"action": "list"})
+    assert exchange.run() == {"ok": True, "users": []}
+    assert len(command.sent) == 1 and not exchange.ordered
+
+
+def test_not_committed_says_nothing_was_changed():
+    command = Scripted(_line(ok=True, prepared=True, users=ROWS),
+                       _line(ok=False, committed=False, reason="no commit order came; rolled back"))
+    with pytest.raises(DeisctlError) as caught:
+        _exchange(command).run()
+    assert caught.value.message == ("ssh node: the controller did not commit: no commit order came; rolled back; "
+                                    "nothing was changed")
+
+
+def test_a_deadline_is_none_and_tells_whether_the_commit_was_ordered():
+    before = _exchange(Scripted(stall_after=0))
+    assert before.run() is None and not before.ordered
+    after = _exchange(Scripted(_line(ok=True, prepared=True, users=ROWS), stall_after=2))  # a blank line first
+    assert after.run() is None and after.ordered and after.prepared["users"] == ROWS
+    assert after.confirm(0.1) is None
+
+
+def test_missing_users_are_not_found_and_nothing_changed():
     with pytest.raises(NotFoundError) as caught:
-        controller.parse_reply(Reply(0, _result(ok=False, missing=["ghost1", "ghost2"])), "ssh node")
+        _exchange(Scripted(_line(ok=False, missing=["ghost1", "ghost2"]))).run()
     assert caught.value.exit_code == ExitCode.NOT_FOUND
     assert caught.value.message == "no such user(s) on the controller: ghost1, ghost2; nothing was changed"
 
 
-def test_parse_reply_remote_failure_names_the_exit_status_and_last_error_line():
-    failed = Reply(1, b"", b"Error response from daemon:\ncontainer deis-controller is not running\n")
+def test_a_remote_failure_names_the_exit_status_and_last_error_line():
+    failed = Scripted(status=1, stderr=b"Error response from daemon:\ncontainer deis-controller is not running\n")
     with pytest.raises(DeisctlError) as caught:
-        controller.parse_reply(failed, "ssh root@node:22")
+        _exchange(failed).run()
     assert type(caught.value) is DeisctlError and caught.value.exit_code == ExitCode.FAILED
-    assert caught.value.message == ("ssh root@node:22: remote command failed (exit 1): "
+    assert caught.value.message == ("ssh node: remote command failed (exit 1): "
                                     "container deis-controller is not running")
 
 
-def test_parse_reply_without_a_result_line():
+def test_no_result_line_or_an_unreadable_one():
     with pytest.raises(DeisctlError, match="the controller script gave no result: Traceback tail"):
-        controller.parse_reply(Reply(0, b"something\n", b"Traceback tail\n"), "n")
+        _exchange(Scripted(b"something\n", stderr=b"Traceback tail\n")).run()
     with pytest.raises(DeisctlError, match=r"gave no result: \(no output\)"):
-        controller.parse_reply(Reply(0), "n")
+        _exchange(Scripted()).run()
     with pytest.raises(DeisctlError, match="unreadable result"):
-        controller.parse_reply(Reply(0, f"{controller.MARKER}{{not json\n".encode()), "n")
+        _exchange(Scripted(f"{controller.MARKER}{{not json\n".encode())).run()
+    with pytest.raises(DeisctlError, match="unexpected result"):
+        _exchange(Scripted(_line(ok=False))).run()
 
 
-def test_parse_reply_interactive_shell():
-    with pytest.raises(DeisctlError) as caught:
-        controller.parse_reply(Reply(controller.INTERACTIVE_EXIT, b"Python 3 ... >>> "), "ssh node")
-    assert caught.value.exit_code == ExitCode.FAILED
-    assert caught.value.render() == ("error: ssh node: Django's shell started before the script arrived and went "
-                                     "interactive; nothing was run (rerun the command)")
-
-
-def test_parse_reply_last_administrator_is_a_usage_error_with_the_way_past_it():
+def test_the_last_administrator_is_a_usage_error_with_the_way_past_it():
     with pytest.raises(UsageError) as caught:
-        controller.parse_reply(Reply(0, _result(ok=False, refused=controller.LAST_ADMIN, users=["bob", "carol"])), "n")
+        _exchange(Scripted(_line(ok=False, refused=controller.LAST_ADMIN, users=["bob", "carol"]))).run()
     assert caught.value.exit_code == ExitCode.USAGE
     assert caught.value.render() == ("error: demoting bob, carol would leave the controller without an active "
                                      "administrator; nothing was changed (pass --force to demote anyway)")
-
-
-def test_the_demote_request_carries_force_only_as_data():
-    program = controller.program({"action": "demote", "users": ["bob"], "dry_run": False, "force": True})
-    literal = _call_argument(program)
-    assert json.loads(base64.b64decode(literal)) == {"action": "demote", "users": ["bob"], "dry_run": False,
-                                                     "force": True}
