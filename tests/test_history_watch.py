@@ -298,9 +298,22 @@ def test_history_on_a_cluster_with_a_dead_member(cli, cluster):
     assert [e["value"] for e in json.loads(out.stdout)["entries"]][-3:] == ["1", "2", "3"]
 
 
+@pytest.mark.cluster
+def test_history_of_a_deleted_key_on_each_member_of_a_cluster(cli, cluster):
+    """Served by any member (the barriers count only rounds that reached the revision read)."""
+    for n in range(3):
+        cluster.write("/deis/controller/workers", str(n + 1))
+    cluster.etcdctl("del", "/deis/controller/workers")
+    for member in cluster.members:
+        out = cli("--endpoints", member.url, "-o", "json", "config", "controller", "history", "workers")
+        assert out.exit_code == 0, out.stderr
+        entries = json.loads(out.stdout)["entries"]
+        assert [(e["event"], e["value"]) for e in entries][-4:] == \
+            [("created", "1"), ("changed", "2"), ("changed", "3"), ("deleted", None)], entries
+
+
 def test_history_of_a_deleted_key_with_a_long_history_is_complete(client, etcd):
-    """A deleted key: the replay ends at a progress report past the revision read, not after a
-    fixed pause, however long etcd takes to replay (3,000 revisions here)."""
+    """A deleted key with 3,000 revisions of its own: all of them, and the delete."""
     import uuid
 
     import etcd3
@@ -315,3 +328,62 @@ def test_history_of_a_deleted_key_with_a_long_history_is_complete(client, etcd):
         raw.close()
     entries = client().history("myapp", key.rsplit("/", 1)[1]).entries
     assert len(entries) == 3001 and entries[-1].deleted and entries[-2].value == b"2999"
+
+
+def test_history_of_a_deleted_key_is_complete_however_long_etcd_takes_to_replay(capsys):
+    """etcd replays a watch from revision 1 by reading every revision since (600,000 writes of
+    other keys here, well over the 0.4 s pause that once ended the replay): a deleted key's
+    history still has every event, and ends as soon as etcd's replay is known to be over."""
+    import etcd3
+
+    from deisctl import api
+    from tests.rig.etcd import EtcdCluster
+
+    with EtcdCluster(1, name="long-history", extra_args=["--max-txn-ops", "1000"]) as server:
+        raw = etcd3.client(host="127.0.0.1", port=server.members[0].client_port, timeout=60)
+        try:
+            for i in range(3):
+                raw.put("/deis/myapp/gone", str(i))
+            filler = "x" * 400
+            for batch in range(600):
+                raw.transaction(compare=[], failure=[], success=[
+                    raw.transactions.put(f"/other/{batch}/{i}", filler) for i in range(1000)])
+            raw.delete("/deis/myapp/gone")
+            raw.put("/deis/myapp/kept", "1")
+        finally:
+            raw.close()
+        client = api.Client(endpoints=[server.endpoints], command_timeout=60)
+        started = time.monotonic()
+        kept = client.history("myapp", "kept").entries  # ends at its own revision: the replay's time
+        replay = time.monotonic() - started
+        started = time.monotonic()
+        gone = client.history("myapp", "gone").entries
+        deleted = time.monotonic() - started
+    assert [(e.value, e.deleted) for e in gone] == [(b"0", False), (b"1", False), (b"2", False), (b"", True)]
+    assert [e.value for e in kept] == [b"1"]
+    with capsys.disabled():
+        print(f"\n[figures] history replay of 600k revisions: existing key {replay:.2f}s, deleted key {deleted:.2f}s")
+
+
+def test_history_of_a_deleted_key_for_a_user_who_may_read_only_its_component(tls_files):
+    """The barriers that end a deleted key's replay watch the key's own folder: a role limited
+    to /deis/myapp/ reads its history."""
+    from deisctl import api
+    from tests.rig.etcd import EtcdCluster
+
+    with EtcdCluster(1, tls=tls_files, name="history-role") as server:
+        server.etcdctl("put", "/deis/myapp/gone", "1")
+        server.etcdctl("put", "/deis/myapp/kept", "2")
+        server.etcdctl("del", "/deis/myapp/gone")
+        server.etcdctl("put", "/deis/other/x", "3")  # the last write: outside what the role may read
+        server.etcdctl("role", "add", "myapp-reader")
+        server.etcdctl("role", "grant-permission", "myapp-reader", "--prefix=true", "read", "/deis/myapp/")
+        server.etcdctl("user", "add", "reader:Re4der-pw")
+        server.etcdctl("user", "grant-role", "reader", "myapp-reader")
+        server.enable_auth("root", "R00t-pw")
+        client = api.Client(endpoints=[server.endpoints], cacert=str(tls_files.ca), user="reader",
+                            password="Re4der-pw")
+        entries = client.history("myapp", "gone").entries
+        assert [(e.value, e.deleted) for e in entries] == [(b"1", False), (b"", True)]
+        with pytest.raises(Exception, match="permission denied"):
+            client.get("other", "x")

@@ -303,10 +303,10 @@ class Store:
 
         return history.get_at(self, key, revision)
 
-    def history(self, key: str, quiet: float = 0.4):
+    def history(self, key: str):
         from deisctl.etcd import history
 
-        return history.history(self, key, quiet)
+        return history.history(self, key)
 
     def watch(self, key: str, range_end: Optional[bytes], start_revision: int, deadline: Optional[float] = None,
               on_reconnect: Optional[Callable[[str, str, int], None]] = None):

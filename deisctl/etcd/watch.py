@@ -34,10 +34,11 @@ def answers_progress(version: str) -> bool:
     return (major, minor) >= (3, 4)
 
 
-def watch_create(key: str, range_end: Optional[bytes], start_revision: int, prev_kv: bool):
+def watch_create(key, range_end: Optional[bytes], start_revision: int, prev_kv: bool):
     from etcd3.etcdrpc import WatchCreateRequest
 
-    create = WatchCreateRequest(key=key_bytes(key), start_revision=start_revision, prev_kv=prev_kv)
+    create = WatchCreateRequest(key=key_bytes(key) if isinstance(key, str) else key, start_revision=start_revision,
+                                prev_kv=prev_kv)
     if range_end is not None:
         create.range_end = range_end
     return create
@@ -75,6 +76,17 @@ class StreamReader:
             self.responses.put(ConnectionError("the watch stream ended"))
         except Exception as exc:  # grpc.RpcError mostly; never leave the reader hanging
             self.responses.put(exc)
+
+    def create(self, create) -> None:
+        """Another watcher on the same stream (its `created` response comes in order)."""
+        from etcd3.etcdrpc import WatchRequest
+
+        self._requests.put(WatchRequest(create_request=create))
+
+    def cancel(self, watch_id: int) -> None:
+        from etcd3.etcdrpc import WatchCancelRequest, WatchRequest
+
+        self._requests.put(WatchRequest(cancel_request=WatchCancelRequest(watch_id=watch_id)))
 
     def ask_progress(self) -> None:
         from etcd3.etcdrpc import WatchProgressRequest, WatchRequest
