@@ -19,6 +19,9 @@ Questions are callables the caller passes: `confirm(question) -> bool` (a large 
 passphrase). Without them deisctl refuses where the CLI would ask, exactly as the CLI does
 without a terminal, and `yes=True` confirms up front.
 
+`shown(key, value)` is a value as deisctl prints it: MASK for a secret (a key named like one, or
+a value holding a private key), else the value.
+
 Not in the API: `dock` (it attaches a terminal's streams) and `context` (the CLI's config file).
 """
 
@@ -30,6 +33,7 @@ from deisctl.change import Change
 from deisctl.errors import (AuthError, ComparisonFailedError, ConflictError, DeisctlError, ExitCode, NotFoundError,
                             PartlyApplied, UnreachableError, UsageError)
 from deisctl.invocation import Invocation
+from deisctl.keys import MASK
 from deisctl.ops.check import CheckResult
 from deisctl.ops.config import Listing, Removed, SchemaTable, SetResult, Values
 from deisctl.ops.documents import Applied, Compared, Exported
@@ -44,7 +48,16 @@ __all__ = [
     "ComparisonFailedError", "PartlyApplied", "ExitCode",
     "SetResult", "Values", "Listing", "Removed", "SchemaTable", "Exported", "Applied", "Compared",
     "History", "Rolledback", "WatchEvent", "Registration", "UserChanges", "UserList", "CheckResult",
+    "MASK", "shown",
 ]
+
+
+def shown(key: str, value: Optional[str], show_secrets: bool = False) -> Optional[str]:
+    """The value as deisctl prints it: MASK when the key is secret or the value holds a private
+    key (unless show_secrets), else the value itself."""
+    from deisctl import keys
+
+    return keys.shown(key, value, show_secrets)
 
 
 class Node(NamedTuple):

@@ -19,7 +19,7 @@ import pytest
 from tests.rig.cli import deisctl_command
 from tests.rig.etcd import EtcdCluster, make_tls
 
-pytest_plugins = ["tests.plugins.remote_rig"]
+pytest_plugins = ["tests.plugins.remote_rig", "tests.plugins.ansible"]
 
 
 @pytest.fixture(autouse=True)

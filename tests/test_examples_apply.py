@@ -1,23 +1,22 @@
-"""The issue-4 examples run for real: the CI smoke-check script and the Ansible playbook.
+"""The examples run for real: the CI smoke-check script and the Ansible playbook.
 
-The playbook runs with the ansible-playbook of the test venv (ansible-core is a test extra),
-against the test's own etcd on loopback; its only host is the implicit localhost with
-`connection: local`. State is checked with etcdctl.
+The playbook runs with the ansible-playbook of the test venv (ansible-core is a test extra) and
+the deis.deisctl collection as built and installed (tests/plugins/ansible.py), on an inventory
+of two real clusters on loopback (the single server and the 3-member cluster). State is checked
+with etcdctl.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.plugins.ansible import ansible_env, ansible_tool
 from tests.rig.cli import deisctl_command
 from tests.rig.ports import free_port
 
@@ -87,120 +86,97 @@ def test_ci_smoke_check_fails_when_the_settings_file_does_not_exist(etcd, tmp_pa
 # -- the Ansible playbook ----------------------------------------------------------------------
 
 
-def test_ansible_playbook_is_local_and_reads_apply_json():
+def test_ansible_playbook_runs_the_collection_on_the_inventorys_clusters():
     plays = yaml.safe_load(PLAYBOOK.read_text())
-    assert (plays[0]["hosts"], plays[0]["connection"]) == ("localhost", "local")
+    assert (plays[0]["hosts"], plays[0]["connection"]) == ("deis_clusters", "local")
     apply = next(t for t in plays[0]["tasks"] if t["name"] == "Apply the settings document")
-    argv = apply["ansible.builtin.command"]["argv"]
-    assert "'config', 'apply'" in argv and "'-o', 'json'" in argv
-    # from_json only after deisctl succeeded: its stdout is empty on failure.
-    assert apply["changed_when"].startswith("deis_apply.rc == 0 and ")
+    assert apply["deis.deisctl.config"]["src"] == "{{ settings_file }}"
+    assert not any("ansible.builtin.command" in task for task in plays[0]["tasks"])  # no CLI subprocess
+    inventory = yaml.safe_load((EXAMPLES / "inventory.yml").read_text())
+    assert len(inventory["deis_clusters"]["hosts"]) >= 2
     assert yaml.safe_load((EXAMPLES / "deis-settings.yaml").read_text())  # shipped next to it
 
 
-def ansible_playbook() -> str:
-    # The venv's own, also when its bin/ is not on PATH (python -m pytest from the venv).
-    beside = Path(sys.executable).with_name("ansible-playbook")
-    found = str(beside) if beside.exists() else shutil.which("ansible-playbook")
-    if not found:
-        pytest.skip("ansible-playbook is not installed (the test extra ansible-core)")
-    return found
-
-
 @pytest.fixture
-def playbook(etcd, tmp_path):
-    """Run the example playbook against the test's etcd: (process, recap, failed task results)."""
-    command = ansible_playbook()
-    if len(deisctl_command()) > 1:
-        pytest.skip("needs the installed deisctl executable")
-    ansible_home = tmp_path / "ansible"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEISCTL_", "ANSIBLE_"))}
-    env.update(DEISCTL_ENDPOINTS=etcd.endpoints, DEISCTL_CONFIG=str(tmp_path / "absent.yaml"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_HOME=str(ansible_home), ANSIBLE_LOCAL_TEMP=str(ansible_home / "tmp"),
-               ANSIBLE_REMOTE_TEMP=str(ansible_home / "remote"), ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_RETRY_FILES_ENABLED="false")
+def fleet(installed, etcd, cluster, tmp_path):
+    """Run the example playbook on an inventory of the single server and the 3-member cluster
+    (the shipped inventory's shape, this machine's endpoints): (process, {host: recap})."""
+    inventory = yaml.safe_load((EXAMPLES / "inventory.yml").read_text())
+    inventory["deis_clusters"]["hosts"] = {"one": {"deis_endpoints": [etcd.endpoints]},
+                                           "three": {"deis_endpoints": cluster.endpoints.split(",")}}
+    (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inventory))
+    env = ansible_env(installed / "home", installed / "installed")
 
-    def run(*args: str, env_extra: dict | None = None):
-        cmd = [command, str(PLAYBOOK), "-e", f"deisctl={deisctl_command()[0]}", *args]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env={**env, **(env_extra or {})},
-                              cwd=tmp_path, timeout=120)  # cwd: no ansible.cfg of the checkout
-        recap = re.search(r"^localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)",
-                          proc.stdout, re.M)
+    def run(*args: str, hosts: dict | None = None):
+        if hosts is not None:
+            inventory["deis_clusters"]["hosts"] = hosts
+            (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inventory))
+        proc = subprocess.run([ansible_tool("ansible-playbook"), "-i", "inventory.yml", str(PLAYBOOK), *args],
+                              capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+        recap = {host: dict(zip(("ok", "changed", "unreachable", "failed"), map(int, counts)))
+                 for host, *counts in re.findall(
+                     r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", proc.stdout, re.M)}
         assert recap, proc.stdout[-3000:] + proc.stderr[-3000:]
-        ok, changed, unreachable, failed = map(int, recap.groups())
-        fatal = [json.loads(line.split(" => ", 1)[1]) for line in proc.stdout.splitlines()
-                 if line.startswith("fatal: [localhost]: FAILED! => ")]
-        return proc, {"ok": ok, "changed": changed, "unreachable": unreachable, "failed": failed}, fatal
+        return proc, recap
 
     return run
 
 
-def revision(etcd) -> int:
-    return json.loads(etcd.etcdctl("get", "/", "--prefix", "--keys-only", "-w", "json").stdout)["header"]["revision"]
+def revision(server) -> int:
+    import json
+
+    return json.loads(server.etcdctl("get", "/", "--prefix", "--keys-only", "-w", "json").stdout)["header"]["revision"]
 
 
-def test_ansible_playbook_check_mode_then_apply_then_idempotent(playbook, etcd):
-    # What a running controller publishes, so the playbook's smoke check passes.
-    etcd.write("/deis/controller/host", "10.0.0.5")
-    etcd.write("/deis/controller/port", "8000")
-    before = revision(etcd)
+def publish_controller(*servers) -> None:
+    """What a running controller publishes, so that the playbook's smoke check passes."""
+    for server in servers:
+        server.write("/deis/controller/host", "10.0.0.5")
+        server.write("/deis/controller/port", "8000")
 
-    proc, recap, _ = playbook("--check", "--diff")  # the shipped examples/deis-settings.yaml
+
+def test_ansible_playbook_check_mode_then_apply_then_idempotent(fleet, etcd, cluster):
+    publish_controller(etcd, cluster)
+    before = (revision(etcd), revision(cluster))
+
+    proc, recap = fleet("--check", "--diff")  # the shipped examples/deis-settings.yaml
     assert proc.returncode == 0, proc.stdout[-3000:]
-    assert (recap["changed"], recap["failed"]) == (1, 0)
-    assert "changed: [localhost]" in proc.stdout
-    assert re.search(r'^\s+"\+.*domain.*deis\.example\.com",?$', proc.stdout, re.M), proc.stdout  # --diff: the diff
-    assert "added platform/domain: (none) -> deis.example.com" in proc.stdout
-    assert revision(etcd) == before and etcd.read("/deis/platform/domain") is None  # nothing written
+    assert {host: (r["changed"], r["failed"]) for host, r in recap.items()} == {"one": (1, 0), "three": (1, 0)}
+    assert re.search(r"^\+platform/domain: deis\.example\.com$", proc.stdout, re.M), proc.stdout  # the diff
+    assert (revision(etcd), revision(cluster)) == before  # nothing written
 
-    proc, recap, _ = playbook()
+    proc, recap = fleet()
     assert proc.returncode == 0, proc.stdout[-3000:]
-    assert (recap["changed"], recap["failed"]) == (1, 0)
-    assert "added controller/registrationMode: (none) -> admin_only" in proc.stdout
-    assert '"controller heartbeat",\n            true' in proc.stdout  # the smoke check ran and passed
+    assert {host: r["changed"] for host, r in recap.items()} == {"one": 1, "three": 1}
+    for server in (etcd, cluster):
+        assert {k: server.read(k) for k in SHIPPED_SETTINGS} == SHIPPED_SETTINGS
+    written = (revision(etcd), revision(cluster))
+
+    proc, recap = fleet()
+    assert proc.returncode == 0 and {host: r["changed"] for host, r in recap.items()} == {"one": 0, "three": 0}
+    proc, recap = fleet("--check", "--diff")
+    assert proc.returncode == 0 and {host: r["changed"] for host, r in recap.items()} == {"one": 0, "three": 0}
+    assert (revision(etcd), revision(cluster)) == written
+
+
+def test_ansible_playbook_a_cluster_down_fails_only_its_own_host(fleet, etcd):
+    publish_controller(etcd)
+    hosts = {"one": {"deis_endpoints": [etcd.endpoints]}, "down": {"deis_endpoints": [f"http://127.0.0.1:{free_port()}"]}}
+    proc, recap = fleet("-e", "settings_file=" + str(EXAMPLES / "deis-settings.yaml"), hosts=hosts)
+    assert proc.returncode != 0
+    assert (recap["down"]["failed"], recap["down"]["changed"]) == (1, 0), recap
+    assert (recap["one"]["failed"], recap["one"]["changed"]) == (0, 1), recap
+    assert '"rc": 4' in proc.stdout and "cannot reach etcd" in proc.stdout
     assert {k: etcd.read(k) for k in SHIPPED_SETTINGS} == SHIPPED_SETTINGS
-    written = revision(etcd)
-
-    proc, recap, _ = playbook()
-    assert proc.returncode == 0 and (recap["changed"], recap["failed"]) == (0, 0), proc.stdout[-3000:]
-    proc, recap, _ = playbook("--check", "--diff")
-    assert proc.returncode == 0 and (recap["changed"], recap["failed"]) == (0, 0), proc.stdout[-3000:]
-    assert "Print the diff" in proc.stdout and "skipping: [localhost]" in proc.stdout  # equal: no diff shown
-    assert revision(etcd) == written
 
 
-def test_ansible_playbook_failures_fail_the_task_without_a_change(playbook, etcd, tmp_path):
-    etcd.write("/deis/controller/registrationEnabled", "1")
-    before = revision(etcd)
-    invalid = tmp_path / "invalid.yaml"
-    invalid.write_text("controller:\n  registrationEnabled: 'true'\n")  # the controller would crash on it
-    cases = [
-        ("missing file", ["-e", f"settings_file={tmp_path / 'absent-settings.yaml'}"], {}, 2),
-        ("invalid value", ["-e", f"settings_file={invalid}"], {}, 2),
-        ("etcd down", [], {"DEISCTL_ENDPOINTS": f"http://127.0.0.1:{free_port()}", "DEISCTL_DIAL_TIMEOUT": "0.5"}, 4),
-    ]
-    for what, args, env_extra, code in cases:
-        for mode in ([], ["--check"]):
-            proc, recap, fatal = playbook(*args, *mode, env_extra=env_extra)
-            assert proc.returncode != 0, (what, mode, proc.stdout[-3000:])
-            assert (recap["changed"], recap["failed"]) == (0, 1), (what, mode, recap)
-            assert len(fatal) == 1, (what, mode, proc.stdout[-3000:])
-            result = fatal[0]
-            assert (result["changed"], result["rc"]) == (False, code), (what, mode, result)
-            assert result["stderr"].startswith("error: ") and result["stdout"] == "", (what, mode, result)
-            assert "changed_when_result" not in result, (what, mode, result)  # the old from_json failure
-    assert revision(etcd) == before and etcd.read("/deis/controller/registrationEnabled") == "1"
-
-
-def test_ansible_playbook_prune_deletes_omitted_keys_and_keeps_published_ones(playbook, etcd):
-    etcd.write("/deis/controller/host", "10.0.0.5")  # published by the controller itself
-    etcd.write("/deis/controller/port", "8000")
+def test_ansible_playbook_prune_deletes_omitted_keys_and_keeps_published_ones(fleet, etcd, cluster):
+    publish_controller(etcd, cluster)
     etcd.write("/deis/controller/workers", "4")  # not in the file
 
-    proc, recap, _ = playbook("-e", "prune=true")  # no terminal: the playbook passes --yes
-    assert proc.returncode == 0 and (recap["changed"], recap["failed"]) == (1, 0), proc.stdout[-3000:]
-    assert "removed controller/workers: 4 -> (none)" in proc.stdout
+    proc, recap = fleet("-e", "prune=true")
+    assert proc.returncode == 0 and recap["one"]["changed"] == 1, proc.stdout[-3000:]
     assert etcd.read("/deis/controller/workers") is None
     assert (etcd.read("/deis/controller/host"), etcd.read("/deis/controller/port")) == ("10.0.0.5", "8000")
-    proc, recap, _ = playbook("-e", "prune=true")
-    assert proc.returncode == 0 and recap["changed"] == 0, proc.stdout[-3000:]
+    proc, recap = fleet("-e", "prune=true")
+    assert proc.returncode == 0 and recap["one"]["changed"] == 0, proc.stdout[-3000:]

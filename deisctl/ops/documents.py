@@ -27,6 +27,7 @@ class Applied(NamedTuple):
     dry_run: bool
     held: list = []  # [Change] to published keys the document asked for and apply did not make
     not_written: list = []  # [Change] an apply that stopped part way (PartlyApplied) did not write
+    revision: int = 0  # etcd's revision after the apply's last transaction (0: nothing written)
 
 
 @declares_outcome
@@ -142,6 +143,7 @@ def apply(inv, file: Source, *, dry_run: bool, prune: bool, strict: bool, keep_m
                               write_published=write_published,
                               writing=dict(new_component=new_component, new_key=new_key, strict=strict))
         changes = planned.changes
+        revision = 0
         if prune and not dry_run and not yes:
             _confirm_prune(inv, planned.removals(), planned.emptied(snap, inv.settings.layout), confirm_prune)
         if changes and not dry_run:
@@ -149,14 +151,14 @@ def apply(inv, file: Source, *, dry_run: bool, prune: bool, strict: bool, keep_m
             report = None if progress is None else (
                 lambda done, batches, written: progress(done, batches, written, total))
             try:
-                store.guarded_write([(c.full_key, c.new) for c in changes],
+                revision = store.guarded_write([(c.full_key, c.new) for c in changes],
                                     {c.full_key: c.mod_revision for c in changes}, progress=report)
             except PartlyApplied as stopped:  # what landed, for the output and the caller
                 landed = set(stopped.written)
                 stopped.result = Applied([c for c in changes if c.full_key in landed], False, planned.held,
                                          [c for c in changes if c.full_key not in landed])
                 raise
-    return Applied(changes, dry_run, planned.held)
+    return Applied(changes, dry_run, planned.held, revision=revision)
 
 
 def _confirm_prune(inv, removals: list, emptied: list, confirm_prune) -> None:

@@ -1,0 +1,110 @@
+#!/usr/bin/python
+# Copyright: deisctl developers
+# Apache License 2.0 (see the repository's pyproject.toml)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: info
+short_description: Read a Deis cluster's settings, registration and health
+description:
+  - Read only, and so the same in check mode. The settings of the components (secrets masked),
+    the controller's registration mode, and the smoke checks of deisctl's C(check).
+version_added: 0.1.0
+author: deisctl developers (@deis)
+extends_documentation_fragment:
+  - deis.deisctl.connection
+  - deis.deisctl.connection.node
+options:
+  components:
+    description: The components whose settings to read; all when empty.
+    type: list
+    elements: str
+    default: []
+  include_published:
+    description: Also the keys components publish about the cluster (C(*/host), C(*/port)).
+    type: bool
+    default: false
+  check:
+    description: Run the smoke checks (endpoints, leader, alarms, platform domain, controller heartbeat).
+    type: bool
+    default: true
+  controller:
+    description: The checks also SSH to the controller's node and look at its container.
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: What the cluster holds
+  deis.deisctl.info:
+    context: production
+    components: [controller, platform]
+  register: deis
+
+- name: Fail the play on an unhealthy cluster
+  ansible.builtin.assert:
+    that: deis.healthy
+"""
+
+RETURN = r"""
+settings:
+  description: "C({component: {key: value}}), secrets masked."
+  returned: success
+  type: dict
+registration:
+  description: C(mode) (Deis 1.6 and later) and C(legacy) (earlier Deis).
+  returned: success
+  type: dict
+checks:
+  description: Each check, C(check), C(ok), C(detail).
+  returned: when I(check)
+  type: list
+  elements: dict
+healthy:
+  description: Every check passed.
+  returned: when I(check)
+  type: bool
+rc:
+  description: deisctl's exit code on failure.
+  returned: on failure
+  type: int
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.deis.deisctl.plugins.module_utils.deisctl_api import (
+    NODE_ARGS, api, argument_spec, client, fail, finish, require_deisctl)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(NODE_ARGS, dict(
+            components=dict(type="list", elements="str", default=[]),
+            include_published=dict(type="bool", default=False),
+            check=dict(type="bool", default=True),
+            controller=dict(type="bool", default=False),
+        )),
+        supports_check_mode=True,
+    )
+    require_deisctl(module)
+    params, messages = module.params, []
+    try:
+        deis = client(module, messages, node=True)
+        exported = deis.export(params["components"], include_published=params["include_published"])
+        registration = deis.registration()
+        result = dict(changed=False, settings=exported.document,
+                      registration=dict(mode=registration.mode, legacy=registration.legacy))
+        if params["check"]:
+            checked = deis.check(controller=params["controller"])
+            result["checks"] = [dict(check=row[0], ok=row[1], detail=row[2]) for row in checked.rows]
+            result["healthy"] = checked.exit_code == 0
+    except api.DeisctlError as error:
+        fail(module, error, messages)
+    finish(module, messages, **result)
+
+
+if __name__ == "__main__":
+    main()
