@@ -125,6 +125,7 @@ class Client:
 
     stores(settings, via=, on_close=) and sessions(host, ssh_options, via=, note=,
     passphrase_prompt=) replace the etcd client and the SSH login (deisctl's own by default).
+    reason and command go into the audit record of each write (audit=False: none is written).
     """
 
     def __init__(self, endpoints: Union[str, Sequence[str], None] = None, *, prefix: Optional[str] = None,
@@ -134,10 +135,13 @@ class Client:
                  config_file: Optional[str] = None, node: Optional[Node] = None, env: Optional[Mapping[str, str]] = None,
                  prompt: Optional[Callable[..., str]] = None, confirm: Optional[Callable[[str], bool]] = None,
                  on_message: Optional[Callable[[str], None]] = None, stores: Optional[Callable] = None,
-                 sessions: Optional[Callable] = None):
+                 sessions: Optional[Callable] = None, reason: Optional[str] = None, audit: bool = True,
+                 command: str = "deisctl.api"):
         from deisctl import settings as settings_mod
 
         env = dict(env or {})
+        if not audit:
+            env["DEISCTL_AUDIT"] = "off"
         if config_file is not None:
             env["DEISCTL_CONFIG"] = config_file
         if user is not None and password is not None:
@@ -146,10 +150,11 @@ class Client:
             "endpoints": endpoints if endpoints is None or isinstance(endpoints, str) else ",".join(endpoints),
             "prefix": prefix, "cacert": cacert, "cert": cert, "key": key, "user": user,
             "dial_timeout": dial_timeout, "command_timeout": command_timeout, "tunnel": tunnel, "context": context,
+            "reason": reason,
         }
         password_prompt = (lambda question: prompt(question, secret=True)) if prompt else None
         self.settings = settings_mod.build(flags, env, password_prompt=password_prompt,
-                                           read_config=context is not None)
+                                           read_config=context is not None, command=command)
         self.messages: list[str] = []
         self.node = node or Node()
         self.invocation = Invocation(self.settings, _NoInput(), _Messages(self.messages.append),

@@ -12,6 +12,7 @@ ROOT = {
     "context": "deisctl.cli.context.context_group",
     "users": "deisctl.cli.users.users_group",
     "dock": "deisctl.cli.dock.dock",
+    "audit": "deisctl.cli.audit.audit",
 }
 
 # `deisctl config NAME`: these are commands, so no component may be named so.

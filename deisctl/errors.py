@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     CONFLICT = 6  # concurrent modification detected; nothing written
     COMPARISON_FAILED = 7  # `config diff` only: the comparison failed (its 1 means "different")
     PARTIAL = 8  # `config apply`: its first transactions were written, the rest were not
+    NOT_RECORDED = 9  # `users`: the change was made on the controller, its audit record was not written
     INTERRUPTED = 130  # Ctrl-C or SIGTERM (the shell's status for SIGINT)
 
 
@@ -34,6 +35,7 @@ MEANINGS = {
     ExitCode.CONFLICT: "conflict (concurrent modification)",
     ExitCode.COMPARISON_FAILED: "'config diff' could not compare",
     ExitCode.PARTIAL: "partly applied (the message says what was written)",
+    ExitCode.NOT_RECORDED: "changed on the controller, but not recorded in the audit trail",
     ExitCode.INTERRUPTED: "interrupted",
 }
 
@@ -100,6 +102,13 @@ class Interrupted(DeisctlError):
     what is known (an interrupt anywhere else is exit 130 with no line: nothing was under way)."""
 
     exit_code = ExitCode.INTERRUPTED
+
+
+class NotRecorded(DeisctlError):
+    """A change made on the controller's node whose audit record etcd did not take: exit 9;
+    the change stands."""
+
+    exit_code = ExitCode.NOT_RECORDED
 
 
 class PartlyApplied(DeisctlError):

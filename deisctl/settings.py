@@ -37,6 +37,9 @@ class Settings(NamedTuple):
     context: Optional[str] = None  # named context from the config file
     context_values: Mapping = {}  # that context's settings (deisctl.contexts.value reads them)
     sources: Mapping = {}  # option -> "flag or environment" | "context NAME" | "default"
+    audit: bool = True  # a record of each write in its transaction (deisctl.etcd.audit); DEISCTL_AUDIT=off
+    audit_keep: int = 10000  # records kept (DEISCTL_AUDIT_KEEP; etcd/audit.py DEFAULT_KEEP)
+    actor: Mapping = {}  # who writes, for the records: user, host, etcd_user, command, reason
 
     def __repr__(self) -> str:
         return f"Settings(endpoints={self.endpoints!r}, prefix={self.prefix!r}, user={self.user!r}, " \
@@ -95,7 +98,9 @@ def split_user(value: str, env: Mapping[str, str], prompt: Optional[Callable[[st
 
 # Global options and their environment variables (DEISCTL_<NAME>).
 OPTIONS = ("endpoints", "prefix", "cacert", "cert", "key", "user", "dial_timeout", "command_timeout", "output",
-           "tunnel", "context")
+           "tunnel", "context", "reason")
+AUDIT_OFF = ("off", "0", "false", "no")
+AUDIT_ON = ("on", "1", "true", "yes")
 
 
 def env_name(name: str) -> str:
@@ -130,7 +135,7 @@ def debug_enabled(flag: Optional[bool], env: Mapping[str, str]) -> bool:
 
 def build(flags: Mapping[str, Optional[str]], env: Mapping[str, str], *, output: Optional[str] = None,
           lenient_context: bool = False, password_prompt: Optional[Callable[[str], str]] = None,
-          read_config: bool = True) -> Settings:
+          read_config: bool = True, command: str = "") -> Settings:
     """Resolve every global option: flag > DEISCTL_* environment > context > default.
 
     `output` is a command's own -o, which wins over the global one; `password_prompt` asks for
@@ -147,7 +152,7 @@ def build(flags: Mapping[str, Optional[str]], env: Mapping[str, str], *, output:
         context, values = None, {}
     sources = {}
     for name in OPTIONS:
-        if name in ("output", "context"):
+        if name in ("output", "context", "reason"):
             continue
         if picked[name] is not None:
             sources[name] = "flag or environment"
@@ -179,4 +184,49 @@ def build(flags: Mapping[str, Optional[str]], env: Mapping[str, str], *, output:
         context=context or None,
         context_values=values,
         sources=sources,
+        audit=_audit_enabled(env),
+        audit_keep=_audit_keep(env),
+        actor=actor(env, user, command, picked["reason"]),
     )
+
+
+def _audit_enabled(env: Mapping[str, str]) -> bool:
+    value = env.get("DEISCTL_AUDIT", "")
+    if not given(value) or value.lower() in AUDIT_ON:
+        return True
+    if value.lower() in AUDIT_OFF:
+        return False
+    raise UsageError(f"invalid DEISCTL_AUDIT {value!r}", hint="off turns the audit records off; on (the default)")
+
+
+def _audit_keep(env: Mapping[str, str]) -> int:
+    from deisctl.etcd.audit import DEFAULT_KEEP
+
+    value = env.get("DEISCTL_AUDIT_KEEP", "")
+    if not given(value):
+        return DEFAULT_KEEP
+    try:
+        keep = int(value)
+    except ValueError:
+        keep = 0
+    if keep < 1:
+        raise UsageError(f"invalid DEISCTL_AUDIT_KEEP {value!r}", hint="the number of audit records to keep")
+    return keep
+
+
+def actor(env: Mapping[str, str], etcd_user: Optional[str], command: str, reason: Optional[str]) -> dict:
+    """Who writes, for the audit records: the local user (LOGNAME/USER, else the account), the
+    host, the etcd user, the command (without values), the reason."""
+    import socket
+
+    user = env.get("LOGNAME") or env.get("USER")
+    if not user:
+        import os
+        import pwd
+
+        try:
+            user = pwd.getpwuid(os.getuid()).pw_name
+        except KeyError:
+            user = str(os.getuid())
+    return {"user": user, "host": socket.gethostname(), "etcd_user": etcd_user, "command": command,
+            "reason": reason or None}

@@ -31,6 +31,13 @@ def _isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("DEISCTL_CONFIG", str(tmp_path / "no-such-config.yaml"))
 
 
+@pytest.fixture
+def audited_by_the_test_etcd(monkeypatch, etcd_server):
+    """For tests of the controller's users: their changes are recorded in the single test
+    server's audit trail (DEISCTL_ENDPOINTS), as they would be in the cluster's."""
+    monkeypatch.setenv("DEISCTL_ENDPOINTS", etcd_server.endpoints)
+
+
 @dataclass
 class Outcome:
     exit_code: int

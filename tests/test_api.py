@@ -151,7 +151,7 @@ def test_no_process_environment_and_no_config_file_unless_named(client, etcd, tm
     config = write(tmp_path, "current-context: other\ncontexts:\n  other:\n    prefix: /other\n", "config.yaml")
     monkeypatch.setenv("DEISCTL_CONFIG", config)
     client().set("controller", {"workers": "4"})
-    assert etcd.read_prefix("/") == {"/deis/controller/workers": "4"}
+    assert etcd.read_prefix("/deis/") == {"/deis/controller/workers": "4"}
     named = client(context="other", config_file=config)
     named.set("controller", {"workers": "5"})
     assert etcd.read("/other/controller/workers") == "5"

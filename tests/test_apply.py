@@ -294,8 +294,13 @@ def test_a_change_set_of_1000_keys(dctl, etcd, tmp_path):
 def test_conflict_in_a_later_transaction_reports_what_was_written(dctl, client, etcd, tmp_path):
     path = write(tmp_path, big_document(1000))
 
+    from deisctl.etcd.audit import AUDIT_OPS
+    from deisctl.limits import MAX_TXN_OPS
+
+    per = MAX_TXN_OPS - AUDIT_OPS  # changes a transaction (the audit record takes the rest)
+
     def interfere(index, total):
-        if index == 3:  # before the 4th of 8 transactions, a key that it writes (k00384..k00511)
+        if index == 3:  # before the 4th of 8 transactions, a key that it writes (k00375..k00499)
             etcd.write("/deis/bulk/k00400", "theirs")
 
     from deisctl.api import PartlyApplied
@@ -306,13 +311,13 @@ def test_conflict_in_a_later_transaction_reports_what_was_written(dctl, client, 
     assert stopped.exit_code == 8 and isinstance(stopped.cause, ConflictError)
     line = stopped.render()
     assert "/deis/bulk/k00400" in line and "that transaction was not written" in line
-    assert "apply stopped after 384 of 1000 changes (3 of 8 transactions were written)" in line
-    assert len(stopped.result.changes) == 384 and len(stopped.result.not_written) == 616
-    assert count_keys(etcd) == 385  # 384 written by apply + the other writer's key
+    assert f"apply stopped after {3 * per} of 1000 changes (3 of 8 transactions were written)" in line
+    assert len(stopped.result.changes) == 3 * per and len(stopped.result.not_written) == 1000 - 3 * per
+    assert count_keys(etcd) == 3 * per + 1  # written by apply + the other writer's key
     # Idempotent: running it again converges (overwriting the other writer's value, as the file says).
     out = dctl("config", "apply", "-f", path)
     assert out.exit_code == 0, out.stderr
-    assert out.stdout.splitlines()[-1] == "615 added, 1 changed"
+    assert out.stdout.splitlines()[-1] == f"{1000 - 3 * per - 1} added, 1 changed"
     assert count_keys(etcd) == 1000
 
 

@@ -92,12 +92,19 @@ def test_set_writes_all_pairs_in_one_revision(dctl, etcd):
 
 
 def test_transaction_limit_is_enforced_before_writing(dctl, etcd):
-    pairs = [f"k{i}=v" for i in range(129)]
+    """etcd's 128 operations a transaction, less what the audit record takes (one transaction: all or nothing)."""
+    from deisctl.etcd.audit import AUDIT_OPS
+    from deisctl.limits import MAX_TXN_OPS
+
+    fit = MAX_TXN_OPS - AUDIT_OPS
+    pairs = [f"k{i}=v" for i in range(fit + 1)]
     out = dctl("config", "myapp", "set", "--new-component", *pairs)
-    assert_error(out, 2, "128")
+    assert_error(out, 2, f"{fit + 1} keys in one command; at most {fit} fit in one etcd transaction")
     assert etcd.read_prefix("/deis/") == {}
-    assert dctl("config", "myapp", "set", "--new-component", *pairs[:128]).exit_code == 0
-    assert len(etcd.read_prefix("/deis/myapp/")) == 128
+    assert dctl("config", "myapp", "set", "--new-component", *pairs[:fit]).exit_code == 0
+    assert len(etcd.read_prefix("/deis/myapp/")) == fit
+    unaudited = [f"k{i}=w" for i in range(MAX_TXN_OPS)]  # without the record, etcd's whole limit
+    assert dctl("config", "myapp", "set", *unaudited, env={"DEISCTL_AUDIT": "off"}).exit_code == 0
 
 
 @pytest.mark.parametrize(

@@ -234,6 +234,7 @@ def test_no_heartbeat_host_pass_host_or_set_the_variable(cli, etcd, sshd_server,
     assert hint_of(out) == "pass --host HOST before COMPONENT or set DEISCTL_HOST"
 
 
+@pytest.mark.usefixtures("audited_by_the_test_etcd")  # the change is recorded there
 def test_revoke_all_without_a_terminal_confirm_with_yes(cli, sshd_server, controller_container):
     (bob,) = new_users(1)
     token = controller_container.seed(bob)[bob]
@@ -246,6 +247,7 @@ def test_revoke_all_without_a_terminal_confirm_with_yes(cli, sshd_server, contro
     assert controller_container.check_token(token) == 401
 
 
+@pytest.mark.usefixtures("audited_by_the_test_etcd")  # the change is recorded there
 def test_last_administrator_pass_force(cli, sshd_server, controller_container):
     (bob,) = new_users(1)
     controller_container.seed(bob)

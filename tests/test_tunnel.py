@@ -21,6 +21,9 @@ from tests.rig.netns import ETCD_NAME, NODE_NAME, PrivateNetwork
 from tests.rig.ports import free_port
 from tests.helpers import assert_error
 
+# Their changes on the controller are recorded in the test etcd's audit trail.
+pytestmark = pytest.mark.usefixtures("audited_by_the_test_etcd")
+
 
 @pytest.fixture(scope="module")
 def net(docker_engine):

@@ -25,6 +25,9 @@ from tests.rig.docker_engine import APP_DIR
 from tests.rig.ports import free_port
 from tests.helpers import assert_error
 
+# Their changes on the controller are recorded in the test etcd's audit trail.
+pytestmark = pytest.mark.usefixtures("audited_by_the_test_etcd")
+
 
 @pytest.fixture
 def node(sshd_server, controller_container):
@@ -290,7 +293,8 @@ def test_concurrent_demotes_of_the_last_two_administrators(run_deisctl, sshd_ser
         holder = sqlite3.connect(controller_container.data_dir / "db.sqlite3", isolation_level=None)
         outcomes: dict = {}
         threads = [threading.Thread(target=lambda n=name: outcomes.__setitem__(
-            n, run_deisctl("users", *node_flags(sshd_server), "demote", n))) for name in (bob, carol)]
+            n, run_deisctl("users", *node_flags(sshd_server), "demote", n,
+                           env={"DEISCTL_ENDPOINTS": os.environ["DEISCTL_ENDPOINTS"]}))) for name in (bob, carol)]
         try:
             holder.execute("BEGIN IMMEDIATE")
             for thread in threads:
@@ -745,3 +749,29 @@ def test_an_interrupt_after_the_commit_order_waits_for_the_outcome_within_the_ss
                        "change may or may not have been made (see what it did with 'users list' and the same node "
                        "options before retrying)\n")
         assert 3.5 < waited < 4 + 5
+
+
+def test_a_confirmed_change_on_the_controller_leaves_an_audit_record(users, etcd, controller_container):
+    """After the controller confirmed it, in the cluster's audit trail (read with etcdctl)."""
+    bob, carol = new_users(2)
+    controller_container.seed(bob, carol)
+    out = users("revoke-token", bob, carol, root=("--reason", "leaked tokens"))
+    assert out.exit_code == 0, out.stderr
+    raw = etcd.etcdctl("get", "/deisctl-audit/deis/records/", "--prefix", "--print-value-only").stdout
+    record = json.loads(raw.strip().splitlines()[-1])
+    assert record["changes"] == [{"component": "controller", "key": f"users/{name}", "action": "revoked"}
+                                 for name in (bob, carol)]
+    assert record["reason"] == "leaked tokens" and "revoke-token" in record["command"]
+    again = users("revoke-token", bob)  # nothing changed: nothing recorded
+    assert again.exit_code == 0 and etcd.etcdctl("get", "/deisctl-audit/deis/records/", "--prefix",
+                                                 "--print-value-only").stdout == raw
+
+
+def test_a_change_etcd_cannot_record_stands_and_says_so(users, controller_container):
+    (bob,) = new_users(1)
+    token = controller_container.seed(bob)[bob]
+    out = users("revoke-token", bob, env={"DEISCTL_ENDPOINTS": f"http://127.0.0.1:{free_port()}",
+                                         "DEISCTL_DIAL_TIMEOUT": "0.5"})
+    assert_error(out, 9, f"revoke-token was made on the controller ({bob}), but its audit record could not be "
+                         "written: cannot reach etcd")
+    assert controller_container.check_token(token) == 401  # the change stands

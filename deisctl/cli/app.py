@@ -79,7 +79,7 @@ def _usable(stream):
 
 def run(argv: Sequence[str], *, stdin: TextIO, stdout: TextIO, stderr: TextIO, env: Mapping[str, str]) -> int:
     """Run one command line with these streams and this environment; return its exit code."""
-    process = Process(stdin, stdout, stderr, dict(env))
+    process = Process(stdin, stdout, stderr, dict(env), tuple(argv))
     if COMPLETE_VAR in process.env:
         from deisctl.cli.completion import respond
 

@@ -17,6 +17,7 @@ class Process(NamedTuple):
     stdout: TextIO
     stderr: TextIO
     env: Mapping[str, str]
+    argv: tuple = ()  # the command line after the program name (for the audit records)
 
 
 def output_option(fn):
@@ -97,9 +98,24 @@ def invocation(ctx: click.Context, fmt: Optional[str] = None, *, lenient_context
     confirm = terminal_confirm(prompt) if prompt else None
     password_prompt = (lambda question: prompt(question, secret=True)) if prompt else None
     settings = settings_mod.build(global_flags(ctx), process.env, output=fmt, lenient_context=lenient_context,
-                                  password_prompt=password_prompt)
+                                  password_prompt=password_prompt, command=command_line(process.argv))
     return Invocation(settings, process.stdin, process.stdout, process.stderr, process.env, prompt=prompt,
                       confirm=confirm, pty=isatty(process.stdin) and isatty(process.stdout))
+
+
+def command_line(argv) -> str:
+    """The command as the audit records it: `deisctl ...` without any value it was given to
+    write (KEY=VALUE becomes KEY=...) and without a password in --user NAME:PASSWORD."""
+    shown, after_user = ["deisctl"], False
+    for arg in argv:
+        if after_user or arg.startswith("--user="):
+            prefix = "--user=" if arg.startswith("--user=") else ""
+            arg = prefix + arg[len(prefix):].split(":", 1)[0]
+        elif "=" in arg and not arg.startswith("-"):
+            arg = arg.split("=", 1)[0] + "=..."
+        after_user = arg == "--user"
+        shown.append(arg)
+    return " ".join(shown)
 
 
 def component_of(ctx: click.Context) -> str:

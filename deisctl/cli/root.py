@@ -47,6 +47,7 @@ def _version(ctx: click.Context, _param, value: bool) -> None:
                    "[env: DEISCTL_TUNNEL]")
 @click.option("--context", metavar="NAME",
               help="Named cluster context from the config file (DEISCTL_CONFIG). [env: DEISCTL_CONTEXT]")
+@click.option("--reason", metavar="TEXT", help="Why: recorded with each change in the audit trail. [env: DEISCTL_REASON]")
 @click.option("--debug", is_flag=True, default=None, help="Show tracebacks on errors. [env: DEISCTL_DEBUG]")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
               help="Show the version and exit.")

@@ -53,6 +53,17 @@ class Store:
         # at a higher one (kv.put_many tells its own write from an older one by it).
         self.seen_revision = 0
 
+    @property
+    def trail(self):
+        """The audit trail that writes are recorded in (deisctl.etcd.audit), None when off."""
+        if not self.settings.audit:
+            return None
+        if getattr(self, "_trail", None) is None:
+            from deisctl.etcd.audit import Trail
+
+            self._trail = Trail(self.settings.prefix, dict(self.settings.actor), self.settings.audit_keep)
+        return self._trail
+
     def __enter__(self) -> "Store":
         return self
 

@@ -81,10 +81,15 @@ def raw_call(client, stub: str, method: str, request):
                                                   metadata=tuple(client.metadata or ()) + HAS_LEADER)
 
 
-def _check_txn_size(count: int) -> None:
-    if count > MAX_TXN_OPS:
+def _check_txn_size(count: int, store=None) -> None:
+    from deisctl.etcd.audit import AUDIT_OPS
+
+    limit = MAX_TXN_OPS - (AUDIT_OPS if store is not None and store.settings.audit else 0)
+    if count > limit:
         raise UsageError(
-            f"{count} keys in one command; etcd allows at most {MAX_TXN_OPS} operations per transaction",
+            f"{count} keys in one command; at most {limit} fit in one etcd transaction (etcd allows "
+            f"{MAX_TXN_OPS} operations" + (f", the audit record takes {MAX_TXN_OPS - limit})" if limit < MAX_TXN_OPS
+                                           else ")"),
             hint="split the command, or use 'deisctl config apply'",
         )
 
@@ -194,7 +199,7 @@ def put_many(store, items: Sequence[tuple[str, str]]) -> Previous:
     When the reply to the write is lost (the member died or stopped answering after it was
     sent), the retry first finds out what happened (lost_reply_verdict), so that the previous
     values reported are the ones the write replaced, or are said to be unknown."""
-    _check_txn_size(len(items))
+    _check_txn_size(len(items), store)
     size = request_bytes(items)
     if size > MAX_REQUEST_BYTES - REQUEST_OVERHEAD:
         raise UsageError(f"the values are too large for one transaction ({size} bytes; etcd accepts at most "
@@ -205,7 +210,9 @@ def put_many(store, items: Sequence[tuple[str, str]]) -> Previous:
     floor = store.seen_revision  # the cluster's revision before the first attempt, or older
 
     def put(client) -> Previous:
-        response = raw_call(client, "kvstub", "Txn", request)
+        from deisctl.etcd import audit
+
+        response = audit.send(store, client, request, [(k, "put") for k, _ in items])
         return Previous(kv_from_proto(r.response_put.prev_kv) if r.response_put.HasField("prev_kv") else None
                         for r in response.responses)
 
@@ -269,7 +276,9 @@ class MissingKeys(NotFoundError):
 
 def delete_many(store, keys: Sequence[str], *, must_exist: bool) -> list[KV]:
     """Delete all keys in one transaction. With must_exist, a missing key deletes nothing."""
-    _check_txn_size(len(keys))
+    from deisctl.etcd import audit
+
+    _check_txn_size(len(keys), store)
     raw = [key_bytes(k) for k in keys]
     request = TxnRequest(
         compare=[Compare(key=k, result=Compare.GREATER, target=Compare.VERSION, version=0) for k in raw]
@@ -277,7 +286,8 @@ def delete_many(store, keys: Sequence[str], *, must_exist: bool) -> list[KV]:
         success=[RequestOp(request_delete_range=DeleteRangeRequest(key=k, prev_kv=True)) for k in raw],
         failure=[RequestOp(request_range=RangeRequest(key=k)) for k in raw])
     # Repeating a guarded delete that was applied would report the keys missing.
-    response = store.run(lambda c: raw_call(c, "kvstub", "Txn", request), write=True, retry_unknown=not must_exist)
+    response = store.run(lambda c: audit.send(store, c, request, [(k, "delete") for k in keys]), write=True,
+                         retry_unknown=not must_exist)
     if not response.succeeded:
         missing = [k for k, item in zip(keys, response.responses) if not item.response_range.kvs]
         raise MissingKeys(missing)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Callable, Optional, Sequence
 
 from deisctl.errors import ConflictError, DeisctlError, PartlyApplied, UnreachableError, UsageError, first_few
-from deisctl.etcd.kv import key_bytes, key_text, raw_call, request_bytes, value_bytes
+from deisctl.etcd.kv import key_bytes, key_text, request_bytes, value_bytes
 from deisctl.limits import MAX_REQUEST_BYTES, MAX_TXN_OPS, REQUEST_OVERHEAD
 
 
@@ -47,8 +47,12 @@ def guarded_write(store, changes: Sequence[tuple[str, Optional[str]]], expected:
     failure itself (nothing was written). Returns the revision of the last transaction.
     progress(transactions done, transactions, changes written).
     """
-    pending = batches_of(changes)
-    max_ops, room = MAX_TXN_OPS, MAX_REQUEST_BYTES - REQUEST_OVERHEAD
+    from deisctl.etcd.audit import AUDIT_BYTES, AUDIT_OPS
+
+    audited = store.settings.audit  # each transaction carries its record: room for it
+    max_ops = MAX_TXN_OPS - (AUDIT_OPS if audited else 0)
+    room = MAX_REQUEST_BYTES - REQUEST_OVERHEAD - (AUDIT_BYTES if audited else 0)
+    pending = batches_of(changes, max_ops, room)
     revision = done = 0
     written: list[str] = []
     while pending:
@@ -98,8 +102,11 @@ def _write_batch(store, batch, expected: dict, index: int, batches: int, written
             put.key, put.value = raw, value_bytes(value)
         failure().request_range.key = raw
     # Idempotent: a repeat after a lost reply fails its guards on its own writes (below).
+    from deisctl.etcd import audit
+
+    actions = [(key, "delete" if value is None else "put") for key, value in batch]
     try:
-        response = store.run(lambda c: raw_call(c, "kvstub", "Txn", request), write=True)
+        response = store.run(lambda c: audit.send(store, c, request, actions), write=True)
     except UnreachableError as exc:
         if index:  # "the write" of the message is this transaction; say what came before
             exc.message += (f" (that is transaction {index + 1} of {batches}; the first {written} of "

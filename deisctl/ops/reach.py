@@ -106,6 +106,14 @@ class Reach:
             self.tunnel = open_tunnel(self.inv, self.node.ssh)
         return self.tunnel
 
+    def record(self, changes) -> int:
+        """An audit record of changes made on a node (deisctl.etcd.audit), through the same tunnel."""
+        from deisctl.etcd import audit
+        from deisctl.ops.access import open_store
+
+        with open_store(self.inv, via=self._open_tunnel()) as store:
+            return audit.record_only(store, changes)
+
     def host_of(self, component: str) -> str:
         """--host, else the component's heartbeat key <prefix>/<component>/host in etcd."""
         if self.node.host:

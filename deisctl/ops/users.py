@@ -29,6 +29,23 @@ class UserList(NamedTuple):
     users: list  # [{"username", "admin", "staff", "has_token", "date_joined"}]
 
 
+def _record(inv, reach, action: str, reply: dict) -> None:
+    """The audit record of a change the controller confirmed (the users it changed), through
+    the Reach's own etcd connection and tunnel; when etcd cannot take it, NotRecorded (the
+    change stands)."""
+    changed = [row for row in reply["users"] if row["changed"]]
+    if not changed or not inv.settings.audit:
+        return
+    from deisctl.errors import DeisctlError, NotRecorded, first_few
+
+    layout = inv.settings.layout
+    try:
+        reach.record([(layout.key("controller", f"users/{row['user']}"), row["result"]) for row in changed])
+    except DeisctlError as exc:
+        raise NotRecorded(f"{action} was made on the controller ({first_few([row['user'] for row in changed])}), "
+                          f"but its audit record could not be written: {exc.message}") from None
+
+
 def revoke_token(inv, names: Sequence[str], flags: Flags, *, all_users: bool = False, yes: bool = False,
                  dry_run: bool = False) -> UserChanges:
     """Delete the API tokens of the named users, or (all_users) of every user who has one; --all
@@ -111,6 +128,8 @@ def _run(inv, flags: Flags, request: dict, before_connect: Optional[Callable[[st
             command.close()
         if reply is None:
             raise _timed_out(exchange, session.label, timeout)
+        if changing:
+            _record(inv, reach, request["action"], reply)
         return reply
 
 

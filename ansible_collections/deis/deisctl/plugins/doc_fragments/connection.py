@@ -52,6 +52,11 @@ options:
   command_timeout:
     description: Seconds for each etcd request (deisctl's default 5).
     type: float
+  reason:
+    description:
+      - Why, for the audit record deisctl writes with each change (the record's command says
+        which module wrote it), for example C("{{ ansible_play_name }}").
+    type: str
 requirements:
   - deisctl (its Python API, C(deisctl.api)) in the Python that runs the module
 """

@@ -35,6 +35,7 @@ CONNECTION_ARGS = dict(
     tunnel=dict(type="str"),
     dial_timeout=dict(type="float"),
     command_timeout=dict(type="float"),
+    reason=dict(type="str"),
 )
 
 NODE_ARGS = dict(
@@ -77,7 +78,8 @@ def client(module, messages, node=False):
     node_options = None
     if node:
         node_options = api.Node(**dict((name, params[name]) for name in NODE_ARGS if params.get(name) is not None))
-    return api.Client(env=env, node=node_options, on_message=messages.append, **options)
+    command = "ansible %s" % module._name if module._name.startswith("deis.") else "ansible deis.deisctl." + module._name
+    return api.Client(env=env, node=node_options, on_message=messages.append, command=command, **options)
 
 
 def hide_secrets(module, settings):
