@@ -175,3 +175,14 @@ def test_kill_9_during_a_big_apply_leaves_a_record_for_each_transaction_that_lan
     key_revisions = {int(kv["mod_revision"]) for kv in keys}
     assert key_revisions == {revision for _, revision in kept}
     assert sum(record["count"] for record, _ in kept) == len(keys)
+
+
+def test_history_shows_who_wrote_each_revision_deisctl_recorded(dctl, etcd):
+    assert dctl("--reason", "more workers", "config", "controller", "set", "workers=2").exit_code == 0
+    etcd.write("/deis/controller/workers", "3")  # etcdctl: no record
+    out = dctl("config", "controller", "history", "workers")
+    lines = out.stdout.splitlines()[-2:]  # (earlier tests' generations of the key may come first)
+    assert lines[0].endswith(": more workers]") and "[by " in lines[0] and "@" in lines[0], lines
+    assert lines[1].endswith("  [by unknown: not written by deisctl]"), lines
+    entries = json.loads(dctl("config", "controller", "history", "workers", "-o", "json").stdout)["entries"][-2:]
+    assert entries[0]["author"]["reason"] == "more workers" and entries[1]["author"] is None

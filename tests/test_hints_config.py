@@ -9,7 +9,7 @@ from tests.helpers import hint_of, assert_error
 def test_too_many_keys_for_one_set_then_apply(dctl, etcd, tmp_path):
     pairs = [f"k{i:03d}=v" for i in range(129)]
     out = dctl("config", "myapp", "set", "--new-component", *pairs)
-    assert_error(out, 2, "at most 128 operations")
+    assert_error(out, 2, "at most 125 fit in one etcd transaction (etcd allows 128 operations, the audit record takes 3)")
     assert "use 'deisctl config apply'" in hint_of(out)
     doc = tmp_path / "s.yaml"
     doc.write_text("myapp:\n" + "".join(f"  k{i:03d}: v\n" for i in range(129)))

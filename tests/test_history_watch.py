@@ -31,7 +31,8 @@ def test_history_after_several_sets(dctl, etcd):
     assert lines[0].split() == ["REVISION", "EVENT", "VALUE"]
     # The session's etcd is emptied by deleting keys: earlier tests' generations of the key may
     # precede these (history spans deletions); compare from this test's first write on.
-    rows = [line.split() for line in lines[1:]]
+    assert all(line.endswith("  [by unknown: not written by deisctl]") for line in lines[1:])  # etcdctl wrote them
+    rows = [line.rsplit("  [by ", 1)[0].split() for line in lines[1:]]
     assert [row for row in rows if int(row[0]) >= revisions[0]] == [
         [str(revisions[0]), "created", "1"], [str(revisions[1]), "changed", "2"],
         [str(revisions[2]), "changed", "3", "(current)"]]
@@ -40,9 +41,9 @@ def test_history_after_several_sets(dctl, etcd):
     data["entries"] = [e for e in data["entries"] if e["revision"] >= revisions[0]]
     data["compacted_before"] = None  # (another test may have compacted the session's etcd)
     assert data == {"key": "controller/workers", "compacted_before": None, "entries": [
-        {"revision": revisions[0], "event": "created", "value": "1"},
-        {"revision": revisions[1], "event": "changed", "value": "2"},
-        {"revision": revisions[2], "event": "changed", "value": "3"}]}
+        {"revision": revisions[0], "event": "created", "value": "1", "author": None},
+        {"revision": revisions[1], "event": "changed", "value": "2", "author": None},
+        {"revision": revisions[2], "event": "changed", "value": "3", "author": None}]}
 
 
 def test_history_across_delete_and_recreate_and_of_a_deleted_key(dctl, etcd):

@@ -149,6 +149,24 @@ def send(store, client, request, changes: Sequence[tuple[str, str]]):
     raise ConflictError(f"the audit trail under {trail.root} kept moving ({HEAD_RETRIES} tries); nothing was written")
 
 
+def at_revisions(store, prefix: str, low: int, high: int) -> dict:
+    """{revision: record} of the records written between two revisions (one filtered read)."""
+    from etcd3.etcdrpc import RangeRequest
+
+    from deisctl.etcd.kv import prefix_range_end
+
+    base = root(prefix) + "records/"
+    request = RangeRequest(key=key_bytes(base), range_end=prefix_range_end(base), min_mod_revision=low,
+                           max_mod_revision=high)
+    found = {}
+    for kv in store.run(lambda client: raw_call(client, "kvstub", "Range", request)).kvs:
+        try:
+            found[kv.mod_revision] = json.loads(kv.value)
+        except ValueError:
+            continue
+    return found
+
+
 def record_only(store, changes: Sequence[tuple[str, str]]) -> int:
     """A record of changes made elsewhere (the controller's users): its revision."""
     from etcd3.etcdrpc import TxnRequest

@@ -112,6 +112,13 @@ def _write_batch(store, batch, expected: dict, index: int, batches: int, written
             exc.message += (f" (that is transaction {index + 1} of {batches}; the first {written} of "
                             f"{total} changes were written before it)")
         raise
+    except DeisctlError as exc:
+        # etcd applies a transaction that crosses the space quota and then answers "database
+        # space exceeded" (only the next one is refused unapplied): look before saying it failed.
+        landed = _landed(store, batch) if "database space exceeded" in exc.message else None
+        if landed is None:
+            raise
+        return landed
     if not response.succeeded:
         current = {key_text(kv.key): kv
                    for item in response.responses for kv in item.response_range.kvs}
@@ -120,6 +127,20 @@ def _write_batch(store, batch, expected: dict, index: int, batches: int, written
         if not all((current[k].value == value_bytes(v)) if k in current else v is None for k, v in batch):
             raise ConflictError(_conflict_message(batch, current, expected, first=not written))
     return response.header.revision
+
+
+def _landed(store, batch) -> Optional[int]:
+    """The revision the batch was written at if every key holds what it wrote, else None."""
+    from deisctl.etcd.kv import get_many
+
+    now = get_many(store, [key for key, _ in batch])
+    for key, value in batch:
+        if (key in now) != (value is not None) or (value is not None and now[key].value != value_bytes(value)):
+            return None
+    revisions = {now[key].mod_revision for key, value in batch if value is not None}
+    if not revisions:  # deletes only: landed, at a revision they do not show
+        return 0
+    return revisions.pop() if len(revisions) == 1 else None  # one transaction: one revision
 
 
 def _conflict_message(batch, current: dict, expected: dict, *, first: bool) -> str:

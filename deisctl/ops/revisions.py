@@ -17,6 +17,7 @@ class History(NamedTuple):
     entries: list  # [HistoryEntry], oldest first
     compacted: int  # etcd compacted its history up to this revision (0: not)
     exists: bool  # the key exists now (its last entry is the current value)
+    authors: dict = {}  # revision -> the audit record written with it (deisctl.etcd.audit); absent: unknown
 
 
 class Rolledback(NamedTuple):
@@ -41,10 +42,19 @@ def history(inv, component: str, key: str) -> History:
             detail = f" (etcd compacted its history up to revision {compacted})" if compacted else ""
             raise NotFoundError(f"no history for {full}: it does not exist and etcd has no earlier value{detail}"
                                 + targets.key_suggestion(inv, store, component, key))
+        authors = {}
+        if entries:
+            from deisctl.errors import AuthError
+            from deisctl.etcd import audit
+
+            try:  # who wrote each revision, where deisctl recorded it
+                authors = audit.at_revisions(store, inv.settings.prefix, entries[0].revision, entries[-1].revision)
+            except AuthError:
+                inv.warn("the audit records are not readable with this etcd user: authors are not shown")
     if compacted:
         inv.note(f"note: etcd compacted its history up to revision {compacted}: older values of "
                  f"{component}/{key} are gone")
-    return History(component, key, entries, compacted, current is not None)
+    return History(component, key, entries, compacted, current is not None, authors)
 
 
 def rollback(inv, component: str, key: str, to_revision: str) -> Rolledback:

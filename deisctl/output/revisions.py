@@ -12,6 +12,20 @@ def _text(key: str, value: Optional[str], show_secrets: bool) -> str:
     return one_line(shown(key, value, show_secrets))
 
 
+def _author(record) -> Optional[dict]:
+    if record is None:
+        return None
+    return {name: record.get(name) for name in ("user", "host", "etcd_user", "time", "command", "reason", "seq")}
+
+
+def _by(record) -> str:
+    """Who wrote a revision, from its audit record: [by USER@HOST at TIME: REASON]."""
+    if record is None:
+        return "[by unknown: not written by deisctl]"
+    reason = f": {one_line(record['reason'])}" if record.get("reason") else ""
+    return f"[by {record.get('user')}@{record.get('host')} at {str(record.get('time', ''))[:19]}{reason}]"
+
+
 def history(result, show_secrets: bool) -> View:
     """REVISION EVENT VALUE, oldest first, the current value marked; JSON {key, compacted_before, entries}."""
     key = result.key.rsplit("/", 1)[-1]
@@ -23,8 +37,8 @@ def history(result, show_secrets: bool) -> View:
     data = {
         "key": f"{result.component}/{result.key}",
         "compacted_before": result.compacted or None,
-        "entries": [{"revision": rev, "event": event, "value": shown(key, value, show_secrets)}
-                    for rev, event, value in rows],
+        "entries": [{"revision": rev, "event": event, "value": shown(key, value, show_secrets),
+                     "author": _author(result.authors.get(rev))} for rev, event, value in rows],
     }
 
     def lines():
@@ -33,7 +47,7 @@ def history(result, show_secrets: bool) -> View:
         for index, (rev, event, value) in enumerate(rows):
             text = _text(key, value, show_secrets) if value is not None else ""
             current = "  (current)" if index == len(rows) - 1 and result.exists else ""
-            yield f"{rev:<{width}}  {event:<8} {text}{current}".rstrip()
+            yield f"{rev:<{width}}  {event:<8} {text}{current}".rstrip() + "  " + _by(result.authors.get(rev))
 
     return View(data, lines)
 
