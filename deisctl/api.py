@@ -171,14 +171,15 @@ class Client:
     # -- config COMPONENT set|get|rm, schema -------------------------------------------------------
 
     def set(self, component: str, values: Mapping[str, str], *, strict: bool = False, dry_run: bool = False,
-            new_component: bool = False, new_key: bool = False) -> SetResult:
+            new_component: bool = False, new_key: bool = False, if_revision: Optional[int] = None) -> SetResult:
         """Write every key=value in one transaction (validated first; all or nothing). A component
         neither the schema nor etcd knows needs new_component; a key that looks like a typo of a
         known one needs new_key (as the CLI's --new-component, --new-key)."""
         from deisctl.ops import config
 
         return config.set_values(self.invocation, component, [f"{k}={v}" for k, v in values.items()],
-                                 strict=strict, dry_run=dry_run, new_component=new_component, new_key=new_key)
+                                 strict=strict, dry_run=dry_run, new_component=new_component, new_key=new_key,
+                                 if_revision=None if if_revision is None else str(if_revision))
 
     def get(self, component: str, keys: Sequence[str]) -> Values:
         """The raw values (bytes) of keys, read at one revision; a missing key is NotFoundError."""

@@ -39,6 +39,7 @@ class Settings(NamedTuple):
     sources: Mapping = {}  # option -> "flag or environment" | "context NAME" | "default"
     audit: bool = True  # a record of each write in its transaction (deisctl.etcd.audit); DEISCTL_AUDIT=off
     audit_keep: int = 10000  # records kept (DEISCTL_AUDIT_KEEP; etcd/audit.py DEFAULT_KEEP)
+    audit_max_age: float = 365.0  # days a record is kept (DEISCTL_AUDIT_MAX_AGE; DEFAULT_MAX_AGE_DAYS)
     actor: Mapping = {}  # who writes, for the records: user, host, etcd_user, command, reason
 
     def __repr__(self) -> str:
@@ -186,6 +187,7 @@ def build(flags: Mapping[str, Optional[str]], env: Mapping[str, str], *, output:
         sources=sources,
         audit=_audit_enabled(env),
         audit_keep=_audit_keep(env),
+        audit_max_age=_audit_max_age(env),
         actor=actor(env, user, command, picked["reason"]),
     )
 
@@ -212,6 +214,21 @@ def _audit_keep(env: Mapping[str, str]) -> int:
     if keep < 1:
         raise UsageError(f"invalid DEISCTL_AUDIT_KEEP {value!r}", hint="the number of audit records to keep")
     return keep
+
+
+def _audit_max_age(env: Mapping[str, str]) -> float:
+    from deisctl.etcd.audit import DEFAULT_MAX_AGE_DAYS
+
+    value = env.get("DEISCTL_AUDIT_MAX_AGE", "")
+    if not given(value):
+        return float(DEFAULT_MAX_AGE_DAYS)
+    try:
+        days = float(value)
+    except ValueError:
+        days = float("nan")
+    if not days > 0 or days == float("inf"):
+        raise UsageError(f"invalid DEISCTL_AUDIT_MAX_AGE {value!r}", hint="days an audit record is kept, e.g. 365")
+    return days
 
 
 def actor(env: Mapping[str, str], etcd_user: Optional[str], command: str, reason: Optional[str]) -> dict:

@@ -213,3 +213,10 @@ class LocalCommand:
                 self.proc.kill()
                 self.proc.wait()
             self.proc.stdout.close()
+
+
+def without_revision(rows):
+    """A write's JSON rows without their `revision` (checked apart: it must be the same positive number)."""
+    revisions = {row.pop("revision") for row in rows}
+    assert len(revisions) == 1 and revisions.pop() > 0, rows
+    return rows

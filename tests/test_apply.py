@@ -176,7 +176,9 @@ def test_apply_writes_only_what_differs_and_reports_it(dctl, etcd, tmp_path):
                            "  secretKey: new-secret\n  webEnabled: 'True'\n")
     out = dctl("config", "apply", "-f", path, "-o", "json")
     assert out.exit_code == 0, out.stderr
-    assert json.loads(out.stdout) == {"changed": True, "changes": [
+    applied = json.loads(out.stdout)
+    assert applied.pop("revision") > 0
+    assert applied == {"changed": True, "changes": [
         {"key": "controller/webEnabled", "action": "added", "old": None, "new": "True"},
         {"key": "controller/workers", "action": "changed", "old": "2", "new": "4"},
     ], "kept": [  # published by the controller: the cluster's own value stays

@@ -186,3 +186,44 @@ def test_history_shows_who_wrote_each_revision_deisctl_recorded(dctl, etcd):
     assert lines[1].endswith("  [by unknown: not written by deisctl]"), lines
     entries = json.loads(dctl("config", "controller", "history", "workers", "-o", "json").stdout)["entries"][-2:]
     assert entries[0]["author"]["reason"] == "more workers" and entries[1]["author"] is None
+
+
+def test_records_older_than_the_maximum_age_are_trimmed_and_verify_still_passes(dctl, etcd):
+    for n in range(5):
+        assert dctl("config", "controller", "set", f"workers={n + 1}").exit_code == 0
+    # A tenth of a second later, a maximum age of a millionth of a day (86 ms) makes them all old.
+    time.sleep(0.2)
+    out = dctl("config", "controller", "set", "workers=9", env={"DEISCTL_AUDIT_MAX_AGE": "0.000001"})
+    assert out.exit_code == 0, out.stderr
+    assert [record["seq"] for record, _ in records(etcd)] == [6]
+    verified = dctl("audit", "verify")
+    assert verified.exit_code == 0 and "records before 6 were trimmed" in verified.stdout, verified.stdout
+    assert_error(dctl("audit", env={"DEISCTL_AUDIT_MAX_AGE": "-1"}), 2, "DEISCTL_AUDIT_MAX_AGE")
+
+
+def test_a_role_without_access_to_the_trail_is_told_how_to_write(tls_files):
+    """A role that may write /deis/ only: the audited write is refused (exit 5, nothing written)
+    with the way out, and the hint followed literally writes."""
+    from tests.helpers import hint_of
+    from tests.rig.etcd import EtcdCluster
+
+    with EtcdCluster(1, tls=tls_files, name="audit-role") as server:
+        server.etcdctl("role", "add", "deis-writer")
+        server.etcdctl("role", "grant-permission", "deis-writer", "--prefix=true", "readwrite", "/deis/")
+        server.etcdctl("user", "add", "writer:Wr1ter-pw")
+        server.etcdctl("user", "grant-role", "writer", "deis-writer")
+        server.enable_auth("root", "R00t-pw")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DEISCTL_")}
+        env.update(DEISCTL_ENDPOINTS=server.endpoints, DEISCTL_CACERT=str(tls_files.ca), DEISCTL_USER="writer",
+                   DEISCTL_PASSWORD="Wr1ter-pw")
+        command = [*deisctl_command(), "config", "controller", "set", "workers=2"]
+        refused = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 5, refused.stderr
+        assert "need readwrite on /deisctl-audit/deis/" in refused.stderr and server.read("/deis/controller/workers") \
+            is None
+        hint = hint_of(type("Out", (), {"stderr": refused.stderr})())
+        assert hint == "grant that to the etcd user's role, or set DEISCTL_AUDIT=off to write without a record"
+        followed = subprocess.run(command, env=dict(env, DEISCTL_AUDIT="off"), capture_output=True, text=True,
+                                  timeout=60)
+        assert followed.returncode == 0, followed.stderr
+        assert server.read("/deis/controller/workers") == "2"

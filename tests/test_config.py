@@ -315,13 +315,15 @@ def test_json_and_yaml_output(dctl, etcd):
 
     import yaml
 
+    from tests.helpers import without_revision
+
     out = dctl("-o", "json", "config", "controller", "set", "workers=3", "webEnabled=0")
-    assert json.loads(out.stdout) == [
+    assert without_revision(json.loads(out.stdout)) == [
         {"key": "workers", "value": "3", "previous": None, "changed": True},
         {"key": "webEnabled", "value": "0", "previous": None, "changed": True},
     ]
     out = dctl("-o", "json", "config", "controller", "set", "workers=3", "webEnabled=1")
-    assert json.loads(out.stdout) == [
+    assert without_revision(json.loads(out.stdout)) == [
         {"key": "workers", "value": "3", "previous": "3", "changed": False},
         {"key": "webEnabled", "value": "1", "previous": "0", "changed": True},
     ]
@@ -431,3 +433,35 @@ def test_components_named_like_config_commands(dctl, etcd):
         out = dctl("config", "apply", "-f", "-", input=f"{name}:\n  a: '1'\n")
         assert_error(out, 2, f"{name!r} cannot be a component name")
     assert etcd.read_prefix("/deis/") == {"/deis/controller/workers": "2"}
+
+
+def test_set_if_revision_writes_only_when_nothing_changed_since(dctl, etcd):
+    """`consul kv put -cas` for scripts: the revision from one write's JSON guards the next."""
+    import json
+
+    first = json.loads(dctl("config", "controller", "set", "workers=2", "-o", "json").stdout)
+    revision = first[0]["revision"]
+    assert revision == int(json.loads(etcd.etcdctl("get", "/deis/controller/workers", "-w", "json").stdout)
+                           ["kvs"][0]["mod_revision"])
+    out = dctl("config", "controller", "set", "--if-revision", str(revision), "workers=3", "-o", "json")
+    assert out.exit_code == 0, out.stderr
+    second = json.loads(out.stdout)[0]["revision"]
+    assert second > revision and etcd.read("/deis/controller/workers") == "3"
+
+    etcd.write("/deis/controller/workers", "5")  # someone else, after `second`
+    stale = dctl("config", "controller", "set", "--if-revision", str(second), "workers=4", "registrationMode=enabled")
+    assert_error(stale, 6, f"changed after revision {second}: /deis/controller/workers; nothing was written")
+    assert (etcd.read("/deis/controller/workers"), etcd.read("/deis/controller/registrationMode")) == ("5", None)
+    assert_error(dctl("config", "controller", "set", "--if-revision", "x", "workers=4"), 2, "--if-revision")
+    assert "revision" not in json.loads(dctl("config", "controller", "set", "workers=6", "--dry-run",
+                                             "-o", "json").stdout)[0]
+
+
+def test_apply_json_gives_the_revision_written(dctl, etcd, tmp_path):
+    import json
+
+    document = tmp_path / "doc.yaml"
+    document.write_text("controller:\n  workers: '7'\n")
+    data = json.loads(dctl("config", "apply", "-f", str(document), "-o", "json").stdout)
+    assert data["revision"] == int(json.loads(etcd.etcdctl("get", "/deis/controller/workers", "-w", "json").stdout)
+                                   ["kvs"][0]["mod_revision"])

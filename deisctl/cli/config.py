@@ -72,10 +72,12 @@ def component_group(ctx: click.Context) -> None:
 @target_options
 @click.option("--show-secrets", is_flag=True, help="Print secret values instead of ********.")
 @click.option("--dry-run", is_flag=True, help="Validate and show what would change; write nothing.")
+@click.option("--if-revision", metavar="REV",
+              help="Write only if none of the keys changed after etcd revision REV (else exit 6, nothing written).")
 @output_option
 @click.pass_context
 def set_(ctx: click.Context, pairs: tuple[str, ...], strict: bool, from_stdin: bool, new_component: bool,
-         new_key: bool, show_secrets: bool, dry_run: bool, fmt: Optional[str]):
+         new_key: bool, show_secrets: bool, dry_run: bool, if_revision: Optional[str], fmt: Optional[str]):
     """Write one or more keys atomically: all of them, or none. Each KEY=VALUE is split at the first '='.
 
     The component must be one the schema or etcd knows (else --new-component), and no key may
@@ -83,7 +85,8 @@ def set_(ctx: click.Context, pairs: tuple[str, ...], strict: bool, from_stdin: b
     """
     inv = invocation(ctx, fmt)
     result = ops.set_values(inv, component_of(ctx), pairs, strict=strict, dry_run=dry_run,
-                            new_component=new_component, new_key=new_key, from_stdin=from_stdin)
+                            new_component=new_component, new_key=new_key, from_stdin=from_stdin,
+                            if_revision=if_revision)
     emit(inv, views.set_result(result, show_secrets), wrote=not dry_run)
     return result
 

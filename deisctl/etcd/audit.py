@@ -17,7 +17,7 @@ import hashlib
 import json
 from typing import NamedTuple, Optional, Sequence
 
-from deisctl.errors import ConflictError
+from deisctl.errors import AuthError, ConflictError
 from deisctl.etcd.kv import key_bytes, raw_call
 
 AUDIT_ROOT = "/deisctl-audit"
@@ -25,6 +25,7 @@ AUDIT_OPS = 3  # operations a record adds to a transaction (record, head, trim)
 AUDIT_BYTES = 16 * 1024  # room a record may take in a request (bigger change lists are summarised)
 LISTED_CHANGES = 50  # keys a record names; beyond that it counts them per component
 DEFAULT_KEEP = 10000  # records kept (DEISCTL_AUDIT_KEEP)
+DEFAULT_MAX_AGE_DAYS = 365  # records older than this are trimmed (DEISCTL_AUDIT_MAX_AGE, days)
 TRIM_SLACK = 100  # trimming waits until this many records are over the limit, then trims them all
 HEAD_RETRIES = 20
 
@@ -39,6 +40,12 @@ class Head(NamedTuple):
     first: int = 1  # the first record kept
     anchor: str = ""  # the hash of the record before `first` (trimmed), "" when none was
     mod_revision: int = 0  # of the head key (0: absent)
+    first_time: str = ""  # the time of record `first` (for trimming by age)
+
+
+def _head(value: bytes, mod_revision: int) -> Head:
+    data = json.loads(value)
+    return Head(data["seq"], data["hash"], data["first"], data["anchor"], mod_revision, data.get("first_time", ""))
 
 
 def digest(raw: bytes) -> str:
@@ -52,8 +59,8 @@ def encode(record: dict) -> bytes:
 class Trail:
     """The trail of one prefix, and who is writing (the actor: time is taken per record)."""
 
-    def __init__(self, prefix: str, actor: dict, keep: int = DEFAULT_KEEP):
-        self.prefix, self.actor, self.keep = prefix, actor, keep
+    def __init__(self, prefix: str, actor: dict, keep: int = DEFAULT_KEEP, max_age_days: float = DEFAULT_MAX_AGE_DAYS):
+        self.prefix, self.actor, self.keep, self.max_age_days = prefix, actor, keep, max_age_days
         self.root = root(prefix)
         self.head_key = key_bytes(self.root + "head")
 
@@ -66,9 +73,7 @@ class Trail:
         response = raw_call(client, "kvstub", "Range", RangeRequest(key=self.head_key))
         if not response.kvs:
             return Head()
-        kv = response.kvs[0]
-        data = json.loads(kv.value)
-        return Head(data["seq"], data["hash"], data["first"], data["anchor"], kv.mod_revision)
+        return _head(response.kvs[0].value, response.kvs[0].mod_revision)
 
     def record(self, head: Head, changes: Sequence[tuple[str, str]]) -> dict:
         """changes: (full key, action)."""
@@ -93,22 +98,21 @@ class Trail:
         """Add the record, the head and (when due) trimming to request, guarded by the head."""
         from etcd3.etcdrpc import Compare
 
-        record = encode(self.record(head, changes))
+        entry = self.record(head, changes)
+        record = encode(entry)
         if len(record) > AUDIT_BYTES:  # long key names: keep the counts only
-            short = json.loads(record)
-            short["changes"] = []
-            record = encode(short)
-        seq, first, anchor = head.seq + 1, head.first, head.anchor
-        cutoff = seq - self.keep  # records up to this one may go
-        trim = cutoff >= first + TRIM_SLACK
-        if trim:
-            from etcd3.etcdrpc import RangeRequest
-
-            last_trimmed = raw_call(client, "kvstub", "Range", RangeRequest(key=self.record_key(cutoff))).kvs
-            if last_trimmed:
-                anchor, first = digest(last_trimmed[0].value), cutoff + 1
+            entry["changes"] = []
+            record = encode(entry)
+        seq = head.seq + 1
+        first, anchor, first_time = (head.first, head.anchor, head.first_time) if head.seq else (1, "", entry["time"])
+        cutoff = self._cutoff(client, head, entry["time"])
+        if cutoff:  # records head.first..cutoff go; the head keeps the last one's hash
+            kept = self._records(client, cutoff, cutoff + 2)
+            if kept and kept[0][0]["seq"] == cutoff:
+                anchor, first = digest(kept[0][1]), cutoff + 1  # the stored bytes, as verify hashes them
+                first_time = kept[1][0]["time"] if len(kept) > 1 else entry["time"]
             else:
-                trim = False
+                cutoff = 0
         compare = request.compare.add(key=self.head_key, target=Compare.MOD, result=Compare.EQUAL,
                                       mod_revision=head.mod_revision)
         if not head.mod_revision:
@@ -117,11 +121,35 @@ class Trail:
         put.key, put.value = self.record_key(seq), record
         put = request.success.add().request_put
         put.key = self.head_key
-        put.value = encode({"seq": seq, "hash": digest(record), "first": first, "anchor": anchor})
-        if trim:
+        put.value = encode({"seq": seq, "hash": digest(record), "first": first, "anchor": anchor,
+                            "first_time": first_time})
+        if cutoff:
             delete = request.success.add().request_delete_range
             delete.key, delete.range_end = self.record_key(head.first), self.record_key(cutoff + 1)
         request.failure.add().request_range.key = self.head_key
+
+    def _cutoff(self, client, head: Head, now: str) -> int:
+        """The last record to trim (0: none): beyond the newest `keep` (once TRIM_SLACK are
+        over), or older than max_age_days (at most TRIM_SLACK of them a write)."""
+        import datetime
+
+        cutoff = 0
+        if head.seq + 1 - self.keep >= head.first + TRIM_SLACK:
+            cutoff = head.seq + 1 - self.keep
+        oldest = (datetime.datetime.fromisoformat(now) - datetime.timedelta(days=self.max_age_days)).isoformat()
+        if head.seq and head.first_time and head.first_time < oldest:
+            for record, _ in self._records(client, head.first, head.seq + 1, limit=TRIM_SLACK):
+                if record["time"] >= oldest:
+                    break
+                cutoff = max(cutoff, record["seq"])
+        return cutoff
+
+    def _records(self, client, first: int, end: int, limit: int = 0) -> list:
+        """[(record, its stored bytes)] of seq first..end-1."""
+        from etcd3.etcdrpc import RangeRequest
+
+        request = RangeRequest(key=self.record_key(first), range_end=self.record_key(end), limit=limit)
+        return [(json.loads(kv.value), kv.value) for kv in raw_call(client, "kvstub", "Range", request).kvs]
 
 
 def send(store, client, request, changes: Sequence[tuple[str, str]]):
@@ -133,12 +161,22 @@ def send(store, client, request, changes: Sequence[tuple[str, str]]):
         return raw_call(client, "kvstub", "Txn", request)
     from etcd3.etcdrpc import TxnRequest
 
+    import grpc
+
     for _ in range(HEAD_RETRIES):
-        head = trail.read_head(client)
-        full = TxnRequest()
-        full.CopyFrom(request)
-        trail.attach(client, full, head, changes)
-        response = raw_call(client, "kvstub", "Txn", full)
+        try:
+            head = trail.read_head(client)
+            full = TxnRequest()
+            full.CopyFrom(request)
+            trail.attach(client, full, head, changes)
+            response = raw_call(client, "kvstub", "Txn", full)
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.PERMISSION_DENIED:
+                raise
+            raise AuthError(f"etcd at {store.where} refused the write: permission denied (a write and its audit "
+                            f"record need readwrite on {trail.root} as well)",
+                            hint="grant that to the etcd user's role, or set DEISCTL_AUDIT=off to write without "
+                                 "a record") from None
         if response.succeeded:
             del response.responses[len(request.success):]
             return response
@@ -191,10 +229,7 @@ def entries(store, prefix: str) -> tuple[Head, list[Entry]]:
     base = root(prefix)
     snap = snapshot(store, [base + "records/"], [base + "head"])
     head_kv = snap.rows.get(base + "head")
-    head = Head()
-    if head_kv is not None:
-        data = json.loads(head_kv.value)
-        head = Head(data["seq"], data["hash"], data["first"], data["anchor"], head_kv.mod_revision)
+    head = Head() if head_kv is None else _head(head_kv.value, head_kv.mod_revision)
     rows = sorted((kv for key, kv in snap.rows.items() if key.startswith(base + "records/")), key=lambda kv: kv.key)
     found = []
     for kv in rows:

@@ -61,7 +61,8 @@ class Store:
         if getattr(self, "_trail", None) is None:
             from deisctl.etcd.audit import Trail
 
-            self._trail = Trail(self.settings.prefix, dict(self.settings.actor), self.settings.audit_keep)
+            self._trail = Trail(self.settings.prefix, dict(self.settings.actor), self.settings.audit_keep,
+                                self.settings.audit_max_age)
         return self._trail
 
     def __enter__(self) -> "Store":
@@ -294,8 +295,8 @@ class Store:
     def first_segments(self, prefix: str) -> "list[str]":
         return kv.first_segments(self, prefix)
 
-    def put_many(self, items: Sequence[tuple[str, str]]) -> "list[Optional[kv.KV]]":
-        return kv.put_many(self, items)
+    def put_many(self, items: Sequence[tuple[str, str]], not_after: Optional[int] = None) -> "kv.Previous":
+        return kv.put_many(self, items, not_after)
 
     def delete_many(self, keys: Sequence[str], *, must_exist: bool) -> "list[kv.KV]":
         return kv.delete_many(self, keys, must_exist=must_exist)

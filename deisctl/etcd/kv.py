@@ -9,7 +9,7 @@ from typing import NamedTuple, Optional, Sequence
 import etcd3
 from etcd3.etcdrpc import Compare, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest
 
-from deisctl.errors import NotFoundError, UsageError, first_few
+from deisctl.errors import ConflictError, NotFoundError, UsageError, first_few
 from deisctl.limits import MAX_REQUEST_BYTES, MAX_TXN_OPS, REQUEST_OVERHEAD
 
 # Sent with every request: a member without a leader refuses it at once ("etcdserver: no
@@ -58,6 +58,8 @@ class Snapshot(NamedTuple):
 
 
 class Previous(list):
+    revision = 0  # the revision the write was applied at (0: not known)
+
     """Each key's value before a write, in order (None: the key did not exist). `known` is False
     when etcd's reply to the write was lost and what the keys held before it cannot be
     established; the entries are then all None."""
@@ -193,8 +195,10 @@ def request_bytes(items: Sequence[tuple[str, Optional[str]]]) -> int:
     return sum(len(key_bytes(k)) + (len(value_bytes(v)) if v else 0) for k, v in items)
 
 
-def put_many(store, items: Sequence[tuple[str, str]]) -> Previous:
-    """Write all pairs in one transaction; return each key's previous value (or None).
+def put_many(store, items: Sequence[tuple[str, str]], not_after: Optional[int] = None) -> Previous:
+    """Write all pairs in one transaction; return each key's previous value (or None), with the
+    revision written as `.revision`. not_after: only if no key changed after that revision (else
+    a ConflictError naming them; nothing written).
 
     When the reply to the write is lost (the member died or stopped answering after it was
     sent), the retry first finds out what happened (lost_reply_verdict), so that the previous
@@ -206,6 +210,10 @@ def put_many(store, items: Sequence[tuple[str, str]]) -> Previous:
                          f"{MAX_REQUEST_BYTES} bytes per request)", hint="set them in separate commands")
     pairs = [(key_bytes(k), value_bytes(v)) for k, v in items]
     request = TxnRequest(success=[RequestOp(request_put=PutRequest(key=k, value=v, prev_kv=True)) for k, v in pairs])
+    if not_after is not None:  # a key absent compares as revision 0
+        request.compare.extend(Compare(key=k, result=Compare.LESS, target=Compare.MOD, mod_revision=not_after + 1)
+                               for k, _ in pairs)
+        request.failure.extend(RequestOp(request_range=RangeRequest(key=k)) for k, _ in pairs)
     store.connected()
     floor = store.seen_revision  # the cluster's revision before the first attempt, or older
 
@@ -213,8 +221,18 @@ def put_many(store, items: Sequence[tuple[str, str]]) -> Previous:
         from deisctl.etcd import audit
 
         response = audit.send(store, client, request, [(k, "put") for k, _ in items])
-        return Previous(kv_from_proto(r.response_put.prev_kv) if r.response_put.HasField("prev_kv") else None
-                        for r in response.responses)
+        if not response.succeeded:
+            now = [_first(item) for item in response.responses]
+            if all(row is not None and row.value == value for row, (_, value) in zip(now, pairs)):
+                done = Previous([None] * len(pairs))  # a retry of its own write, applied the first time
+                done.known, done.revision = False, max(row.mod_revision for row in now)
+                return done
+            changed = [key_text(k) for (k, _), row in zip(pairs, now) if row is not None and row.mod_revision > not_after]
+            raise ConflictError(f"changed after revision {not_after}: {first_few(changed)}; nothing was written")
+        previous = Previous(kv_from_proto(r.response_put.prev_kv) if r.response_put.HasField("prev_kv") else None
+                            for r in response.responses)
+        previous.revision = response.header.revision
+        return previous
 
     def find_out(client) -> Previous:
         import grpc
@@ -236,6 +254,7 @@ def put_many(store, items: Sequence[tuple[str, str]]) -> Previous:
             put(client)  # whatever happened, the keys must hold the values asked for
         unknown = Previous([None] * len(pairs))
         unknown.known = False
+        unknown.revision = verdict if verdict not in (REDO, UNKNOWN) else 0
         return unknown
 
     return store.run(put, write=True, after_unknown=find_out)

@@ -12,6 +12,7 @@ from deisctl.ops.access import open_store
 
 class SetResult(NamedTuple):
     changes: list  # [Change], in the order given
+    revision: int = 0  # etcd's revision of the write (0: a dry run, or not known)
 
 
 class Values(NamedTuple):
@@ -27,17 +28,24 @@ class Removed(NamedTuple):
 
 
 def set_values(inv, component: str, pairs: Sequence[str], *, strict: bool, dry_run: bool = False,
-               new_component: bool = False, new_key: bool = False, from_stdin: bool = False) -> SetResult:
+               new_component: bool = False, new_key: bool = False, from_stdin: bool = False,
+               if_revision: Optional[str] = None) -> SetResult:
     """Validate every KEY=VALUE first, then write them all in one transaction (dry_run: read the
     current values instead, and write nothing). The component must be known to the schema or
     etcd, and no key a near miss of a known one (ops.targets), unless new_component / new_key.
     from_stdin: pairs is one KEY, whose value is read from the invocation's stdin (a secret
-    stays out of argv)."""
+    stays out of argv). if_revision: write only if none of the keys changed after that revision
+    (else ConflictError, exit 6, nothing written): `consul kv put -cas` for scripts."""
     from deisctl import schema  # validators: only needed to write
     from deisctl.change import Change
     from deisctl.ops import targets
 
     keyspec.validate_component(component)
+    not_after = None
+    if if_revision is not None:
+        if not str(if_revision).isdigit() or int(if_revision) <= 0:
+            raise UsageError(f"--if-revision must be a positive etcd revision, got {if_revision!r}")
+        not_after = int(if_revision)
     checked = {}
     if from_stdin:
         checked.update(_value_from_stdin(inv, component, pairs, strict))
@@ -70,13 +78,14 @@ def set_values(inv, component: str, pairs: Sequence[str], *, strict: bool, dry_r
             previous = [found.get(full) for full, _ in items]
             inv.note("dry run: nothing written")
         else:
-            previous = store.put_many(items)
+            previous = store.put_many(items, not_after)
             if not previous.known:
                 inv.note("note: etcd's reply to the write was lost; the values are written, but what the keys "
                          "held before could not be established (previous: unknown)")
     known = getattr(previous, "known", True)
     return SetResult([Change(component, key, prev.text if prev else None, item.value, layout.key(component, key),
-                             old_known=known) for (key, item), prev in zip(checked.items(), previous)])
+                             old_known=known) for (key, item), prev in zip(checked.items(), previous)],
+                     getattr(previous, "revision", 0))
 
 
 def _value_from_stdin(inv, component: str, pairs: Sequence[str], strict: bool) -> dict:

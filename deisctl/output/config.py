@@ -7,10 +7,11 @@ from deisctl.output import View
 
 
 def set_result(result, show_secrets: bool) -> View:
-    """One `key=value` line per pair (secrets masked); JSON: [{key, value, previous, changed}]."""
+    """One `key=value` line per pair (secrets masked); JSON: [{key, value, previous, changed,
+    revision}] (revision: the write's, absent in a dry run)."""
     changes = result.changes
     data = [{"key": c.key, "value": shown(c.key, c.new, show_secrets), "previous": shown(c.key, c.old, show_secrets),
-             "changed": c.changed} for c in changes]
+             "changed": c.changed, **({"revision": result.revision} if result.revision else {})} for c in changes]
     return View(data, lambda: (f"{c.key}={shown(c.key, c.new, show_secrets)}" for c in changes))
 
 

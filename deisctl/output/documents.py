@@ -68,6 +68,8 @@ def applied(result, show_secrets: bool) -> View:
         data["not_written"] = [_change_data(c, show_secrets) for c in result.not_written]
     if dry_run:
         data["dry_run"] = True
+    if result.revision:
+        data["revision"] = result.revision  # etcd's revision after the apply's last transaction
 
     def lines() -> Iterable[str]:
         for change in changes:
