@@ -179,14 +179,12 @@ class LocalCommand:
         import os
         import select
 
+        from deisctl.ssh.session import take_line
+
         while True:
-            cut = self._out.find(b"\n")
-            if cut >= 0 or (self._eof and self._out):
-                line = bytes(self._out[:cut + 1] if cut >= 0 else self._out)
-                del self._out[:len(line)]
+            line = take_line(self._out, self._eof)
+            if line is not None:
                 return line
-            if self._eof:
-                return b""
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and (left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]):
                 return None

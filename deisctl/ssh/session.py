@@ -139,6 +139,17 @@ class Completed:
         return "(no output)"
 
 
+def take_line(buffer: bytearray, ended: bool) -> Optional[bytes]:
+    """The first line of buffer, taken out of it (with its newline; at the end, what is left);
+    b"" when the output ended and nothing is left; None when more must be read first."""
+    cut = buffer.find(b"\n")
+    if cut >= 0 or (ended and buffer):
+        line = bytes(buffer[:cut + 1] if cut >= 0 else buffer)
+        del buffer[:len(line)]
+        return line
+    return b"" if ended else None
+
+
 class RemoteCommand:
     """A command running on the node: send to its stdin, read its stdout a line at a time, wait
     for its end. Every wait takes a deadline (time.monotonic(); None: no limit) and answers None
@@ -173,13 +184,9 @@ class RemoteCommand:
         """The next line of stdout (with its newline; the last one may lack it), b"" at its end,
         None if the deadline passed first."""
         while True:
-            cut = self._out.find(b"\n")
-            if cut >= 0 or (self._eof and self._out):
-                line = bytes(self._out[:cut + 1] if cut >= 0 else self._out)
-                del self._out[:len(line)]
+            line = take_line(self._out, self._eof)
+            if line is not None:
                 return line
-            if self._eof:
-                return b""
             if not self._fill(deadline):
                 return None
 
