@@ -148,6 +148,10 @@ def test_config_on_two_clusters_check_diff_apply_rerun_and_no_secret_anywhere(pl
         assert server.read("/deis/controller/auth/ldap/bind/password") == ENV_SECRET
     assert applied.results("changed")["one"]["revision"] == revision(etcd)
     assert SECRET not in applied.out and ENV_SECRET not in applied.out  # -vvv: the invocation, every result
+    record = json.loads(etcd.etcdctl("get", "/deisctl-audit/deis/records/", "--prefix", "--print-value-only")
+                        .stdout.strip().splitlines()[-1])
+    assert record["command"] == "ansible deis.deisctl.config" and record["reason"] == "ansible play 'test', task 'settings'"
+    assert SECRET not in json.dumps(record)
     assert "admin_only" in applied.out  # ...while the other values stay readable
 
     again = playbook([settings_task()], clusters, "--diff", env_extra=secret_env)

@@ -55,7 +55,8 @@ options:
   reason:
     description:
       - Why, for the audit record deisctl writes with each change (the record's command says
-        which module wrote it), for example C("{{ ansible_play_name }}").
+        which module wrote it).
+      - By default the play's and the task's names, as the collection's action plugin passes them.
     type: str
 requirements:
   - deisctl (its Python API, C(deisctl.api)) in the Python that runs the module
