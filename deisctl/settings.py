@@ -11,6 +11,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Optional
 
 from deisctl.errors import UsageError
 from deisctl.keys import SEGMENT_RE, Layout
+from deisctl.limits import AUDIT_KEEP, AUDIT_MAX_AGE_DAYS
 
 DEFAULT_ENDPOINTS = "http://127.0.0.1:2379"
 DEFAULT_PREFIX = "/deis"
@@ -38,8 +39,8 @@ class Settings(NamedTuple):
     context_values: Mapping = {}  # that context's settings (deisctl.contexts.value reads them)
     sources: Mapping = {}  # option -> "flag or environment" | "context NAME" | "default"
     audit: bool = True  # a record of each write in its transaction (deisctl.etcd.audit); DEISCTL_AUDIT=off
-    audit_keep: int = 10000  # records kept (DEISCTL_AUDIT_KEEP; etcd/audit.py DEFAULT_KEEP)
-    audit_max_age: float = 365.0  # days a record is kept (DEISCTL_AUDIT_MAX_AGE; DEFAULT_MAX_AGE_DAYS)
+    audit_keep: int = AUDIT_KEEP  # records kept (DEISCTL_AUDIT_KEEP)
+    audit_max_age: float = float(AUDIT_MAX_AGE_DAYS)  # days a record is kept (DEISCTL_AUDIT_MAX_AGE)
     actor: Mapping = {}  # who writes, for the records: user, host, etcd_user, command, reason
 
     def __repr__(self) -> str:
@@ -202,11 +203,9 @@ def _audit_enabled(env: Mapping[str, str]) -> bool:
 
 
 def _audit_keep(env: Mapping[str, str]) -> int:
-    from deisctl.etcd.audit import DEFAULT_KEEP
-
     value = env.get("DEISCTL_AUDIT_KEEP", "")
     if not given(value):
-        return DEFAULT_KEEP
+        return AUDIT_KEEP
     try:
         keep = int(value)
     except ValueError:
@@ -217,11 +216,9 @@ def _audit_keep(env: Mapping[str, str]) -> int:
 
 
 def _audit_max_age(env: Mapping[str, str]) -> float:
-    from deisctl.etcd.audit import DEFAULT_MAX_AGE_DAYS
-
     value = env.get("DEISCTL_AUDIT_MAX_AGE", "")
     if not given(value):
-        return float(DEFAULT_MAX_AGE_DAYS)
+        return float(AUDIT_MAX_AGE_DAYS)
     try:
         days = float(value)
     except ValueError:
@@ -233,9 +230,8 @@ def _audit_max_age(env: Mapping[str, str]) -> float:
 
 def actor(env: Mapping[str, str], etcd_user: Optional[str], command: str, reason: Optional[str]) -> dict:
     """Who writes, for the audit records: the local user (LOGNAME/USER, else the account), the
-    host, the etcd user, the command (without values), the reason."""
-    import socket
-
+    etcd user, the command (without values), the reason (the host is the trail's to add, when
+    a record is written)."""
     user = env.get("LOGNAME") or env.get("USER")
     if not user:
         import os
@@ -245,5 +241,4 @@ def actor(env: Mapping[str, str], etcd_user: Optional[str], command: str, reason
             user = pwd.getpwuid(os.getuid()).pw_name
         except KeyError:
             user = str(os.getuid())
-    return {"user": user, "host": socket.gethostname(), "etcd_user": etcd_user, "command": command,
-            "reason": reason or None}
+    return {"user": user, "etcd_user": etcd_user, "command": command, "reason": reason or None}

@@ -19,13 +19,14 @@ from typing import NamedTuple, Optional, Sequence
 
 from deisctl.errors import AuthError, ConflictError
 from deisctl.etcd.kv import key_bytes, raw_call
+from deisctl.limits import AUDIT_KEEP, AUDIT_MAX_AGE_DAYS
 
 AUDIT_ROOT = "/deisctl-audit"
 AUDIT_OPS = 3  # operations a record adds to a transaction (record, head, trim)
 AUDIT_BYTES = 16 * 1024  # room a record may take in a request (bigger change lists are summarised)
 LISTED_CHANGES = 50  # keys a record names; beyond that it counts them per component
-DEFAULT_KEEP = 10000  # records kept (DEISCTL_AUDIT_KEEP)
-DEFAULT_MAX_AGE_DAYS = 365  # records older than this are trimmed (DEISCTL_AUDIT_MAX_AGE, days)
+DEFAULT_KEEP = AUDIT_KEEP  # records kept (DEISCTL_AUDIT_KEEP)
+DEFAULT_MAX_AGE_DAYS = AUDIT_MAX_AGE_DAYS  # records older than this are trimmed (DEISCTL_AUDIT_MAX_AGE)
 TRIM_SLACK = 100  # trimming waits until this many records are over the limit, then trims them all
 HEAD_RETRIES = 20
 
@@ -60,7 +61,10 @@ class Trail:
     """The trail of one prefix, and who is writing (the actor: time is taken per record)."""
 
     def __init__(self, prefix: str, actor: dict, keep: int = DEFAULT_KEEP, max_age_days: float = DEFAULT_MAX_AGE_DAYS):
-        self.prefix, self.actor, self.keep, self.max_age_days = prefix, actor, keep, max_age_days
+        import socket
+
+        self.prefix, self.keep, self.max_age_days = prefix, keep, max_age_days
+        self.actor = dict(actor, host=actor.get("host") or socket.gethostname())
         self.root = root(prefix)
         self.head_key = key_bytes(self.root + "head")
 
