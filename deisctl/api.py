@@ -48,7 +48,7 @@ __all__ = [
     "ComparisonFailedError", "PartlyApplied", "ExitCode",
     "SetResult", "Values", "Listing", "Removed", "SchemaTable", "Exported", "Applied", "Compared",
     "History", "Rolledback", "WatchEvent", "Registration", "UserChanges", "UserList", "CheckResult",
-    "MASK", "shown",
+    "MASK", "shown", "change_rows", "diff_listing",
 ]
 
 
@@ -58,6 +58,21 @@ def shown(key: str, value: Optional[str], show_secrets: bool = False) -> Optiona
     from deisctl import keys
 
     return keys.shown(key, value, show_secrets)
+
+
+def change_rows(changes: Sequence[Change]) -> list:
+    """Changes as `config apply -o json` lists them: key, action, old, new, secrets masked."""
+    from deisctl.output import documents
+
+    return documents.change_rows(changes)
+
+
+def diff_listing(changes: Sequence[Change], side: str, wanted: str = "file") -> str:
+    """One side ("old" or "new") of `config diff`'s listing of changes: `component/key: value`
+    lines in key order, secrets masked (a changed one says `(etcd)` or `(wanted)`)."""
+    from deisctl.output import documents
+
+    return documents.listing(changes, side, wanted)
 
 
 class Node(NamedTuple):

@@ -33,6 +33,18 @@ def export_note(result, path: str) -> str:
 
 # -- apply and diff ------------------------------------------------------------------------------
 
+def change_rows(changes, show_secrets: bool = False) -> list:
+    """Changes as apply's JSON lists them: key, action, old, new (secrets masked)."""
+    return [_change_data(change, show_secrets) for change in changes]
+
+
+def listing(changes, side: str, wanted: str = "file") -> str:
+    """One side ("old" or "new") of the diffed listing of changes, in key order, secrets masked."""
+    ordered = sorted(changes, key=lambda c: (c.component, c.key))
+    lines = [line for change in ordered for line in _listing(change, side, False, wanted)]
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
 def _change_data(change, show_secrets: bool) -> dict:
     return {"key": change.name, "action": change.action,
             "old": shown(change.key, change.old, show_secrets), "new": shown(change.key, change.new, show_secrets)}
@@ -95,15 +107,16 @@ def compared(result, prefix: str, show_secrets: bool) -> View:
     return View(data, lambda: unified_diff(result, prefix, show_secrets))
 
 
-def _listing(change, side: str, show_secrets: bool) -> list[str]:
+def _listing(change, side: str, show_secrets: bool, wanted: str = "file") -> list[str]:
     """One key as lines of the diffed listing: `component/key: value`, a multi-line value as a
-    `|` block indented by two spaces (YAML's way). A masked value that changed is told apart."""
+    `|` block indented by two spaces (YAML's way). A masked value that changed is told apart
+    (`(etcd)`, or `wanted` for the new side)."""
     value = change.old if side == "old" else change.new
     if value is None:
         return []
     text = shown(change.key, value, show_secrets)
     if text == MASK and change.old != change.new:
-        text = f"{MASK} ({'etcd' if side == 'old' else 'file'})"
+        text = f"{MASK} ({'etcd' if side == 'old' else wanted})"
     if "\n" not in text:
         return [f"{change.name}: {text}"]
     return [f"{change.name}: |"] + [f"  {line}" for line in text.split("\n")]

@@ -134,27 +134,13 @@ def with_conflict_retries(module, operation, retries, delay):
 
 def change_rows(changes):
     """Changes as the CLI's JSON has them: key, action, old, new; secrets masked."""
-    return [dict(key=c.name, action=c.action, old=shown(c.key, c.old, False), new=shown(c.key, c.new, False))
-            for c in changes]
+    return api.change_rows(changes)
 
 
 def listing(changes, side):
-    """One side of the diff: `component/key: value` lines, secrets masked (a masked value that
-    changed says which side it is)."""
-    lines = []
-    for change in sorted(changes, key=lambda c: (c.component, c.key)):
-        value = change.old if side == "before" else change.new
-        if value is None:
-            continue
-        text = shown(change.key, value, False)
-        if text == MASK and change.old != change.new:
-            text = "%s (%s)" % (MASK, "etcd" if side == "before" else "wanted")
-        if "\n" in text:
-            lines.append("%s: |" % change.name)
-            lines.extend("  " + line for line in text.split("\n"))
-        else:
-            lines.append("%s: %s" % (change.name, text))
-    return "\n".join(lines) + ("\n" if lines else "")
+    """One side ("before" or "after") of the diff: `component/key: value` lines, secrets masked
+    (a masked value that changed says which side it is)."""
+    return api.diff_listing(changes, "old" if side == "before" else "new", wanted="wanted")
 
 
 __all__ = ["api", "argument_spec", "client", "fail", "finish", "hide_secrets", "require_deisctl",
