@@ -227,3 +227,32 @@ def test_a_role_without_access_to_the_trail_is_told_how_to_write(tls_files):
                                   timeout=60)
         assert followed.returncode == 0, followed.stderr
         assert server.read("/deis/controller/workers") == "2"
+
+
+def test_audit_since_keeps_the_records_from_that_time(dctl, etcd):
+    assert dctl("config", "controller", "set", "workers=2").exit_code == 0
+    cut = records(etcd)[-1][0]["time"]
+    time.sleep(0.01)
+    assert dctl("config", "controller", "set", "workers=3").exit_code == 0
+    newest = records(etcd)[-1][0]["time"]
+    assert [r["seq"] for r in json.loads(dctl("audit", "--since", newest, "-o", "json").stdout)] == [2]
+    assert [r["seq"] for r in json.loads(dctl("audit", "--since", cut, "-o", "json").stdout)] == [1, 2]
+    assert json.loads(dctl("audit", "--since", "2999-01-01", "-o", "json").stdout) == []
+    assert_error(dctl("audit", "--limit", "0"), 2, "--limit must be a positive whole number")
+
+
+def test_the_recorded_command_holds_no_password_and_no_value(tls_files):
+    """--user NAME:PASSWORD on the command line: the record keeps the name only."""
+    from tests.rig.etcd import EtcdCluster
+
+    with EtcdCluster(1, tls=tls_files, name="audit-user") as server:
+        server.enable_auth("root", "R00t-pw")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DEISCTL_")}
+        done = subprocess.run([*deisctl_command(), "--endpoints", server.endpoints, "--cacert", str(tls_files.ca),
+                               "--user", "root:R00t-pw", "config", "builder", "set", "secretKey=s3cret-v4lue"],
+                              env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        raw = server.etcdctl("get", RECORDS, "--prefix", "--print-value-only").stdout
+        record = json.loads(raw.strip().splitlines()[-1])
+        assert record["command"].endswith("--user root config builder set secretKey=...")
+        assert record["etcd_user"] == "root" and "R00t-pw" not in raw and "s3cret-v4lue" not in raw
