@@ -38,7 +38,13 @@ def one_of(*allowed: str, note: str = "") -> Validator:
         msg = f"must be one of {', '.join(allowed)}"
         return f"{msg}; {note}" if note else msg
 
+    check.allowed = allowed  # type: ignore[attr-defined]
     return check
+
+
+def allowed_values(spec: "KeySpec") -> tuple:
+    """The values a key accepts when they are a fixed list (enumerations, booleans), else ()."""
+    return getattr(spec.validate, "allowed", ())
 
 
 @described("a positive integer")

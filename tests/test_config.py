@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import re
+import subprocess
 
 import pytest
 
 from tests.helpers import assert_error
+from tests.rig.cli import deisctl_command
 
 
 def test_set_then_get_round_trip(dctl, etcd):
@@ -465,3 +469,41 @@ def test_apply_json_gives_the_revision_written(dctl, etcd, tmp_path):
     data = json.loads(dctl("config", "apply", "-f", str(document), "-o", "json").stdout)
     assert data["revision"] == int(json.loads(etcd.etcdctl("get", "/deis/controller/workers", "-w", "json").stdout)
                                    ["kvs"][0]["mod_revision"])
+
+
+def _help_commands(args: list[str]) -> dict[str, str]:
+    """The Commands section of `deisctl ARGS --help` (the real entry point, 80 columns): {name: summary}."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEISCTL_")}
+    env["COLUMNS"] = "80"
+    out = subprocess.run(deisctl_command() + args + ["--help"], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    if "Commands:" not in lines:
+        return {}
+    commands: dict[str, str] = {}
+    for line in lines[lines.index("Commands:") + 1:]:
+        if not line.strip():
+            break
+        if match := re.fullmatch(r"  (\S+) +(.*)", line):
+            name, text = match.groups()
+            commands[name] = text
+        else:  # a summary wrapped onto the next line
+            commands[name] += " " + line.strip()
+    return commands
+
+
+def test_every_command_summary_is_a_whole_sentence():
+    """Click cuts a summary at 45 characters ("Deis <..."); ours are the help's whole first sentence."""
+    groups, seen = [[]], []
+    while groups:
+        args = groups.pop()
+        for name, summary in _help_commands(args).items():
+            seen.append(" ".join(args + [name]))
+            assert "..." not in summary and summary.endswith((".", ")")), (args + [name], summary)
+            assert summary[0].isupper() or summary[0] == "`", (args + [name], summary)
+            groups.append(args + [name])
+        if args == ["config"]:  # the component groups are not listed: one stands for all
+            groups.append(["config", "controller"])
+    # every level was walked: the root, `config`, `config COMPONENT`, `users`, `context`, `registration`
+    assert {"config", "config apply", "config controller set", "users revoke-token", "context use",
+            "registration admin-only"} <= set(seen), seen

@@ -10,14 +10,14 @@ from typing import Optional
 import click
 
 from deisctl.cli.groups import DeisctlCommand
-from deisctl.cli.node_options import layers, node_options
+from deisctl.cli.node_options import CONTAINER_ONLY, layers, node_options
 from deisctl.cli.options import invocation, output_option
 from deisctl.output import emit
 
 
 @click.command("check", cls=DeisctlCommand, short_help="Smoke checks of etcd and, optionally, the controller.")
 @click.option("--controller", is_flag=True, help="Also SSH to the controller's node and check that its container runs.")
-@node_options(django=True)
+@node_options(django=CONTAINER_ONLY)
 @output_option
 @click.pass_context
 def check(ctx: click.Context, controller: bool, fmt: Optional[str], **node_values):

@@ -10,7 +10,7 @@ environment and writing to its own stdout.
 from __future__ import annotations
 
 import os
-from typing import Mapping, Optional
+from typing import Callable, Mapping, Optional
 
 import click
 
@@ -52,12 +52,45 @@ def keys(ctx: click.Context, param, incomplete: str) -> list:
 
 
 def assignments(ctx: click.Context, param, incomplete: str) -> list:
-    """`KEY=` for `set`: completes the key part only."""
+    """`KEY=VALUE` for `set`: the key part (`KEY=`), then the values the schema knows for that key
+    (its enumeration or boolean spelling), or a local file for a key whose value is a file."""
     from click.shell_completion import CompletionItem
 
-    if "=" in incomplete:
+    from deisctl import schema
+
+    if "=" not in incomplete:
+        return [CompletionItem(f"{item.value}=", help=item.help) for item in keys(ctx, param, incomplete)]
+    key, _, partial = incomplete.partition("=")
+    spec = schema.key_spec(_component(ctx) or "", key)
+    if spec is None:
         return []
-    return [CompletionItem(f"{item.value}=", help=item.help) for item in keys(ctx, param, incomplete)]
+    if spec.file:
+        return [CompletionItem(partial, type="file")]
+    return [CompletionItem(f"{key}={value}") for value in schema.allowed_values(spec) if value.startswith(partial)]
+
+
+def choices(values) -> Callable:
+    """For an option whose values are a fixed list (-o, --runtime, --strict-host-key-checking)."""
+    def complete(ctx: click.Context, param, incomplete: str) -> list:
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(value) for value in values if value.startswith(incomplete)]
+
+    return complete
+
+
+def context_names(ctx: click.Context, param, incomplete: str) -> list:
+    """The contexts of the config file (--context, `context use|show`); none when it is unreadable."""
+    from click.shell_completion import CompletionItem
+
+    from deisctl.errors import DeisctlError
+    from deisctl.ops import contexts
+
+    try:
+        names = contexts.names(process_of(ctx).env)
+    except DeisctlError:  # a broken config file: nothing to offer, and TAB must not print an error
+        return []
+    return [CompletionItem(name) for name in names if name.startswith(incomplete)]
 
 
 # -- --show-completion / --install-completion ---------------------------------------------------
@@ -79,9 +112,16 @@ def split_words(text: str) -> list[str]:
 
 
 def completion_args(shell: str, env: Mapping[str, str]) -> tuple[list[str], str]:
-    """(the words before the cursor, the word being completed), from the variables that Click's
-    completion scripts set: COMP_WORDS and COMP_CWORD (bash and zsh: the cursor's word index;
-    fish: the word itself)."""
+    """(the words before the cursor, the word being completed), from the variables that the
+    completion scripts set: COMP_LINE, the line up to the cursor (deisctl's bash script), else
+    COMP_WORDS and COMP_CWORD (Click's scripts; bash and zsh: the cursor's word index; fish: the
+    word itself)."""
+    if "COMP_LINE" in env:
+        line = env["COMP_LINE"]
+        words = split_words(line)
+        if not line or line[-1].isspace():
+            return words[1:], ""
+        return words[1:-1], words[-1] if len(words) > 1 else ""
     words = split_words(env.get("COMP_WORDS", ""))
     if shell == "fish":
         incomplete = env.get("COMP_CWORD", "")
@@ -96,12 +136,67 @@ def completion_args(shell: str, env: Mapping[str, str]) -> tuple[list[str], str]
     return words[1:index], words[index] if index < len(words) else ""
 
 
+# bash completes the text after the last of these in the line (its COMP_WORDBREAKS default).
+BASH_WORDBREAKS = " \t\n\"'><=;|&(:"
+
+# deisctl's bash script: Click's, but it sends the line up to the cursor rather than COMP_WORDS,
+# which bash splits at ':' and '=' (so `--endpoints http://h:2379` arrived as five words and
+# nothing after it completed), and it quotes each candidate (no globbing, no word splitting).
+BASH_SOURCE = """\
+%(complete_func)s() {
+    local IFS=$'\\n' response completion type value
+    COMPREPLY=()
+    response=$(env COMP_LINE="${COMP_LINE:0:COMP_POINT}" COMP_WORDBREAKS="$COMP_WORDBREAKS" \\
+%(complete_var)s=bash_complete "$1")
+    for completion in $response; do
+        IFS=',' read -r type value <<< "$completion"
+        case $type in
+            dir) COMPREPLY=(); compopt -o dirnames; return 0 ;;
+            file) COMPREPLY=(); compopt -o default; return 0 ;;
+            plain) COMPREPLY+=("$value"); [[ $value == *= ]] && compopt -o nospace ;;
+        esac
+    done
+    return 0
+}
+
+complete -o nosort -F %(complete_func)s %(prog_name)s
+"""
+
+
+def _completer(shell: str):
+    from click import shell_completion
+
+    if shell == "bash":
+        class Bash(shell_completion.BashComplete):
+            source_template = BASH_SOURCE
+
+        return Bash
+    return shell_completion.get_completion_class(shell)
+
+
+def bash_replaced(line: str, breaks: str) -> str:
+    """The end of the line that bash replaces with a candidate: after its last word break."""
+    start = max((line.rfind(char) for char in breaks), default=-1) + 1
+    return line[start:]
+
+
+def _as_bash_replaces(values: list, incomplete: str, env: Mapping[str, str]) -> list:
+    """Candidates for the whole word, cut to the part bash replaces (`registrationMode=ad` →
+    `admin_only`, `http://h:23` → `2379`)."""
+    replaced = bash_replaced(env.get("COMP_LINE", ""), env.get("COMP_WORDBREAKS") or BASH_WORDBREAKS)
+    if not incomplete.endswith(replaced):
+        return values
+    cut = len(incomplete) - len(replaced)
+    for item in values:
+        if item.type == "plain" and item.value.startswith(incomplete[:cut]):
+            item.value = item.value[cut:]
+    return values
+
+
 def respond(root: click.Command, process) -> int:
     """Answer the shell's request (`_DEISCTL_COMPLETE=bash_complete|bash_source|...`)."""
-    from click.shell_completion import get_completion_class
-
     shell, _, instruction = process.env[COMPLETE_VAR].partition("_")
-    kind = get_completion_class(shell)
+    kind = _completer(shell)
     if kind is None or instruction not in ("source", "complete"):
         return 1
     completer = kind(root, {"obj": process}, "deisctl", COMPLETE_VAR)
@@ -109,7 +204,10 @@ def respond(root: click.Command, process) -> int:
         text = completer.source()
     else:
         args, incomplete = completion_args(shell, process.env)
-        text = "\n".join(completer.format_completion(item) for item in completer.get_completions(args, incomplete))
+        items = completer.get_completions(args, incomplete)
+        if shell == "bash" and "COMP_LINE" in process.env:
+            items = _as_bash_replaces(items, incomplete, process.env)
+        text = "\n".join(completer.format_completion(item) for item in items)
     process.stdout.write(text + "\n")
     process.stdout.flush()
     return 0
@@ -125,11 +223,7 @@ def _shell(ctx: click.Context, value: str) -> str:
 
 
 def _source(ctx: click.Context, shell: str) -> str:
-    from click import shell_completion
-
-    classes = {"bash": shell_completion.BashComplete, "zsh": shell_completion.ZshComplete,
-               "fish": shell_completion.FishComplete}
-    return classes[shell](ctx.find_root().command, {}, "deisctl", COMPLETE_VAR).source()
+    return _completer(shell)(ctx.find_root().command, {}, "deisctl", COMPLETE_VAR).source()
 
 
 def show_completion(ctx: click.Context, _param, value: Optional[str]) -> None:

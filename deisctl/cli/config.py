@@ -122,7 +122,7 @@ def rm(ctx: click.Context, keys: tuple[str, ...], ignore_missing: bool, dry_run:
     return result
 
 
-@click.command("schema", cls=DeisctlCommand)
+@click.command("schema", cls=DeisctlCommand, short_help="The known keys: what each accepts and which Deis versions read it.")
 @click.argument("component", required=False, metavar="[COMPONENT]", shell_complete=completion.component_names)
 @output_option
 @click.pass_context

@@ -6,8 +6,9 @@ from typing import Optional
 
 import click
 
+from deisctl.cli import completion
 from deisctl.cli.groups import DeisctlGroup, help_if_bare
-from deisctl.cli.options import invocation, output_option, process_of
+from deisctl.cli.options import invocation, output_option
 from deisctl.ops import contexts as ops
 from deisctl.output import contexts as views
 from deisctl.output import emit
@@ -38,10 +39,6 @@ def context_group(ctx: click.Context) -> None:
     help_if_bare(ctx)
 
 
-def _complete(ctx: click.Context, _param, incomplete: str) -> list[str]:
-    return [name for name in ops.names(process_of(ctx).env) if name.startswith(incomplete)]
-
-
 @context_group.command("list")
 @output_option
 @click.pass_context
@@ -54,7 +51,7 @@ def list_(ctx: click.Context, fmt: Optional[str]):
 
 
 @context_group.command("use")
-@click.argument("name", shell_complete=_complete)
+@click.argument("name", shell_complete=completion.context_names)
 @click.pass_context
 def use(ctx: click.Context, name: str) -> None:
     """Make NAME the current context (current-context in the file; the rest is kept as is)."""
@@ -62,7 +59,7 @@ def use(ctx: click.Context, name: str) -> None:
 
 
 @context_group.command("show")
-@click.argument("name", required=False, shell_complete=_complete)
+@click.argument("name", required=False, shell_complete=completion.context_names)
 @output_option
 @click.pass_context
 def show(ctx: click.Context, name: Optional[str], fmt: Optional[str]):

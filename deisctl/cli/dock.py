@@ -19,7 +19,7 @@ from deisctl.errors import EXIT_CODE_HELP
 # leading `--`, which ends deisctl's options (`dock controller -- hostname`).
 @click.command("dock", cls=DeisctlCommand, short_help="Run a command in a component's container.", epilog=EXIT_CODE_HELP,
                context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True})
-@node_options(django=False)
+@node_options()
 @click.argument("component", metavar="COMPONENT")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, metavar="[--] [CMD]...")
 @click.pass_context

@@ -24,6 +24,16 @@ def print_help(ctx: click.Context) -> None:
     click.echo(ctx.get_help(), file=process_of(ctx).stdout)
 
 
+def first_sentence(help_text: str) -> str:
+    """The first paragraph up to the first word that ends a sentence, on one line."""
+    words = []
+    for word in help_text.split("\n\n", 1)[0].split():
+        words.append(word)
+        if word.endswith("."):
+            break
+    return " ".join(words)
+
+
 class _KnowsWhere:
     """-h/--help writes to the run's stdout (Click's own option writes to sys.stdout); usage
     errors know the command they came from."""
@@ -33,6 +43,13 @@ class _KnowsWhere:
         super().__init__(*args, **kwargs)
         self.params.append(click.Option(HELP_OPTION_NAMES, is_flag=True, expose_value=False, is_eager=True,
                                         callback=_show_help, help="Show this message and exit."))
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        """The summary in a group's command list: short_help, else the help's first sentence,
+        whole (Click cuts it at the column width, mid-sentence: "Show a context's settings, or...")."""
+        if self.short_help or not self.help:
+            return super().get_short_help_str(limit)
+        return first_sentence(self.help)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:

@@ -14,6 +14,7 @@ from typing import Any, Callable
 import click
 
 from deisctl import controller
+from deisctl.cli import completion
 from deisctl.ssh import options as ssh
 
 _META = "deisctl.node-options"  # ctx.meta: the values given on the group
@@ -51,19 +52,30 @@ _DJANGO = {
 }
 
 
+# Options with a fixed list of values complete them.
+_choices = {"strict_host_key_checking": completion.choices(ssh.HOST_KEY_POLICIES),
+            "runtime": completion.choices(controller.RUNTIMES)}
+
+
 def flags() -> set:
     """Every node option's flag (--host, --ssh-user, ..., --container)."""
     return {flag for flag, _metavar, _help in (*_CONNECTION.values(), *_DJANGO.values())}
 
 
-def node_options(*, django: bool) -> Callable:
-    """Add the node options to a command; the callback receives them as keyword arguments
-    (None: not given)."""
-    specs = dict(_CONNECTION, **(_DJANGO if django else {}))
+DJANGO_ALL = tuple(_DJANGO)  # users: the container, and manage.py's directory and interpreter
+CONTAINER_ONLY = ("container",)  # check: inspects the container, runs no manage.py
+
+
+def node_options(*, django: tuple = ()) -> Callable:
+    """Add the connection options and the named controller options (only those the command
+    uses: its help lists nothing it ignores) to a command; the callback receives them as keyword
+    arguments (None: not given)."""
+    specs = dict(_CONNECTION, **{name: _DJANGO[name] for name in django})
 
     def decorate(fn: Callable) -> Callable:
         for name, (flag, metavar, help_text) in reversed(specs.items()):
-            fn = click.option(flag, name, metavar=metavar, help=f"{help_text} [env: DEISCTL_{name.upper()}]")(fn)
+            fn = click.option(flag, name, metavar=metavar, help=f"{help_text} [env: DEISCTL_{name.upper()}]",
+                              shell_complete=_choices.get(name))(fn)
         return fn
 
     return decorate

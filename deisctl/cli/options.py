@@ -22,7 +22,10 @@ class Process(NamedTuple):
 
 def output_option(fn):
     """-o/--output after the command: the same as the global -o, and it wins over it."""
-    return click.option("-o", "--output", "fmt", metavar="FORMAT",
+    from deisctl.cli.completion import choices
+    from deisctl.settings import OUTPUT_FORMATS
+
+    return click.option("-o", "--output", "fmt", metavar="FORMAT", shell_complete=choices(OUTPUT_FORMATS),
                         help="text, json or yaml (the same as the global -o). [default: text]")(fn)
 
 

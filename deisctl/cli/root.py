@@ -9,7 +9,8 @@ from deisctl.cli import completion
 from deisctl.cli.groups import LazyGroup, help_if_bare
 from deisctl.cli.options import process_of
 from deisctl.errors import EXIT_CODE_HELP
-from deisctl.settings import DEFAULT_COMMAND_TIMEOUT, DEFAULT_DIAL_TIMEOUT, DEFAULT_ENDPOINTS, DEFAULT_PREFIX
+from deisctl.settings import (DEFAULT_COMMAND_TIMEOUT, DEFAULT_DIAL_TIMEOUT, DEFAULT_ENDPOINTS, DEFAULT_PREFIX,
+                              OUTPUT_FORMATS)
 
 
 def _version(ctx: click.Context, _param, value: bool) -> None:
@@ -41,11 +42,12 @@ def _version(ctx: click.Context, _param, value: bool) -> None:
               help=f"Time allowed to connect to an endpoint. [env: DEISCTL_DIAL_TIMEOUT; default: {DEFAULT_DIAL_TIMEOUT:g}]")
 @click.option("--command-timeout", metavar="SECONDS",
               help=f"Time allowed for each etcd request. [env: DEISCTL_COMMAND_TIMEOUT; default: {DEFAULT_COMMAND_TIMEOUT:g}]")
-@click.option("-o", "--output", metavar="FORMAT", help="text, json or yaml. [env: DEISCTL_OUTPUT; default: text]")
+@click.option("-o", "--output", metavar="FORMAT", shell_complete=completion.choices(OUTPUT_FORMATS),
+              help="text, json or yaml. [env: DEISCTL_OUTPUT; default: text]")
 @click.option("--tunnel", metavar="[USER@]HOST[:PORT]",
               help="Reach etcd and the nodes through this SSH bastion; --endpoints are resolved on its side. "
                    "[env: DEISCTL_TUNNEL]")
-@click.option("--context", metavar="NAME",
+@click.option("--context", metavar="NAME", shell_complete=completion.context_names,
               help="Named cluster context from the config file (DEISCTL_CONFIG). [env: DEISCTL_CONTEXT]")
 @click.option("--reason", metavar="TEXT", help="Why: recorded with each change in the audit trail. [env: DEISCTL_REASON]")
 @click.option("--debug", is_flag=True, default=None, help="Show tracebacks on errors. [env: DEISCTL_DEBUG]")

@@ -8,7 +8,7 @@ from typing import Optional
 import click
 
 from deisctl.cli.groups import DeisctlGroup, help_if_bare
-from deisctl.cli.node_options import layers, node_options, remember
+from deisctl.cli.node_options import DJANGO_ALL, layers, node_options, remember
 from deisctl.cli.options import invocation, output_option
 from deisctl.errors import EXIT_CODE_HELP
 from deisctl.output import emit
@@ -23,7 +23,7 @@ def dry_run_option(fn):
 
 
 @click.group("users", cls=DeisctlGroup, short_help="The controller's users: tokens, administrators.", epilog=EXIT_CODE_HELP)
-@node_options(django=True)
+@node_options(django=DJANGO_ALL)
 @click.pass_context
 def users_group(ctx: click.Context, **node_values) -> None:
     """Manage the controller's users inside its container, over SSH: revoke API tokens,
@@ -38,7 +38,7 @@ def users_group(ctx: click.Context, **node_values) -> None:
 @click.option("--yes", "-y", is_flag=True, help="With --all: do not ask for confirmation.")
 @dry_run_option
 @output_option
-@node_options(django=True)
+@node_options(django=DJANGO_ALL)
 @click.pass_context
 def revoke_token(ctx: click.Context, names: tuple[str, ...], all_users: bool, yes: bool, dry_run: bool,
                  fmt: Optional[str], **node_values):
@@ -56,11 +56,11 @@ def revoke_token(ctx: click.Context, names: tuple[str, ...], all_users: bool, ye
     return result
 
 
-@users_group.command("promote")
+@users_group.command("promote", short_help="Make users administrators (is_superuser and is_staff), as `deis perms:create --admin` does.")
 @users_argument
 @dry_run_option
 @output_option
-@node_options(django=True)
+@node_options(django=DJANGO_ALL)
 @click.pass_context
 def promote(ctx: click.Context, names: tuple[str, ...], dry_run: bool, fmt: Optional[str], **node_values):
     """Make users administrators (is_superuser and is_staff), as `deis perms:create USER --admin` does;
@@ -79,7 +79,7 @@ def promote(ctx: click.Context, names: tuple[str, ...], dry_run: bool, fmt: Opti
 @click.option("--force", is_flag=True, help="Demote even the last active administrator.")
 @dry_run_option
 @output_option
-@node_options(django=True)
+@node_options(django=DJANGO_ALL)
 @click.pass_context
 def demote(ctx: click.Context, names: tuple[str, ...], force: bool, dry_run: bool, fmt: Optional[str],
            **node_values):
@@ -99,7 +99,7 @@ def demote(ctx: click.Context, names: tuple[str, ...], force: bool, dry_run: boo
 
 @users_group.command("list")
 @output_option
-@node_options(django=True)
+@node_options(django=DJANGO_ALL)
 @click.pass_context
 def list_(ctx: click.Context, fmt: Optional[str], **node_values):
     """Every user: username, administrator or not, whether they have an API token, date joined."""
