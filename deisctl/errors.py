@@ -15,9 +15,9 @@ class ExitCode(IntEnum):
     OK = 0
     FAILED = 1  # the operation failed (remote error, unexpected etcd answer)
     USAGE = 2  # bad usage or invalid input; nothing was sent or written
-    NOT_FOUND = 3  # a key, user or host that must exist does not
+    NOT_FOUND = 3  # a key, user, host or container that must exist does not
     UNREACHABLE = 4  # etcd (or a node) not reachable within the timeouts
-    AUTH = 5  # authentication or host-key verification refused
+    AUTH = 5  # authentication, permission or host-key verification refused
     CONFLICT = 6  # concurrent modification detected; nothing written
     COMPARISON_FAILED = 7  # `config diff` only: the comparison failed (its 1 means "different")
     PARTIAL = 8  # `config apply`: its first transactions were written, the rest were not
@@ -31,7 +31,7 @@ MEANINGS = {
     ExitCode.USAGE: "bad usage or invalid input",
     ExitCode.NOT_FOUND: "not found",
     ExitCode.UNREACHABLE: "cannot reach etcd or the node within the timeouts",
-    ExitCode.AUTH: "authentication or host-key verification refused",
+    ExitCode.AUTH: "authentication, permission or host-key verification refused",
     ExitCode.CONFLICT: "conflict (concurrent modification)",
     ExitCode.COMPARISON_FAILED: "'config diff' could not compare",
     ExitCode.PARTIAL: "partly applied (the message says what was written)",

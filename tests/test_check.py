@@ -126,7 +126,12 @@ def test_controller_ssh_and_container(cli, etcd, sshd_server, controller_contain
     out = cli("--endpoints", etcd.endpoints, "-o", "json", "check", "--controller", *node_flags(sshd_server),
               "--container", "deis-nothing")
     assert out.exit_code == 1
-    assert "No such" in {r["check"]: r for r in json.loads(out.stdout)}["controller container deis-nothing"]["detail"]
+    detail = {r["check"]: r for r in json.loads(out.stdout)}["controller container deis-nothing"]["detail"]
+    assert "no container named 'deis-nothing'" in detail and "running there: deis-controller" in detail, detail
+    out = cli("--endpoints", etcd.endpoints, "-o", "json", "check", "--controller", *node_flags(sshd_server),
+              "--container", "deis-controler")
+    detail = {r["check"]: r for r in json.loads(out.stdout)}["controller container deis-controler"]["detail"]
+    assert "did you mean 'deis-controller'?" in detail, detail
 
 
 def test_controller_ssh_failure_is_a_failed_check(cli, etcd, sshd_server):

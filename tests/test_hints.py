@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import hint_of, assert_error, keygen, new_users, node_flags, sole_admins
+from tests.helpers import hint_of, assert_error, keygen, new_users, node_flags, sole_admins, ssh_connections
 from tests.rig.netns import PrivateNetwork
 
 
@@ -179,6 +179,24 @@ def test_no_key_for_the_bastion_of_config(cli, net, tmp_path):
     advice = hint_of(out).split(" or ")[1]
     assert advice == "set DEISCTL_SSH_KEY=FILE"
     args, env = follow(advice, args, env, {"FILE": net.client_key})
+    assert cli(*args, env=env).stdout == "node.internal\n"
+
+
+def test_a_public_key_as_ssh_key_pass_the_private_one(cli, sshd_server, net, controller_container):
+    key = sshd_server.client_key  # its .pub lies beside it, as ssh-keygen leaves it
+    args = ["users", *node_flags(sshd_server, key=key + ".pub"), "list"]
+    before = ssh_connections(sshd_server)
+    out = cli(*args)
+    assert_error(out, 2, f"--ssh-key file '{key}.pub' is a public key")
+    assert "MalformedFraming" not in out.stderr and ssh_connections(sshd_server) == before
+    args, env = follow(hint_of(out), args, {}, {})
+    assert cli(*args, env=env).exit_code == 0
+
+    args = tunnel_args(net, "config", "controller", "get", "host")
+    env = {"DEISCTL_SSH_KEY": net.client_key + ".pub", "DEISCTL_KNOWN_HOSTS": net.known_hosts}
+    out = cli(*args, env=env)
+    assert_error(out, 2, "DEISCTL_SSH_KEY file", "is a public key")
+    args, env = follow(hint_of(out), args, env, {})
     assert cli(*args, env=env).stdout == "node.internal\n"
 
 

@@ -141,3 +141,18 @@ def test_check_logs_in_to_the_bastion_with_its_own_ssh_flags(cli, net, controlle
     assert rows["controller ssh"]["ok"] and rows["controller container deis-controller"]["ok"], out.stdout
     assert out.exit_code == 1  # the private etcd has no platform/domain nor controller/port
     assert net.bastion.connections - bastion_before == 1
+
+
+def test_a_bastion_that_refuses_forwarding(cli, sshd_server, controller_container):
+    """The rig's plain sshd has `AllowTcpForwarding no`: as a bastion it logs in and then refuses
+    every channel. That is the bastion's policy, not a network failure: said so, and exit 5."""
+    env = {"DEISCTL_SSH_KEY": sshd_server.client_key, "DEISCTL_KNOWN_HOSTS": sshd_server.known_hosts}
+    tunnel = f"{sshd_server.user}@{sshd_server.host}:{sshd_server.port}"
+    out = cli("--tunnel", tunnel, "--endpoints", "http://etcd.internal:2379", "config", "controller", "get", "host",
+              env=env)
+    assert_error(out, 5, f"bastion {tunnel} refuses to forward connections to etcd.internal:2379",
+                 "AllowTcpForwarding")
+    assert "administratively prohibited" not in out.stderr
+    out = cli("--tunnel", tunnel, "users", "--host", "node.internal", "--ssh-key", sshd_server.client_key,
+              "--known-hosts", sshd_server.known_hosts, "list", env=env)
+    assert_error(out, 5, f"bastion {tunnel} refuses to forward connections to node.internal:22")

@@ -23,7 +23,7 @@ from deisctl import controller
 from tests.helpers import HOSTILE_USERNAMES, ExecCounter, keygen, new_users, node_flags, sole_admins, ssh_connections
 from tests.rig.docker_engine import APP_DIR
 from tests.rig.ports import free_port
-from tests.helpers import assert_error
+from tests.helpers import assert_error, hint_of
 
 # Their changes on the controller are recorded in the test etcd's audit trail.
 pytestmark = pytest.mark.usefixtures("audited_by_the_test_etcd")
@@ -423,7 +423,8 @@ def test_missing_or_bad_key_file_is_a_usage_error_before_connecting(cli, sshd_se
     garbage = tmp_path / "garbage"
     garbage.write_text("not a key\n")
     out = cli("users", *node_flags(sshd_server, key=str(garbage)), "list")
-    assert_error(out, 2, "--ssh-key", "not a usable private key")
+    assert_error(out, 2, "--ssh-key", "not a private key that deisctl can read")
+    assert "cryptography" not in out.stderr and "MalformedFraming" not in out.stderr
     assert ssh_connections(sshd_server) == before
 
 
@@ -470,9 +471,16 @@ def test_container_stopped_is_a_remote_failure(users, controller_container):
     assert controller_container.check_token(token) == 200
 
 
-def test_unknown_container_is_a_remote_failure(users):
+def test_unknown_container_is_not_found_with_the_name_meant(users):
     out = users("list", "--container", "deis-nothing")
-    assert_error(out, 1, "No such container", "deis-nothing")
+    assert_error(out, 3, "no container named 'deis-nothing'", "running there: deis-controller")
+    (bob,) = new_users(1)
+    out = users("promote", bob, "--container", "deis-controler")
+    assert_error(out, 3, "no container named 'deis-controler'; did you mean 'deis-controller'?")
+    hint = hint_of(out)
+    assert hint == "pass --container deis-controller"
+    out = users("promote", bob, "--container", "deis-controler", *hint.removeprefix("pass ").split())
+    assert_error(out, 3, f"no such user(s) on the controller: {bob}")  # past the container: it answered
 
 
 # -- runtime none: manage.py directly on the node ----------------------------------------------

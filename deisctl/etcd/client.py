@@ -17,7 +17,7 @@ from typing import Callable, Optional, Sequence, TypeVar
 import etcd3
 import grpc
 
-from deisctl.errors import AuthError, UnreachableError
+from deisctl.errors import AuthError, DeisctlError, UnreachableError
 from deisctl.etcd import kv
 from deisctl.etcd.endpoints import Dialer, Endpoint, parse_endpoints, probe
 from deisctl.etcd.errors import (LOST, NO_LEADER, TIMEOUT, answered, failure_kind, failure_text, map_rpc_error,
@@ -48,6 +48,7 @@ class Store:
         self._current: Optional[Endpoint] = None
         self._down: dict[str, str] = {}  # endpoint url -> why we gave up on it
         self._refused: set[str] = set()  # endpoints whose TLS certificate check failed
+        self._forbidden: dict[str, AuthError] = {}  # endpoints the bastion refuses to forward to
         self.server_version = ""  # etcd version of the member in use (from the dial probe)
         # The highest revision a dial probe reported: a write sent after that dial is applied
         # at a higher one (kv.put_many tells its own write from an older one by it).
@@ -157,8 +158,11 @@ class Store:
         is not etcd v3 (diagnose.py)."""
         timeout = self.settings.dial_timeout
         tunnel = self.dialer.failure(ep)
-        if tunnel:
-            return tunnel
+        if isinstance(tunnel, AuthError):
+            self._forbidden[ep.url] = tunnel
+            return tunnel.message
+        if tunnel is not None:  # "bastion B cannot reach H:P: WHY": the URL already says the rest
+            return tunnel.message.split(": ", 1)[-1]
         error = failed.exception()
         details = error.details() or ""
         if ep.secure:
@@ -175,10 +179,14 @@ class Store:
             return diagnose(self.dialer.address(ep), ep.host, ep.secure, timeout) or reason
         return reason
 
-    def _unreachable(self) -> UnreachableError:
+    def _unreachable(self) -> DeisctlError:
         reasons = ", ".join(f"{url} ({why})" for url, why in self._down.items())
         if self._refused & set(self._down):  # a certificate we must not trust: like an SSH host key
             return AuthError(f"cannot connect to etcd securely: {reasons}")
+        if self._forbidden:  # the bastion's policy: no retry gets through, its sshd_config must change
+            if set(self._down) <= set(self._forbidden):
+                return next(iter(self._forbidden.values()))
+            return AuthError(f"cannot reach etcd: {reasons}", hint=next(iter(self._forbidden.values())).hint)
         hint = None
         if self.settings.sources.get("endpoints", "default") == "default":  # the newcomer's first error
             hint = ("deisctl used its default endpoint: pass --endpoints URLS before the command, set "
@@ -214,6 +222,7 @@ class Store:
         """Forget past failures: a member that was down may be back."""
         self._down.clear()
         self._refused.clear()
+        self._forbidden.clear()
 
     def run(self, op: Callable[[object], T], *, write: bool = False, retry_unknown: bool = True,
             after_unknown: Optional[Callable[[object], T]] = None) -> T:

@@ -10,7 +10,7 @@ import etcd3
 import grpc
 from etcd3.etcdrpc import MaintenanceStub, StatusRequest
 
-from deisctl.errors import UsageError
+from deisctl.errors import DeisctlError, UsageError
 
 # Fail fast instead of queueing RPCs while a channel reconnects; we fail over ourselves.
 # No gRPC keepalive: etcd answers pings more frequent than its --grpc-keepalive-min-time (5 s)
@@ -122,8 +122,9 @@ class Dialer:
         host, port, opts = self.target(ep)
         return etcd3.Endpoint(host, port, secure=ep.secure, creds=creds, opts=opts)
 
-    def failure(self, ep: Endpoint) -> Optional[str]:
-        """Why the tunnel could not reach ep (None: no tunnel, or it has nothing to say)."""
+    def failure(self, ep: Endpoint) -> Optional[DeisctlError]:
+        """Why the tunnel could not reach ep (None: no tunnel, or it has nothing to say): an
+        AuthError when the bastion refused to forward, else an UnreachableError."""
         return self.via.failure(ep.host, ep.port) if self.via is not None else None
 
 

@@ -144,7 +144,7 @@ def _setting_rows(keys: dict, found: dict, problem: Optional[str]) -> list[Row]:
 
 def controller_checks(inv, flags: Sequence[Mapping[str, Any]], tunnel=None) -> list[Row]:
     """SSH to the controller's node (--host, else its heartbeat key) and its container's state."""
-    from deisctl.ops.reach import Reach, node_options
+    from deisctl.ops.reach import Reach, is_missing_container, missing_container, node_options
 
     node = node_options(inv, flags)  # bad options: a usage error, before any connection
     with Reach(inv, node, tunnel) as reach:
@@ -163,7 +163,9 @@ def controller_checks(inv, flags: Sequence[Mapping[str, Any]], tunnel=None) -> l
         except DeisctlError as exc:
             return rows + [(name, False, exc.message)]
         state = done.stdout.decode("utf-8", "replace").strip()
-        if done.status != 0:
+        if done.status != 0 and is_missing_container(done.last_error_line()):
+            rows.append((name, False, missing_container(session, node).render().removeprefix("error: ")))
+        elif done.status != 0:
             rows.append((name, False, f"{node.runtime} inspect failed: {done.last_error_line()}"))
         else:
             rows.append((name, state == "running", f"{state} ({node.runtime} on {host})"))

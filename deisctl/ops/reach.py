@@ -55,6 +55,33 @@ def node_options(inv, flags: Sequence[Mapping[str, Any]], component: str = "cont
     return NodeOptions(values["host"], ssh, remote_timeout, runtime, container, app_dir, python)
 
 
+def missing_container(session, node: NodeOptions) -> NotFoundError:
+    """The container the command ran in does not exist on the node: said so, with the name meant
+    when one of the node's running containers is close (`deis-controler`), else what runs there."""
+    from deisctl.errors import DeisctlError, first_few
+    from deisctl.typos import closest
+
+    names: list[str] = []
+    try:
+        listed = session.run([node.runtime, "ps", "--format", "{{.Names}}"], timeout=node.ssh.timeout)
+        if listed.status == 0:
+            names = listed.stdout.decode("utf-8", "replace").split()
+    except DeisctlError:
+        pass  # the refusal is the news; the list only helps
+    meant = closest(node.container, names)
+    message = f"{session.label}: no container named {node.container!r}"
+    if meant:
+        return NotFoundError(f"{message}; did you mean {meant!r}?", hint=f"pass --container {meant}")
+    return NotFoundError(message, hint=f"running there: {first_few(names)}" if names else
+                         f"no container is running there ({node.runtime} ps)")
+
+
+def is_missing_container(text: str) -> bool:
+    """docker's `No such container: X` (inspect: `No such object: X`), podman's `no such container`."""
+    text = text.lower()
+    return "no such container" in text or "no such object" in text
+
+
 def ssh_login(inv, flags: Sequence[Mapping[str, Any]]) -> SSHOptions:
     """The SSH login of a command that takes the SSH flags (check), for the --tunnel bastion
     too: flag > DEISCTL_<NAME> > context > default, the node options' rule."""

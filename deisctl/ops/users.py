@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 
-from deisctl.errors import Interrupted, UnreachableError, UsageError
-from deisctl.ops.reach import Reach, node_options
+from deisctl.errors import DeisctlError, Interrupted, UnreachableError, UsageError
+from deisctl.ops.reach import Reach, is_missing_container, missing_container, node_options
 
 Flags = Sequence[Mapping[str, Any]]  # the node option layers the CLI collected (see ops.reach)
 
@@ -124,6 +124,11 @@ def _run(inv, flags: Flags, request: dict, before_connect: Optional[Callable[[st
             if not changing:
                 raise  # nothing was being changed: a plain interrupt
             raise _interrupted(exchange, request["action"], host, grace=node.ssh.timeout) from None
+        except DeisctlError as exc:
+            if node.runtime == "none" or exchange.ordered or not is_missing_container(exc.message):
+                raise
+            command.close()
+            raise missing_container(session, node) from None
         finally:
             command.close()
         if reply is None:

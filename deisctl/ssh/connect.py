@@ -7,6 +7,7 @@ asked through an injected prompt, None when there is no terminal to ask on.
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 import threading
 import time
@@ -37,7 +38,14 @@ def load_key(path: str, flag: str, passphrase_prompt: PassphrasePrompt = None, n
         # An encrypted OpenSSH key shows up as a TypeError from cryptography, older formats as
         # PasswordRequiredException.
         if not (isinstance(exc, paramiko.PasswordRequiredException) or "password" in str(exc).lower()):
-            raise UsageError(f"{flag} file {path!r} is not a usable private key: {reason(exc)}") from None
+            if _is_public_key(path):
+                private = path[:-len(".pub")] if path.endswith(".pub") else ""
+                hint = (naming.give("ssh_key", shlex.quote(private)) if private and os.path.isfile(private)
+                        else "give the private key file instead")
+                raise UsageError(f"{flag} file {path!r} is a public key; SSH logs in with the private one",
+                                 hint=hint) from None
+            raise UsageError(f"{flag} file {path!r} is not a private key that deisctl can read "
+                             f"(OpenSSH, PEM or PKCS#8; RSA, ECDSA or Ed25519)") from None
     if passphrase_prompt is None:
         raise AuthError(f"SSH key {path} is encrypted and there is no terminal to ask for its passphrase",
                         hint=f"load it into ssh-agent and {naming.drop('ssh_key')}")
@@ -46,6 +54,19 @@ def load_key(path: str, flag: str, passphrase_prompt: PassphrasePrompt = None, n
         return paramiko.PKey.from_path(path, passphrase.encode())
     except (paramiko.SSHException, ValueError, TypeError):
         raise AuthError(f"wrong passphrase for SSH key {path}") from None
+
+
+_PUBLIC_KEY_STARTS = (b"ssh-", b"ecdsa-", b"sk-", b"---- BEGIN SSH2 PUBLIC KEY", b"-----BEGIN PUBLIC KEY",
+                      b"-----BEGIN RSA PUBLIC KEY")
+
+
+def _is_public_key(path: str) -> bool:
+    """An OpenSSH public key line (id_ed25519.pub), an RFC 4716 one or a PEM public key."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(64).lstrip().startswith(_PUBLIC_KEY_STARTS)
+    except OSError:
+        return False
 
 
 def open_agent(paramiko, socket_path: str):

@@ -10,8 +10,11 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
-from deisctl.errors import UnreachableError
+from deisctl.errors import AuthError, UnreachableError
 from deisctl.ssh.paramiko_loader import load_paramiko
+
+FORWARDING_REFUSED_HINT = ("its sshd_config must allow this user TCP forwarding: AllowTcpForwarding yes or "
+                           "local, and no PermitOpen or authorized_keys restriction against that address")
 
 
 def reason(exc: BaseException) -> str:
@@ -120,6 +123,9 @@ class SSHSession:
         try:
             return self.transport.open_channel("direct-tcpip", (host, port), origin, timeout=self.timeout)
         except paramiko.ChannelException as exc:
+            if exc.code == paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED:  # its policy, not the network
+                raise AuthError(f"bastion {self.label} refuses to forward connections to {host}:{port}",
+                                hint=FORWARDING_REFUSED_HINT) from None
             raise UnreachableError(f"bastion {self.label} cannot reach {host}:{port}: {exc.text.lower()}") from None
         except (paramiko.SSHException, OSError, EOFError) as exc:
             raise UnreachableError(f"bastion {self.label} cannot reach {host}:{port}: {reason(exc)}") from None

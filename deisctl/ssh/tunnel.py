@@ -43,7 +43,7 @@ class Tunnel:
     def __init__(self, session: SSHSession):
         self.session = session
         self._listeners: dict[tuple[str, int], socket.socket] = {}
-        self._failures: dict[tuple[str, int], str] = {}
+        self._failures: dict[tuple[str, int], DeisctlError] = {}
         self._open: set = set()
         self._lock = threading.Lock()
         self._closed = False
@@ -60,8 +60,9 @@ class Tunnel:
                 threading.Thread(target=self._accept, args=(listener, host, port), daemon=True).start()
             return listener.getsockname()
 
-    def failure(self, host: str, port: int) -> Optional[str]:
-        """Why the bastion could not reach host:port, if it tried and failed."""
+    def failure(self, host: str, port: int) -> Optional[DeisctlError]:
+        """Why the bastion could not reach host:port, if it tried and failed: an AuthError when it
+        refused (its forwarding policy), else an UnreachableError."""
         return self._failures.get((host, port))
 
     def channel(self, host: str, port: int):
@@ -76,7 +77,7 @@ class Tunnel:
             try:
                 chan = self.session.open_forward(host, port, origin=peer)
             except DeisctlError as exc:
-                self._failures[(host, port)] = exc.message.split(": ", 1)[-1]
+                self._failures[(host, port)] = exc
                 conn.close()
                 continue
             self._failures.pop((host, port), None)
