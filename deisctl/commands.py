@@ -28,6 +28,7 @@ COMPONENT = {
     "set": "deisctl.cli.config.set_",
     "get": "deisctl.cli.config.get",
     "rm": "deisctl.cli.config.rm",
+    "edit": "deisctl.cli.edit.edit",
     "history": "deisctl.cli.revisions.history",
     "rollback": "deisctl.cli.revisions.rollback",
     "watch": "deisctl.cli.revisions.watch",

@@ -298,8 +298,8 @@ class Store:
     def list_prefix(self, prefix: str) -> "list[kv.KV]":
         return kv.list_prefix(self, prefix)
 
-    def keys_under(self, prefix: str) -> "list[str]":
-        return kv.keys_under(self, prefix)
+    def keys_under(self, prefix: str, serializable: bool = True) -> "list[str]":
+        return kv.keys_under(self, prefix, serializable)
 
     def first_segments(self, prefix: str) -> "list[str]":
         return kv.first_segments(self, prefix)
@@ -314,10 +314,11 @@ class Store:
         return kv.snapshot(self, prefixes, keys)
 
     def guarded_write(self, changes: Sequence[tuple[str, Optional[str]]], expected: dict,
-                      progress: Optional[Callable[[int, int, int], None]] = None) -> int:
+                      progress: Optional[Callable[[int, int, int], None]] = None,
+                      unchanged_under: Optional[tuple[str, int]] = None) -> int:
         from deisctl.etcd import txn
 
-        return txn.guarded_write(self, changes, expected, progress)
+        return txn.guarded_write(self, changes, expected, progress, unchanged_under)
 
     def get_at(self, key: str, revision: int) -> Optional[kv.KV]:
         from deisctl.etcd import history

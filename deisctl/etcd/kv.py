@@ -163,11 +163,12 @@ def _pages(store, start: bytes, end: bytes, revision: int) -> tuple[int, list[KV
         limit = max(1, min(MAX_PAGE_KEYS, PAGE_BYTES * len(rows) // max(weight, 1)))
 
 
-def keys_under(store, prefix: str) -> list[str]:
-    """The keys under prefix (names only, sorted), read in one request from the member itself
-    (serializable: cheap, and what a typo check needs; writes are guarded on their own)."""
+def keys_under(store, prefix: str, serializable: bool = True) -> list[str]:
+    """The keys under prefix (names only, sorted), read in one request; by default from the
+    member itself (serializable: cheap, and what a typo check needs; writes are guarded on
+    their own), else through the leader (what a conflict check needs)."""
     request = RangeRequest(key=key_bytes(prefix), range_end=prefix_range_end(prefix), keys_only=True,
-                           serializable=True, sort_order=RangeRequest.ASCEND, sort_target=RangeRequest.KEY)
+                           serializable=serializable, sort_order=RangeRequest.ASCEND, sort_target=RangeRequest.KEY)
     response = store.run(lambda c: raw_call(c, "kvstub", "Range", request))
     return [key_text(kv.key) for kv in response.kvs]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional, Sequence
 
-from deisctl.errors import ConflictError, DeisctlError, PartlyApplied, UnreachableError, UsageError, first_few
+from deisctl.errors import LIST_LIMIT, ConflictError, DeisctlError, PartlyApplied, UnreachableError, UsageError, first_few
 from deisctl.etcd.kv import key_bytes, key_text, request_bytes, value_bytes
 from deisctl.limits import MAX_REQUEST_BYTES, MAX_TXN_OPS, REQUEST_OVERHEAD
 
@@ -35,9 +35,14 @@ def _refused_as_too_big(error: DeisctlError) -> bool:
 
 
 def guarded_write(store, changes: Sequence[tuple[str, Optional[str]]], expected: dict,
-                  progress: Optional[Callable[[int, int, int], None]] = None) -> int:
+                  progress: Optional[Callable[[int, int, int], None]] = None,
+                  unchanged_under: Optional[tuple[str, int]] = None) -> int:
     """Put (key, value) and delete (key, None), each key guarded by the mod_revision it had
     when it was read (expected[key]; missing or 0: the key must not exist).
+
+    unchanged_under (prefix, revision): also no key under prefix may have been written or
+    created after that revision (`config edit`: the whole component as it was read). One
+    compare over the range; each later transaction compares against the one before it.
 
     Up to MAX_TXN_OPS changes that fit in one request: one transaction, all or nothing. More:
     consecutive transactions (batches_of), each all or nothing. A server that refuses a
@@ -50,7 +55,7 @@ def guarded_write(store, changes: Sequence[tuple[str, Optional[str]]], expected:
     from deisctl.etcd.audit import AUDIT_BYTES, AUDIT_OPS
 
     audited = store.settings.audit  # each transaction carries its record: room for it
-    max_ops = MAX_TXN_OPS - (AUDIT_OPS if audited else 0)
+    max_ops = MAX_TXN_OPS - (AUDIT_OPS if audited else 0) - (1 if unchanged_under else 0)
     room = MAX_REQUEST_BYTES - REQUEST_OVERHEAD - (AUDIT_BYTES if audited else 0)
     pending = batches_of(changes, max_ops, room)
     revision = done = 0
@@ -60,8 +65,9 @@ def guarded_write(store, changes: Sequence[tuple[str, Optional[str]]], expected:
         total_batches = done + len(pending)
         if store.before_txn is not None:
             store.before_txn(done, total_batches)
+        under = None if unchanged_under is None else (unchanged_under[0], revision or unchanged_under[1])
         try:
-            revision = _write_batch(store, batch, expected, done, total_batches, len(written), len(changes))
+            revision = _write_batch(store, batch, expected, done, total_batches, len(written), len(changes), under)
         except DeisctlError as error:
             if _refused_as_too_big(error) and len(batch) > 1:
                 max_ops, room = max(1, min(max_ops, len(batch)) // 2), max(1, room // 2)
@@ -82,9 +88,12 @@ def guarded_write(store, changes: Sequence[tuple[str, Optional[str]]], expected:
     return revision
 
 
-def _write_batch(store, batch, expected: dict, index: int, batches: int, written: int, total: int) -> int:
-    """One guarded transaction; its revision."""
+def _write_batch(store, batch, expected: dict, index: int, batches: int, written: int, total: int,
+                 under: Optional[tuple[str, int]] = None) -> int:
+    """One guarded transaction; its revision. under (prefix, revision): see guarded_write."""
     from etcd3.etcdrpc import Compare, TxnRequest
+
+    from deisctl.etcd.kv import prefix_range_end
 
     request = TxnRequest()
     compare, success, failure = request.compare.add, request.success.add, request.failure.add
@@ -101,6 +110,13 @@ def _write_batch(store, batch, expected: dict, index: int, batches: int, written
             put = success().request_put
             put.key, put.value = raw, value_bytes(value)
         failure().request_range.key = raw
+    if under is not None:  # nothing under the prefix written after `floor`; else, which keys were
+        prefix, floor = key_bytes(under[0]), under[1]
+        compare(key=prefix, range_end=prefix_range_end(under[0]), result=Compare.LESS, target=Compare.MOD,
+                mod_revision=floor + 1)
+        moved = failure().request_range
+        moved.key, moved.range_end, moved.min_mod_revision = prefix, prefix_range_end(under[0]), floor + 1
+        moved.keys_only, moved.limit = True, LIST_LIMIT + 1
     # Idempotent: a repeat after a lost reply fails its guards on its own writes (below).
     from deisctl.etcd import audit
 
@@ -120,12 +136,13 @@ def _write_batch(store, batch, expected: dict, index: int, batches: int, written
             raise
         return landed
     if not response.succeeded:
-        current = {key_text(kv.key): kv
-                   for item in response.responses for kv in item.response_range.kvs}
+        replies = list(response.responses)
+        moved = [key_text(kv.key) for kv in replies.pop().response_range.kvs] if under is not None else []
+        current = {key_text(kv.key): kv for item in replies for kv in item.response_range.kvs}
         # A transaction retried after a lost connection may have been applied the first
         # time: its guards then fail on its own writes, and the state is already right.
         if not all((current[k].value == value_bytes(v)) if k in current else v is None for k, v in batch):
-            raise ConflictError(_conflict_message(batch, current, expected, first=not written))
+            raise ConflictError(_conflict_message(batch, current, expected, first=not written, moved=moved))
     return response.header.revision
 
 
@@ -143,7 +160,8 @@ def _landed(store, batch) -> Optional[int]:
     return revisions.pop() if len(revisions) == 1 else None  # one transaction: one revision
 
 
-def _conflict_message(batch, current: dict, expected: dict, *, first: bool) -> str:
+def _conflict_message(batch, current: dict, expected: dict, *, first: bool, moved=()) -> str:
     changed = [k for k, _ in batch if (current[k].mod_revision if k in current else 0) != (expected.get(k) or 0)]
+    changed += [k for k in moved if k not in changed]
     tail = "nothing was written" if first else "that transaction was not written"
     return f"changed by someone else since it was read: {first_few(changed)}; {tail}"

@@ -170,3 +170,56 @@ def apply_progress(inv):
         inv.stderr.flush()
 
     return progress
+
+
+# -- edit ------------------------------------------------------------------------------------
+
+EDIT_HEADER_END = "# ---"  # the last line of the header edit writes (taken off before a reopen)
+
+
+def edit_document(editing, command: str, error: str = "", body: str = "") -> str:
+    """The text the editor shows: a header saying what saving does (and, after a failed save,
+    what was wrong), then body: the component as `config export` writes it, or what the user
+    saved the last time."""
+    header = [f"# {command}: {editing.component} as read at etcd revision {editing.revision}.",
+              f"# Save and quit to write what you changed, only if nobody changed {editing.component} since",
+              "# (else nothing is written). A key you delete is removed; a value left as "
+              f"{MASK} is kept as it is.",
+              "# Quit without saving, or empty the file, to write nothing."]
+    if error:
+        header.insert(0, f"# ERROR: {' '.join(error.split())}")
+        header.insert(1, "# Fix it and save to try again; quit without changing anything to give up.")
+    return "\n".join(header + [EDIT_HEADER_END, ""]) + (body or dump_yaml(editing.document))
+
+
+def without_edit_header(text: str) -> str:
+    """The edited text without the header edit_document put on top."""
+    lines = text.split("\n")
+    if EDIT_HEADER_END in lines and all(line.startswith("#") for line in lines[:lines.index(EDIT_HEADER_END)]):
+        return "\n".join(lines[lines.index(EDIT_HEADER_END) + 1:])
+    return text
+
+
+def edited(result, prefix: str, show_secrets: bool) -> View:
+    """Text: the unified diff of what was written (etcd at the revision read → the file) and a
+    summary; JSON/YAML: {changed, changes, revision, read_at}."""
+    data = {"changed": bool(result.changes), "changes": change_rows(result.changes, show_secrets),
+            "read_at": result.read_at}
+    if result.revision:
+        data["revision"] = result.revision
+    if result.not_written:
+        data["partial"] = True
+        data["not_written"] = change_rows(result.not_written, show_secrets)
+
+    def lines() -> Iterable[str]:
+        if not result.changes and not result.not_written:
+            yield "no changes: nothing written"
+            return
+        yield from unified_diff(result.compared, prefix, show_secrets)
+        if result.not_written:
+            yield (f"{summary(result.changes)} written; {len(result.not_written)} changes NOT written (the edit "
+                   "stopped: see the error)")
+        else:
+            yield f"{summary(result.changes)} (written at revision {result.revision})"
+
+    return View(data, lines)

@@ -41,8 +41,24 @@ def test_missing_or_garbage_key_file_is_a_usage_error(tmp_path):
         load_key(str(tmp_path / "nope"), "--ssh-key")
     garbage = tmp_path / "garbage"
     garbage.write_text("not a key\n")
-    with pytest.raises(UsageError, match="not a usable private key"):
+    with pytest.raises(UsageError, match="not a private key that deisctl can read"):
         load_key(str(garbage), "--ssh-key")
+
+
+def test_a_public_key_names_the_private_one_beside_it(tmp_path):
+    import subprocess
+
+    key = tmp_path / "id key"  # a space: the hint quotes it
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    with pytest.raises(UsageError) as err:
+        load_key(f"{key}.pub", "--ssh-key")
+    assert err.value.message == f"--ssh-key file '{key}.pub' is a public key; SSH logs in with the private one"
+    assert err.value.hint == f"pass --ssh-key '{key}'"
+    alone = tmp_path / "alone.pub"
+    alone.write_text((tmp_path / "id key.pub").read_text())
+    with pytest.raises(UsageError) as err:
+        load_key(str(alone), "--ssh-key")
+    assert err.value.hint == "give the private key file instead"
 
 
 def test_the_encrypted_key_hint_undoes_the_key_where_it_was_set(locked):
