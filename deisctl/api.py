@@ -317,6 +317,27 @@ class Client:
 
         return ops.demote(self.invocation, users, self._node_flags, dry_run=dry_run, force=force)
 
+    def create_user(self, user: str, password: str, *, admin: bool = False, email: Optional[str] = None,
+                    dry_run: bool = False) -> UserChanges:
+        """A new controller user; the password goes to the controller on the SSH channel's stdin."""
+        from deisctl.ops import users as ops
+
+        return ops.create_user(self.invocation, user, self._node_flags, password=password, admin=admin, email=email,
+                               dry_run=dry_run)
+
+    def set_password(self, user: str, password: str, *, revoke_token: bool = False,
+                     dry_run: bool = False) -> UserChanges:
+        from deisctl.ops import users as ops
+
+        return ops.set_password(self.invocation, user, self._node_flags, password=password,
+                                revoke_token=revoke_token, dry_run=dry_run)
+
+    def delete_users(self, users: Sequence[str], *, yes: bool = False, dry_run: bool = False) -> UserChanges:
+        """Without yes, the client's confirm= is asked (none: refused), as the CLI asks on a terminal."""
+        from deisctl.ops import users as ops
+
+        return ops.delete_users(self.invocation, users, self._node_flags, yes=yes, dry_run=dry_run)
+
     def users(self) -> UserList:
         from deisctl.ops import users as ops
 

@@ -1,5 +1,5 @@
-"""`deisctl users revoke-token|promote|demote|list`: the controller's users, changed from
-inside its container over SSH (deisctl.ops.users)."""
+"""`deisctl users create|set-password|delete|revoke-token|promote|demote|list`: the controller's
+users, changed from inside its container over SSH (deisctl.ops.users)."""
 
 from __future__ import annotations
 
@@ -22,12 +22,12 @@ def dry_run_option(fn):
     return click.option("--dry-run", is_flag=True, help="Connect and report; change nothing.")(fn)
 
 
-@click.group("users", cls=DeisctlGroup, short_help="The controller's users: tokens, administrators.", epilog=EXIT_CODE_HELP)
+@click.group("users", cls=DeisctlGroup, short_help="The controller's users: accounts, passwords, tokens, administrators.", epilog=EXIT_CODE_HELP)
 @node_options(django=DJANGO_ALL)
 @click.pass_context
 def users_group(ctx: click.Context, **node_values) -> None:
-    """Manage the controller's users inside its container, over SSH: revoke API tokens,
-    promote and demote administrators, list."""
+    """Manage the controller's users inside its container, over SSH: create, set passwords,
+    delete, revoke API tokens, promote and demote administrators, list."""
     remember(ctx, node_values)
     help_if_bare(ctx)
 
@@ -93,6 +93,91 @@ def demote(ctx: click.Context, names: tuple[str, ...], force: bool, dry_run: boo
 
     inv = invocation(ctx, fmt)
     result = ops.demote(inv, names, layers(ctx, node_values), dry_run=dry_run, force=force)
+    emit(inv, views.changes(result), wrote=not dry_run)
+    return result
+
+
+def password_stdin_option(fn):
+    return click.option("--password-stdin", is_flag=True,
+                        help="Read the password from standard input (its first line; docker login's convention) "
+                             "instead of asking twice on the terminal. Never give it in argv.")(fn)
+
+
+@users_group.command("create")
+@click.argument("name", metavar="USER")
+@click.option("--admin", is_flag=True, help="Make the user an administrator (is_superuser and is_staff).")
+@click.option("--email", metavar="ADDRESS", help="The user's e-mail address (checked by Django).")
+@password_stdin_option
+@dry_run_option
+@output_option
+@node_options(django=DJANGO_ALL)
+@click.pass_context
+def create(ctx: click.Context, name: str, admin: bool, email: Optional[str], password_stdin: bool, dry_run: bool,
+           fmt: Optional[str], **node_values):
+    """Create a user with a password, as `deis register` does, even when registration is closed.
+
+    The password is asked twice on a terminal, or read with --password-stdin; the controller's
+    own password validators check it (their messages are shown, exit 2). An existing USER is
+    refused (exit 6). One transaction inside the controller; nothing is changed on any refusal.
+    """
+    from deisctl.ops import users as ops
+    from deisctl.output import users as views
+
+    inv = invocation(ctx, fmt)
+    password = ops.read_password(inv, name, from_stdin=password_stdin)  # before anything is sent
+    result = ops.create_user(inv, name, layers(ctx, node_values), password=password, admin=admin, email=email,
+                             dry_run=dry_run)
+    emit(inv, views.changes(result), wrote=not dry_run)
+    return result
+
+
+@users_group.command("set-password")
+@click.argument("name", metavar="USER")
+@click.option("--revoke-token", is_flag=True, help="Also delete the user's API token, in the same transaction.")
+@password_stdin_option
+@dry_run_option
+@output_option
+@node_options(django=DJANGO_ALL)
+@click.pass_context
+def set_password(ctx: click.Context, name: str, revoke_token: bool, password_stdin: bool, dry_run: bool,
+                 fmt: Optional[str], **node_values):
+    """Give a user a new password without the old one (Django's changepassword).
+
+    The password is asked twice on a terminal, or read with --password-stdin, and checked by the
+    controller's password validators (exit 2 with their messages). --revoke-token also logs out
+    the user's `deis` clients: their token stops working at once.
+    """
+    from deisctl.ops import users as ops
+    from deisctl.output import users as views
+
+    inv = invocation(ctx, fmt)
+    password = ops.read_password(inv, name, from_stdin=password_stdin)
+    result = ops.set_password(inv, name, layers(ctx, node_values), password=password, revoke_token=revoke_token,
+                              dry_run=dry_run)
+    emit(inv, views.changes(result), wrote=not dry_run)
+    return result
+
+
+@users_group.command("delete")
+@users_argument
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (needed without a terminal).")
+@dry_run_option
+@output_option
+@node_options(django=DJANGO_ALL)
+@click.pass_context
+def delete(ctx: click.Context, names: tuple[str, ...], yes: bool, dry_run: bool, fmt: Optional[str],
+           **node_values):
+    """Delete users and their API tokens, all or none; it cannot be undone.
+
+    Asks first on a terminal; refused without one unless --yes. Never deletes the last active
+    administrator, nor a user who owns what the deletion would take along (apps: transfer them
+    first), nothing is changed then (exit 2); an unknown USER changes nothing (exit 3).
+    """
+    from deisctl.ops import users as ops
+    from deisctl.output import users as views
+
+    inv = invocation(ctx, fmt)
+    result = ops.delete_users(inv, names, layers(ctx, node_values), yes=yes, dry_run=dry_run)
     emit(inv, views.changes(result), wrote=not dry_run)
     return result
 

@@ -26,7 +26,7 @@ import re
 import time
 from typing import Optional
 
-from deisctl.errors import DeisctlError, NotFoundError, UsageError, first_few
+from deisctl.errors import ConflictError, DeisctlError, NotFoundError, UsageError, first_few
 
 # Django's UnicodeUsernameValidator and User.username's max_length.
 USERNAME_RE = re.compile(r"^[\w.@+-]+\Z")
@@ -156,7 +156,7 @@ class Exchange:
                 raise _failure(completed, self.label)
             text = line.decode("utf-8", "replace")
             if text.startswith(MARKER):
-                return _checked(text[len(MARKER):], self.label)
+                return _checked(text[len(MARKER):], self.label, self.request.get("action", ""))
 
 
 def _failure(completed, label: str) -> DeisctlError:
@@ -166,16 +166,32 @@ def _failure(completed, label: str) -> DeisctlError:
     return DeisctlError(f"{label}: the controller script gave no result: {completed.last_error_line()}")
 
 
-def _checked(text: str, label: str) -> dict:
+def _checked(text: str, label: str, action: str = "") -> dict:
     try:
         reply = json.loads(text)
     except ValueError:
         raise DeisctlError(f"{label}: unreadable result from the controller script") from None
     if reply.get("ok"):
         return reply
-    if reply.get("refused") == LAST_ADMIN:
-        raise UsageError(f"demoting {first_few(reply.get('users') or [])} would leave the controller without an "
+    refused, users = reply.get("refused"), first_few(reply.get("users") or [])
+    if refused == LAST_ADMIN and action == "delete":
+        raise UsageError(f"deleting {users} would leave the controller without an active administrator; nothing "
+                         "was changed", hint="make another user an administrator first: users promote USER")
+    if refused == LAST_ADMIN:
+        raise UsageError(f"demoting {users} would leave the controller without an "
                          "active administrator; nothing was changed", hint="pass --force to demote anyway")
+    if refused == "exists":
+        raise ConflictError(f"user {users} already exists on the controller; nothing was changed",
+                            hint="to give it a new password: users set-password USER")
+    if refused == "password":
+        raise UsageError(f"the controller's password validators refused the password for {users}: "
+                         f"{' '.join(reply.get('problems') or [])}; nothing was changed")
+    if refused == "email":
+        raise UsageError(f"invalid --email for {users}: {' '.join(reply.get('problems') or [])}; nothing was changed")
+    if refused == "owns":
+        owned = ", ".join(f"{count} {label_}" for label_, count in sorted((reply.get("owned") or {}).items()))
+        raise UsageError(f"deleting {users} would also delete what they own on the controller ({owned}); nothing "
+                         "was changed", hint="transfer or destroy their apps first (deis apps:transfer, apps:destroy)")
     if "missing" in reply:
         raise NotFoundError(f"no such user(s) on the controller: {first_few(reply['missing'])}; nothing was changed")
     if "committed" in reply:  # not committed: Exchange._outcome says why

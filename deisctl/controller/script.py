@@ -61,6 +61,38 @@ def _deisctl_main(payload):
             admins.update(is_superuser=True)
         return set(admins.select_for_update().order_by("pk").values_list("pk", flat=True))
 
+    def password_problems(password, user):
+        """The messages of the controller's own AUTH_PASSWORD_VALIDATORS (none: acceptable)."""
+        from django.contrib.auth import password_validation
+        from django.core.exceptions import ValidationError
+
+        try:
+            password_validation.validate_password(password, user)
+        except ValidationError as exc:
+            return list(exc.messages)
+        return []
+
+    def owned(users):
+        """What deleting the users would delete with them, beyond their tokens and their own
+        group and permission links: {model label: count} (a Deis user's apps, say)."""
+        from django.db import router
+        from django.db.models.deletion import Collector
+
+        collector = Collector(using=router.db_for_write(User))
+        collector.collect(users)
+        found = {}
+
+        def count(model, n):
+            if model is User or model is Token or model._meta.auto_created or not n:
+                return
+            found[model._meta.label] = found.get(model._meta.label, 0) + n
+
+        for model, instances in collector.data.items():
+            count(model, len(instances))
+        for deletion in collector.fast_deletes:
+            count(deletion.model, deletion.count() if hasattr(deletion, "count") else len(deletion))
+        return found
+
     def token_holders(users):
         held = set()
         for ids in in_chunks([u.pk for u in users]):
@@ -86,7 +118,9 @@ def _deisctl_main(payload):
         """The change made inside the caller's transaction: its reply fields; None when the
         reply was given already (a refusal, a dry run), with nothing changed."""
         # Before any other query: on sqlite the lock must be the transaction's first statement.
-        admins = active_admins(lock=not dry_run) if action == "demote" else set()
+        admins = active_admins(lock=not dry_run) if action in ("demote", "delete") else set()
+        if action == "create":
+            return create(request, dry_run)
         if request.get("all"):
             users = list(User.objects.filter(pk__in=Token.objects.values("user_id")).order_by(name_of))
         else:
@@ -131,12 +165,82 @@ def _deisctl_main(payload):
                     user.save(update_fields=["is_superuser", "is_staff"])
                 results.append({"user": getattr(user, name_of), "result": outcome,
                                 "changed": changes and not dry_run})
+        elif action == "set-password":
+            (user,) = users
+            problems = password_problems(request["password"], user)
+            if problems:  # nothing has been changed yet
+                report(ok=False, refused="password", problems=problems, users=[getattr(user, name_of)])
+                return
+            revoke = bool(request.get("revoke_token")) and user.pk in token_holders([user])
+            if not dry_run:
+                user.set_password(request["password"])
+                user.save(update_fields=["password"])
+                if revoke:
+                    Token.objects.filter(user_id=user.pk).delete()
+            results.append({"user": getattr(user, name_of), "result": "would-set-password" if dry_run else
+                            "password-set", "changed": not dry_run, "token_revoked": revoke and not dry_run})
+        elif action == "delete":
+            deleted_admins = [user for user in users if user.pk in admins]
+            if deleted_admins and not admins - {user.pk for user in deleted_admins}:  # never the last one
+                report(ok=False, refused="last-admin", users=[getattr(user, name_of) for user in deleted_admins])
+                return
+            belongings = owned(users)
+            if belongings:  # deleting would delete these too: refused, nothing has been changed yet
+                report(ok=False, refused="owns", owned=belongings, users=[getattr(user, name_of) for user in users])
+                return
+            for user in users:
+                results.append({"user": getattr(user, name_of), "result": "would-delete" if dry_run else "deleted",
+                                "changed": not dry_run})
+            if not dry_run:
+                for ids in in_chunks([user.pk for user in users]):
+                    User.objects.filter(pk__in=ids).delete()
         else:
             raise ValueError("unknown action %r" % (action,))
         if dry_run:
             report(ok=True, users=results, **extra)
             return None
         return dict(users=results, **extra)
+
+    def create(request, dry_run):
+        """A new user with the password given (checked by the controller's validators), an
+        e-mail address (Django's own check) and, if asked, administrator rights."""
+        from django.core.exceptions import ValidationError
+        from django.core.validators import validate_email
+
+        (name,) = request["users"]
+        if User.objects.filter(**{name_of: name}).exists():
+            report(ok=False, refused="exists", users=[name])
+            return None
+        user = User(**{name_of: name})
+        email = request.get("email")
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError as exc:
+                report(ok=False, refused="email", problems=list(exc.messages), users=[name])
+                return None
+            user.email = email
+        if request.get("admin"):
+            user.is_superuser = user.is_staff = True
+        problems = password_problems(request["password"], user)
+        if problems:
+            report(ok=False, refused="password", problems=problems, users=[name])
+            return None
+        row = {"user": name, "result": "would-create" if dry_run else "created", "changed": not dry_run,
+               "admin": bool(request.get("admin"))}
+        if dry_run:
+            report(ok=True, users=[row])
+            return None
+        user.set_password(request["password"])
+        from django.db import IntegrityError
+
+        try:
+            with transaction.atomic():  # a savepoint: a concurrent create of the same name loses here
+                user.save()
+        except IntegrityError:
+            report(ok=False, refused="exists", users=[name])
+            return None
+        return dict(users=[row])
 
     try:
         with transaction.atomic():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 
-from deisctl.errors import DeisctlError, Interrupted, UnreachableError, UsageError
+from deisctl.errors import DeisctlError, Interrupted, UnreachableError, UsageError, first_few
 from deisctl.ops.reach import Reach, is_missing_container, missing_container, node_options
 
 Flags = Sequence[Mapping[str, Any]]  # the node option layers the CLI collected (see ops.reach)
@@ -82,6 +82,89 @@ def demote(inv, names: Sequence[str], flags: Flags, *, dry_run: bool = False, fo
         would = "would have" if dry_run else "has"
         inv.warn(f"the controller {would} no active administrator (deisctl users promote USER makes one)")
     return result
+
+
+MAX_PASSWORD_BYTES = 4096  # more on standard input is not a password (a file piped by mistake)
+
+
+def read_password(inv, user: str, *, from_stdin: bool) -> str:
+    """The password for user: standard input's first line (--password-stdin, docker login's
+    convention: its final newline dropped), else asked twice on a terminal (hidden); never argv.
+    Refused, before anything is sent, when empty, when the two answers differ, or with no
+    terminal to ask on."""
+    if from_stdin:
+        reader = getattr(inv.stdin, "buffer", inv.stdin)
+        data = reader.read(MAX_PASSWORD_BYTES + 1)
+        if len(data) > MAX_PASSWORD_BYTES:
+            raise UsageError(f"standard input holds more than {MAX_PASSWORD_BYTES} bytes: not a password; "
+                             "nothing was sent")
+        try:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+        except UnicodeDecodeError:
+            raise UsageError("the password on standard input is not UTF-8 text; nothing was sent") from None
+        password = text[:-1] if text.endswith("\n") else text
+        password = password[:-1] if password.endswith("\r") else password
+        if "\n" in password:
+            raise UsageError("standard input holds more than one line: give the password alone; nothing was sent")
+    else:
+        if inv.prompt is None:
+            raise UsageError(f"a password for {user} is needed, and there is no terminal to ask on",
+                             hint="pass --password-stdin and give it on standard input")
+        password = inv.prompt(f"Password for {user}: ", secret=True)
+        if password and inv.prompt(f"Password for {user} (again): ", secret=True) != password:
+            raise UsageError("the two passwords differ; nothing was sent")
+    if not password:
+        raise UsageError(f"empty password for {user}; nothing was sent")
+    return password
+
+
+def create_user(inv, name: str, flags: Flags, *, password: str, admin: bool = False, email: Optional[str] = None,
+                dry_run: bool = False) -> UserChanges:
+    """A new user with password (checked by the controller's own password validators), an
+    e-mail address and, with admin, administrator rights; an existing name is refused (exit 6)."""
+    from deisctl import controller
+
+    (user,) = controller.validate_usernames([name])
+    request = {"action": "create", "users": [user], "password": password, "admin": admin, "email": email or "",
+               "dry_run": dry_run}
+    return UserChanges(_run(inv, flags, request)["users"], dry_run)
+
+
+def set_password(inv, name: str, flags: Flags, *, password: str, revoke_token: bool = False,
+                 dry_run: bool = False) -> UserChanges:
+    """A new password for a user (Django's `changepassword`, without the old one), checked by
+    the controller's validators; with revoke_token, the user's API token goes in the same
+    transaction (a stolen one stops working)."""
+    from deisctl import controller
+
+    (user,) = controller.validate_usernames([name])
+    request = {"action": "set-password", "users": [user], "password": password, "revoke_token": revoke_token,
+               "dry_run": dry_run}
+    return UserChanges(_run(inv, flags, request)["users"], dry_run)
+
+
+def delete_users(inv, names: Sequence[str], flags: Flags, *, yes: bool = False, dry_run: bool = False) -> UserChanges:
+    """Delete users (and their API tokens), all or none. Asks first on a terminal unless yes;
+    refused without one unless yes. Never the last active administrator, and never a user who
+    owns anything the deletion would take along (a Deis user's apps): decided inside the
+    controller's transaction."""
+    from deisctl import controller
+
+    if not names:
+        raise UsageError("name at least one user")
+    users = controller.validate_usernames(list(names))
+    asking = not (dry_run or yes)
+    if asking and inv.confirm is None:  # nobody to ask: refused before anything is sent
+        raise UsageError(f"deleting {first_few(users)} cannot be undone: confirm with --yes (no terminal to ask on)",
+                         hint="pass --yes")
+
+    def confirm(host: str) -> None:
+        if asking and not inv.confirm(f"Delete {first_few(users)} from the controller on {host}? It cannot be "
+                                      "undone."):
+            raise UsageError("not confirmed; nothing was changed")
+
+    reply = _run(inv, flags, {"action": "delete", "users": users, "dry_run": dry_run}, before_connect=confirm)
+    return UserChanges(reply["users"], dry_run)
 
 
 def list_users(inv, flags: Flags) -> UserList:

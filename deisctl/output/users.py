@@ -14,14 +14,29 @@ _TEXT = {
     "demoted": "demoted to normal user",
     "would-demote": "would be demoted to normal user (dry run)",
     "not-admin": "not an administrator",
+    "created": "created",
+    "would-create": "would be created (dry run)",
+    "password-set": "password set",
+    "would-set-password": "password would be set (dry run)",
+    "deleted": "deleted",
+    "would-delete": "would be deleted (dry run)",
 }
+
+
+def _text(row: dict) -> str:
+    text = _TEXT.get(row["result"], row["result"])
+    if row.get("admin") and row["result"] in ("created", "would-create"):
+        text += " (administrator)"
+    if row.get("token_revoked"):
+        text += "; API token revoked"
+    return text
 
 
 def changes(result) -> View:
     """`USER: what happened` lines; JSON: {changed, dry_run, users: [{user, result, changed}]}."""
     rows = result.users
     data = {"changed": result.changed, "dry_run": result.dry_run, "users": rows}
-    return View(data, lambda: (f"{r['user']}: {_TEXT.get(r['result'], r['result'])}" for r in rows))
+    return View(data, lambda: (f"{r['user']}: {_text(r)}" for r in rows))
 
 
 def listing(result) -> View:

@@ -363,6 +363,13 @@ class ControllerContainer:
         reply = json.loads(out)
         return reply["status"], reply["body"]
 
+    def login(self, username: str, password: str, timeout: float = 60) -> tuple[int, object]:
+        """What `deis login` does: POST username and password to /v1/auth/login/ (DRF's
+        obtain_auth_token): 200 {"token": ...}, or 400 when the credentials are refused."""
+        out = self.exec("python", "probe.py", "--login", username, input=password, timeout=timeout).stdout
+        reply = json.loads(out)
+        return reply["status"], reply["body"]
+
     def check_token(self, token: str) -> int:
         """HTTP status the API gives this token: 200 valid, 401 ("Invalid token.") not."""
         return self.api_get(token)[0]

@@ -1,4 +1,5 @@
-"""Minimal settings: auth + DRF tokens on sqlite, JSON only, nothing else."""
+"""Minimal settings: auth + DRF tokens on sqlite, JSON only, Django's standard password
+validators (those of `startproject`), nothing else."""
 import os
 import tempfile
 
@@ -30,3 +31,11 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,
 }
+
+# What `django-admin startproject` writes: `users create|set-password` must show their messages.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
