@@ -95,9 +95,11 @@ def keygen(path) -> str:
     return str(path)
 
 
-def run_on_terminal(argv: list, answer: bytes, *, env: dict, prompt: bytes = b"[y/N]", timeout: float = 30):
+def run_on_terminal(argv: list, answer: bytes = b"", *, env: dict, prompt: bytes = b"[y/N]", timeout: float = 30,
+                    answers: list | None = None):
     """Run argv on a real pseudo-terminal (stdin, stdout and stderr), type `answer` once `prompt`
-    shows; return (exit code, everything it printed). A prompt that never comes is a failure."""
+    shows (or each (prompt, answer) of answers in turn); return (exit code, everything it
+    printed, each prompt answered shown as <asked>). A prompt that never comes is a failure."""
     import os
     import pty
 
@@ -107,10 +109,16 @@ def run_on_terminal(argv: list, answer: bytes, *, env: dict, prompt: bytes = b"[
     seen = b""
     deadline = time.monotonic() + timeout
     try:
-        while prompt not in seen and proc.poll() is None and time.monotonic() < deadline:
-            seen += os.read(master, 1024)
-        assert prompt in seen, seen
-        os.write(master, answer)
+        for expected, typed in answers if answers is not None else [(prompt, answer)]:
+            while expected not in seen and proc.poll() is None and time.monotonic() < deadline:
+                try:
+                    seen += os.read(master, 1024)
+                except OSError:
+                    break
+            assert expected in seen, seen
+            if expected:
+                seen = seen.replace(expected, b"<asked>", 1)
+            os.write(master, typed)
         code = proc.wait(timeout=timeout)
         try:
             while True:

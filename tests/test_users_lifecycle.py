@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import time
 
 import pytest
 
-from tests.helpers import assert_error, hint_of, new_users, node_flags, sole_admins, ssh_connections
+from tests.helpers import assert_error, hint_of, new_users, node_flags, run_on_terminal, sole_admins, ssh_connections
 from tests.rig.cli import deisctl_command
 
 pytestmark = pytest.mark.usefixtures("audited_by_the_test_etcd")
@@ -119,51 +117,21 @@ def test_passwords_never_come_from_argv_nor_an_empty_or_closed_stdin(users, sshd
     assert controller_container.login(fay, GOOD)[0] == 200
 
 
-def _on_terminal(argv: list, answers: list[tuple[bytes, bytes]], env: dict, timeout: float = 60):
-    """Run argv on a pseudo-terminal, typing each answer when its prompt shows; (exit code, output)."""
-    import subprocess
-
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, close_fds=True, env=env)
-    os.close(slave)
-    seen, deadline = b"", time.monotonic() + timeout
-    try:
-        for prompt, answer in answers:
-            while prompt not in seen and time.monotonic() < deadline:
-                try:
-                    seen += os.read(master, 1024)
-                except OSError:
-                    break
-            assert prompt in seen, seen
-            seen = seen.replace(prompt, b"<asked>", 1)
-            os.write(master, answer)
-        code = proc.wait(timeout=timeout)
-        try:
-            while data := os.read(master, 1024):
-                seen += data
-        except OSError:
-            pass
-    finally:
-        os.close(master)
-        if proc.poll() is None:
-            proc.kill()
-    return code, seen.decode("utf-8", "replace")
-
-
 def test_on_a_terminal_the_password_is_asked_twice_and_never_echoed(sshd_server, controller_container):
     gil, hal = new_users(2, "tty")
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEISCTL_")}
     env.update(DEISCTL_ENDPOINTS=os.environ["DEISCTL_ENDPOINTS"])
     argv = deisctl_command() + ["users", *node_flags(sshd_server), "create", gil]
-    code, printed = _on_terminal(argv, [(f"Password for {gil}: ".encode(), GOOD.encode() + b"\n"),
-                                        (f"Password for {gil} (again): ".encode(), GOOD.encode() + b"\n")], env)
+    code, printed = run_on_terminal(argv, env=env, timeout=60, answers=[
+        (f"Password for {gil}: ".encode(), GOOD.encode() + b"\n"),
+        (f"Password for {gil} (again): ".encode(), GOOD.encode() + b"\n")])
     assert code == 0, printed
     assert GOOD not in printed and f"{gil}: created" in printed
     assert controller_container.login(gil, GOOD)[0] == 200
 
     argv = deisctl_command() + ["users", *node_flags(sshd_server), "create", hal]
-    code, printed = _on_terminal(argv, [(f"Password for {hal}: ".encode(), GOOD.encode() + b"\n"),
-                                        (b"(again): ", b"something-else-entirely\n")], env)
+    code, printed = run_on_terminal(argv, env=env, timeout=60, answers=[
+        (f"Password for {hal}: ".encode(), GOOD.encode() + b"\n"), (b"(again): ", b"something-else-entirely\n")])
     assert code == 2 and "the two passwords differ; nothing was sent" in printed, printed
     assert controller_container.login(hal, GOOD)[0] == 400
 
@@ -196,10 +164,10 @@ def test_delete_asks_on_a_terminal(sshd_server, controller_container):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEISCTL_")}
     env.update(DEISCTL_ENDPOINTS=os.environ["DEISCTL_ENDPOINTS"])
     argv = deisctl_command() + ["users", *node_flags(sshd_server), "delete", kim]
-    code, printed = _on_terminal(argv, [(b"[y/N]", b"n\n")], env)
+    code, printed = run_on_terminal(argv, env=env, timeout=60, answers=[(b"[y/N]", b"n\n")])
     assert code == 2 and "not confirmed; nothing was changed" in printed, printed
     assert controller_container.check_token(token) == 200
-    code, printed = _on_terminal(argv, [(b"[y/N]", b"y\n")], env)
+    code, printed = run_on_terminal(argv, env=env, timeout=60, answers=[(b"[y/N]", b"y\n")])
     assert code == 0 and f"{kim}: deleted" in printed, printed
     assert controller_container.check_token(token) == 401
 
