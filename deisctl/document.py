@@ -262,6 +262,12 @@ def _read_document(path: str, stdin, env: Mapping[str, str]) -> tuple[str, str, 
         raise UsageError(f"{source} is not UTF-8 text") from None
 
 
+def read_text(path: str, env: Mapping[str, str] = {}) -> str:
+    """A document file's text, with load's checks (a regular file, at most MAX_DOCUMENT_BYTES,
+    UTF-8), not parsed: what `config edit` reads back from the editor."""
+    return _read_document(path, None, env)[0]
+
+
 def load(path: str, *, stdin=None, env: Mapping[str, str] = {}, strict: bool = False, keep_masked: bool = False,
          any_file: bool = False) -> Document:
     """Read and validate a whole document (`-`: from stdin): any invalid entry is a UsageError

@@ -15,7 +15,6 @@ import click
 from deisctl.cli.groups import DeisctlCommand
 from deisctl.cli.options import component_of, invocation, output_option, target_options
 from deisctl.errors import DeisctlError, PartlyApplied, UsageError
-from deisctl.limits import MAX_DOCUMENT_BYTES
 from deisctl.ops import edit as ops
 from deisctl.output import documents as views
 from deisctl.output import emit
@@ -151,15 +150,6 @@ def _write(path: str, text: str) -> None:
 
 
 def _read(path: str) -> str:
-    from deisctl.localfiles import Unreadable, read_bounded
+    from deisctl.document import read_text
 
-    try:
-        data = read_bounded(path, MAX_DOCUMENT_BYTES)
-    except Unreadable as exc:
-        raise UsageError(f"cannot read the edited file {path}: {exc}; nothing was written") from None
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise UsageError(f"{path} is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB; nothing was written")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not UTF-8 text; nothing was written") from None
+    return read_text(path)
