@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command. Installs what the tests need when it is missing
-# (Debian packages: etcd, sshd, Docker engine, openssl, iproute2, and python3-venv
-# when the Python cannot make a venv), makes or reuses the project's venv
+# (Debian packages: etcd, sshd, Docker engine, openssl, iproute2, debootstrap and
+# PostgreSQL for the Deis-era controller, and python3-venv when the Python cannot
+# make a venv), makes or reuses the project's venv
 # (scripts/venv.sh: .venv/ with constraints/newest.txt; DEISCTL_LOCK=lowest:
 # .venv-lowest/ with constraints/lowest.txt), then runs pytest from it with its
 # bin/ first on PATH. The test fixtures start and stop every server themselves
@@ -20,6 +21,9 @@ command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v dockerd >/dev/null || need+=(docker.io)
 command -v openssl >/dev/null || need+=(openssl)
 command -v ip >/dev/null || need+=(iproute2)
+command -v debootstrap >/dev/null || need+=(debootstrap)
+compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || need+=(postgresql)
+command -v psql >/dev/null || need+=(postgresql-client)
 if ! "$deisctl_base" -c 'import ensurepip, venv' 2>/dev/null && deisctl_debian_python "$deisctl_base"; then
   need+=(python3-venv)
 fi

@@ -233,7 +233,9 @@ def test_registration_and_info(playbook, etcd):
 # -- user -----------------------------------------------------------------------------------------
 
 
-def test_user_token_revoked_check_mode_then_real_then_rerun(playbook, etcd, sshd_server, controller_container):
+def test_user_token_revoked_check_mode_then_real_then_rerun(playbook, etcd, controller_rig):
+    """On every generation of controller (today's Django, and Deis v1's Python 2.7 / Django 1.6)."""
+    sshd_server, controller_container = controller_rig.sshd, controller_rig.controller
     (bob,) = new_users(1)
     token = controller_container.seed(bob)[bob]
     node = {"host": sshd_server.host, "ssh_port": sshd_server.port, "ssh_user": sshd_server.user,

@@ -1,32 +1,32 @@
-"""The controller script (deisctl/controller/script.py) run for real against tests/controller_app, without SSH.
+"""The controller script (deisctl/controller/script.py) run for real, without SSH, on every
+generation of controller: the app deployed on this machine (tests/controller_app on today's
+Django; Deis v1's Python 2.7 / Django 1.6 through chroot into its image's tree), each on its own
+sqlite database.
 
-Exactly what the node runs: `controller.shell_command(...)` (`python manage.py shell -v 0 -c BOOTSTRAP`),
-driven by `controller.Exchange` as over SSH: the framed script on stdin, a prepared change committed by
-the commit line. State is read back with the app's own ORM in another Django process. One sqlite
-database for the module; every test seeds its own usernames.
+Exactly what the node runs: `controller.remote_command("none", ...)` (`python -c BOOTSTRAP` in the
+app dir), driven by `controller.Exchange` as over SSH: the framed script on stdin, a prepared change
+committed by the commit line. State is read back with the app's own ORM in another Django process.
+Every test seeds its own usernames.
 """
 from __future__ import annotations
 
 import contextlib
 import json
 import os
-import sqlite3
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from deisctl import controller
 from deisctl.errors import DeisctlError, NotFoundError, UsageError
 from tests.helpers import LocalCommand, new_users
+from tests.plugins.remote_rig import on_every_controller
 
 pytest.importorskip("django")
 pytest.importorskip("rest_framework.authtoken")
 
-APP_DIR = Path(__file__).resolve().parent / "controller_app"
+docker_engine, sshd_server, controller_container, node_app = on_every_controller()
 
 STATE = """
 import json
@@ -49,20 +49,22 @@ User.objects.filter(username__in=names).update(is_superuser=True, is_staff=True)
 
 
 class App:
-    def __init__(self, db: Path):
-        self.db = db
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DEIS_"))}
-        # The app dir is shared with the container rig: leave no bytecode in it.
-        self.env = dict(env, DEIS_DB_PATH=str(db), PYTHONDONTWRITEBYTECODE="1")
+    """The controller app on this machine (a tests.rig.docker_engine.NodeApp), driven as a node
+    runs it."""
 
-    def manage(self, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "manage.py", *args], cwd=APP_DIR, env=self.env, input=input,
-                              capture_output=True, timeout=120, **({} if input else {"stdin": subprocess.DEVNULL}))
+    def __init__(self, node):
+        self.node = node
+        self.database = node.database
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DEIS_"))}
+
+    def script(self, source: str) -> str:
+        """A Python script run with the app's Django set up; its output."""
+        return self.node.manage("rigscript", input=source)
 
     def start(self) -> LocalCommand:
         """The command the node runs (--runtime none), started here."""
-        argv = controller.shell_command("none", "", str(APP_DIR), sys.executable)
-        return LocalCommand(argv, APP_DIR, self.env)
+        argv = controller.remote_command("none", "", str(self.node.app_dir), self.node.python)
+        return LocalCommand(argv, self.node.app_dir, self.env)
 
     def run(self, request: dict, commit_within: float = 10) -> dict:
         """The script, driven as over SSH: its reply (a change committed)."""
@@ -75,15 +77,11 @@ class App:
         return reply
 
     def seed(self, *names: str) -> dict[str, str]:
-        proc = self.manage("seed", *names)
-        assert proc.returncode == 0, proc.stderr
-        return json.loads(proc.stdout)
+        return json.loads(self.node.manage("seed", *names))
 
     def set_admins(self, names) -> list[str]:
         """Make names the only active superusers; return the others that were."""
-        proc = self.manage("shell", "-v", "0", "-c", f"NAMES = {json.dumps(json.dumps(list(names)))}\n" + ONLY_ADMINS)
-        assert proc.returncode == 0, proc.stderr
-        return json.loads(proc.stdout)
+        return json.loads(self.script(f"NAMES = {json.dumps(json.dumps(list(names)))}\n" + ONLY_ADMINS))
 
     @contextlib.contextmanager
     def only_admins(self, *names: str):
@@ -96,17 +94,12 @@ class App:
 
     def state(self) -> dict[str, tuple[bool, bool, str | None]]:
         """{username: (is_superuser, is_staff, token key or None)}, read with the app's own ORM."""
-        proc = self.manage("shell", "-v", "0", "-c", STATE)
-        assert proc.returncode == 0, proc.stderr
-        return {name: tuple(row) for name, row in json.loads(proc.stdout).items()}
+        return {name: tuple(row) for name, row in json.loads(self.script(STATE)).items()}
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory) -> App:
-    app = App(tmp_path_factory.mktemp("controller-db") / "db.sqlite3")
-    migrated = app.manage("migrate", "-v", "0")
-    assert migrated.returncode == 0, migrated.stderr
-    return app
+@pytest.fixture
+def app(node_app) -> App:
+    return App(node_app)
 
 
 def rows(*entries: tuple[str, str, bool]) -> list[dict]:
@@ -195,7 +188,7 @@ def test_demoting_the_last_active_administrator_is_refused_unless_forced(app):
         with pytest.raises(UsageError):
             app.run({"action": "demote", "users": [carol], "dry_run": False})
         # An inactive superuser is no administrator: it does not keep carol from being the last.
-        app.manage("shell", "-v", "0", "-c", "from django.contrib.auth.models import User\n"
+        app.script("from django.contrib.auth.models import User\n"
                    f"User.objects.filter(username={dora!r}).update(is_superuser=True, is_active=False)")
         with pytest.raises(UsageError):
             app.run({"action": "demote", "users": [carol], "dry_run": True})
@@ -215,7 +208,6 @@ def test_two_concurrent_demotes_cannot_both_pass(app):
     bob, carol = new_users(2)
     app.seed(bob, carol)
     with app.only_admins(bob, carol):
-        holder = sqlite3.connect(app.db, isolation_level=None)
         outcomes = []
 
         def demote(name):
@@ -225,15 +217,11 @@ def test_two_concurrent_demotes_cannot_both_pass(app):
                 outcomes.append(exc.message)
 
         threads = [threading.Thread(target=demote, args=(name,)) for name in (bob, carol)]
-        try:
-            holder.execute("BEGIN IMMEDIATE")
+        with app.database.locked("writes"):
             for thread in threads:
                 thread.start()
             time.sleep(2.5)  # both started and waiting for the lock (sqlite's busy timeout is 5 s)
             assert outcomes == []
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
         for thread in threads:
             thread.join(120)
 
@@ -255,7 +243,8 @@ def test_list_reports_every_user_sorted_with_flags(app):
     listed = app.run({"action": "list"})["users"]
 
     names = [row["username"] for row in listed]
-    assert names == sorted(names) and set(names) == set(app.state())
+    # django-guardian's anonymous user (Deis v1) is a row of the table, not an account: never listed.
+    assert names == sorted(names) and set(names) == set(app.state()) - {"AnonymousUser"}
     by_name = {row["username"]: row for row in listed}
     assert {k: v for k, v in by_name[bob].items() if k != "date_joined"} == \
         {"username": bob, "admin": True, "staff": True, "has_token": True}
@@ -303,7 +292,7 @@ def test_a_failing_script_is_one_remote_error_and_rolls_back(app):
         app.run({"action": "no-such-action", "users": [bob], "dry_run": False})
 
     assert caught.value.message == \
-        "local: remote command failed (exit 1): ValueError: unknown action 'no-such-action'"
+        "local: remote command failed (exit 1): ValueError: unknown action: no-such-action"
     assert app.state() == before
 
 
@@ -377,7 +366,9 @@ def test_a_commit_line_sent_with_the_script_is_not_lost(app):
         completed = command.finish(time.monotonic() + 60)
     finally:
         command.close()
-    assert completed.status == 0 and f'{controller.MARKER}{{"ok": true, "committed": true}}' in completed.stdout.decode()
+    replies = [json.loads(line[len(controller.MARKER):]) for line in completed.stdout.decode().splitlines()
+               if line.startswith(controller.MARKER)]
+    assert completed.status == 0 and replies[-1] == {"ok": True, "committed": True}, completed
     assert app.state()[bob][2] is None
 
 

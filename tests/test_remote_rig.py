@@ -97,3 +97,20 @@ def test_exec_fails_while_the_controller_is_stopped(sshd_server, controller_cont
     finally:
         client.close()
     assert controller_container.check_token(token) == 200  # started again, token untouched
+
+
+def test_the_deis_v1_controller_is_built_here_and_runs_what_deis_shipped(deis_v1_rig):
+    """Python 2.7 / Django 1.6.11 / DRF 3.0.5 / guardian 1.2.5 from an image built without a pull,
+    no network but its loopback, on PostgreSQL reached only through a unix socket."""
+    engine, controller = deis_v1_rig.engine, deis_v1_rig.controller
+    out = controller.exec("python", "-c", "import sys, django, rest_framework, guardian; print(' '.join(["
+                          "sys.version.split()[0], django.get_version(), rest_framework.VERSION, "
+                          "guardian.get_version()]))")
+    assert out.stdout.split() == ["2.7.18", "1.6.11", "3.0.5", "1.2.5"]
+    mode = engine.docker("inspect", "-f", "{{.HostConfig.NetworkMode}}", "deis-controller").stdout
+    assert mode.strip() == "none"
+    assert engine.docker("image", "ls", "--format", "{{.Repository}}").stdout.split() == ["deis-rig/controller-v1"]
+    assert controller.postgres.psql("deis", "show listen_addresses").stdout.strip() == ""
+    rows = controller.postgres.psql("deis", "select u.username, t.key is not null from auth_user u left join "
+                                            "authtoken_token t on t.user_id = u.id where u.id = -1").stdout
+    assert rows.split("|")[0] == "AnonymousUser"  # guardian's, made with the tables

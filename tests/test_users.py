@@ -1,4 +1,6 @@
-"""`deisctl users ...` end to end: real sshd, real dockerd, the real Django + DRF controller.
+"""`deisctl users ...` end to end: real sshd, real dockerd, the real Django + DRF controller, on
+every generation of controller (on_every_controller): today's Django on sqlite, and the one Deis
+shipped (Python 2.7, Django 1.6, DRF 3.0, django-guardian) on PostgreSQL.
 
 Token checks go through the controller's real HTTP API (401 for a revoked token).
 The controller is shared by the session, so every test seeds its own usernames.
@@ -20,13 +22,14 @@ from pathlib import Path
 import pytest
 
 from deisctl import controller
-from tests.helpers import HOSTILE_USERNAMES, ExecCounter, keygen, new_users, node_flags, sole_admins, ssh_connections
-from tests.rig.docker_engine import APP_DIR
+from tests.helpers import HOSTILE_USERNAMES, ExecCounter, assert_error, hint_of, keygen, new_users, node_flags, \
+    sole_admins, ssh_connections
+from tests.plugins.remote_rig import on_every_controller
 from tests.rig.ports import free_port
-from tests.helpers import assert_error, hint_of
 
 # Their changes on the controller are recorded in the test etcd's audit trail.
 pytestmark = pytest.mark.usefixtures("audited_by_the_test_etcd")
+docker_engine, sshd_server, controller_container, node_app = on_every_controller()
 
 
 @pytest.fixture
@@ -62,7 +65,7 @@ def test_revoke_one_user_old_token_gets_401_others_still_work(users, controller_
     out = users("revoke-token", bob)
 
     assert (out.exit_code, out.stdout, out.stderr) == (0, f"{bob}: token revoked\n", "")
-    assert controller_container.api_get(tokens[bob]) == (401, {"detail": "Invalid token."})
+    assert controller_container.api_get(tokens[bob]) == (401, controller_container.invalid_token)
     assert controller_container.api_get(tokens[alice]) == (200, {"user": alice})
 
 
@@ -79,7 +82,7 @@ def test_revoke_many_uses_one_connection_and_one_django_process(users, sshd_serv
     assert out.exit_code == 0, out.stderr
     assert out.stdout.splitlines() == [f"{n}: token revoked" for n in names]
     assert ssh_connections(sshd_server) - before == 1
-    assert execs.commands() == [" ".join(["python", "manage.py", "shell", "-v", "0", "-c", controller.BOOTSTRAP])]
+    assert execs.commands() == [" ".join(["python", "-c", controller.BOOTSTRAP])]
     assert {controller_container.check_token(tokens[n]) for n in names} == {401}
     assert controller_container.check_token(keep_token) == 200
 
@@ -284,26 +287,19 @@ def test_demoting_the_last_administrator_is_refused_unless_forced(users, sshd_se
 def test_concurrent_demotes_of_the_last_two_administrators(run_deisctl, sshd_server, controller_container):
     """The two only administrators demoted at the same time: each demote decides inside its own
     transaction, so one passes and the other is refused. Both are held at the controller
-    database's write lock (taken here, on the db file the container uses) until they both wait."""
-    import sqlite3
-
+    database's write lock (sqlite's, or PostgreSQL's table lock, taken here) until they both wait."""
     bob, carol = new_users(2)
     controller_container.seed(bob, carol)
     with sole_admins(controller_container, bob, carol):
-        holder = sqlite3.connect(controller_container.data_dir / "db.sqlite3", isolation_level=None)
         outcomes: dict = {}
         threads = [threading.Thread(target=lambda n=name: outcomes.__setitem__(
             n, run_deisctl("users", *node_flags(sshd_server), "demote", n,
                            env={"DEISCTL_ENDPOINTS": os.environ["DEISCTL_ENDPOINTS"]}))) for name in (bob, carol)]
-        try:
-            holder.execute("BEGIN IMMEDIATE")
+        with controller_container.database.locked("writes"):
             for thread in threads:
                 thread.start()
             time.sleep(3)  # connected and waiting for the lock (sqlite's busy timeout: 5 s)
             assert not outcomes
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
         for thread in threads:
             thread.join(60)
 
@@ -486,38 +482,25 @@ def test_unknown_container_is_not_found_with_the_name_meant(users):
 # -- runtime none: manage.py directly on the node ----------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def node_app(tmp_path_factory):
-    """A second deployment of the controller app directly on the node (this machine), own sqlite db."""
-    root = tmp_path_factory.mktemp("node-app")
-    app = root / "app"
-    shutil.copytree(APP_DIR, app, ignore=shutil.ignore_patterns("__pycache__"))
-    db = root / "db.sqlite3"
-    with open(app / "controller" / "settings.py", "a") as settings:
-        settings.write(f"\n# This deployment's own database.\nDATABASES['default']['NAME'] = {str(db)!r}\n")
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=app, check=True, capture_output=True)
-
-    def manage(*args):
-        return subprocess.run([sys.executable, "manage.py", *args], cwd=app, check=True, capture_output=True,
-                              text=True).stdout
-
-    return app, manage
+def runtime_none(sshd_server, node_app) -> list:
+    """The node options that run the controller app deployed on the node itself."""
+    return [*node_flags(sshd_server), "--runtime", "none", "--app-dir", str(node_app.app_dir),
+            "--python", node_app.python]
 
 
 def test_runtime_none_runs_manage_py_in_the_app_dir_on_the_node(cli, sshd_server, node_app, controller_container):
-    app, manage = node_app
     bob, alice = new_users(2)
-    tokens = json.loads(manage("seed", bob, alice))
+    tokens = json.loads(node_app.manage("seed", bob, alice))
     in_container = controller_container.seed(bob)[bob]
-    flags = [*node_flags(sshd_server), "--runtime", "none", "--app-dir", str(app), "--python", sys.executable]
+    flags = runtime_none(sshd_server, node_app)
 
     out = cli("users", *flags, "revoke-token", bob)
 
     assert (out.exit_code, out.stdout) == (0, f"{bob}: token revoked\n"), out.stderr
-    script = ("from rest_framework.authtoken.models import Token\n"
-              "print(sorted(Token.objects.values_list('key', flat=True)))\n")
-    left = subprocess.run([sys.executable, "manage.py", "shell", "-v", "0"], cwd=app, input=script, text=True,
-                          capture_output=True, check=True).stdout
+    left = subprocess.run([node_app.python, "manage.py", "rigscript"], cwd=node_app.app_dir, text=True,
+                          capture_output=True, check=True, input=(
+                              "from rest_framework.authtoken.models import Token\n"
+                              "print(sorted(Token.objects.values_list('key', flat=True)))\n")).stdout
     assert tokens[alice] in left and tokens[bob] not in left
     assert controller_container.check_token(in_container) == 200  # the container's db was not touched
     listing = cli("-o", "json", "users", *flags, "list")
@@ -658,33 +641,25 @@ def test_an_interrupted_revoke_ends_the_same_way_on_every_runtime(sshd_server, c
     """Ctrl-C or SIGTERM while the controller works on a revoke (held at its database's lock here:
     an exclusive one, so that even its first read waits): exit 130, one line saying nothing was
     changed; and nothing is, once the controller got its lock and its script ended."""
-    import sqlite3
-
     from tests.rig.cli import deisctl_command
 
     (bob,) = new_users(1)
     if runtime == "docker":
         flags = node_flags(sshd_server)
         token = controller_container.seed(bob)[bob]
-        db = controller_container.data_dir / "db.sqlite3"
+        database = controller_container.database
     else:
-        app, manage = node_app
-        flags = [*node_flags(sshd_server), "--runtime", "none", "--app-dir", str(app), "--python", sys.executable]
-        token = json.loads(manage("seed", bob))[bob]
-        db = app.parent / "db.sqlite3"
-    holder = sqlite3.connect(db, isolation_level=None)
+        flags = runtime_none(sshd_server, node_app)
+        token = json.loads(node_app.manage("seed", bob))[bob]
+        database = node_app.database
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEISCTL_")}
-    try:
-        holder.execute("BEGIN EXCLUSIVE")
+    with database.locked("everything"):
         proc = subprocess.Popen([*deisctl_command(), "users", *flags, "revoke-token", bob],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env,
                                 text=True)
         time.sleep(3)  # sent, and waiting for the lock
         proc.send_signal(signum)
         out, err = proc.communicate(timeout=30)
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert (proc.returncode, out) == (130, ""), err
     assert err == "error: interrupted before the controller on 127.0.0.1 was told to commit revoke-token: " \
                   "nothing was changed\n"
@@ -697,46 +672,55 @@ def test_an_interrupted_revoke_ends_the_same_way_on_every_runtime(sshd_server, c
         assert controller_container.check_token(token) == 200
 
 
-FAKE_CONTROLLER = """#!{python}
-# Stands in for manage.py on the node: the exchange as the real script has it, with a pause after
-# the commit order arrives (its PID and that line are written to {seen!r} first).
-import base64, json, os, sys, time
-r = sys.stdin.buffer
-program = r.read(int(r.readline()))
-request = json.loads(base64.b64decode(program.rsplit(b'_deisctl_main("', 1)[1].split(b'"')[0]))
-rows = [{{"user": user, "result": "revoked", "changed": True}} for user in request["users"]]
-print("\\ndeisctl-result:" + json.dumps({{"ok": True, "prepared": True, "users": rows}}), flush=True)
-line = os.read(0, 64)
-with open({seen!r}, "w") as seen:
-    seen.write(f"{{os.getpid()}} {{line!r}}")
-time.sleep({pause})
-print("\\ndeisctl-result:" + json.dumps({{"ok": True, "committed": True}}), flush=True)
+DELAYED_COMMIT = """#!{host_python}
+# Stands in for --python on the node: runs the real interpreter ({python}) with the real script,
+# relaying its stdin; the commit line, once it comes, is held {pause} s before it is passed on
+# (its PID and that line are written to {seen!r} first). So the controller commits late.
+import os, subprocess, sys, time
+child = subprocess.Popen([{python!r}] + sys.argv[1:], stdin=subprocess.PIPE)
+while True:
+    data = os.read(0, 65536)
+    if data == {commit!r}:
+        with open({seen!r}, "w") as seen:
+            seen.write("%d %d %r" % (os.getpid(), child.pid, data))
+        time.sleep({pause})
+    if not data:
+        break
+    child.stdin.write(data)
+    child.stdin.flush()
+child.stdin.close()
+sys.exit(child.wait())
 """
 
 
 @pytest.mark.parametrize("pause, told", [(1, "had committed"), (60, "may or may not")])
-def test_an_interrupt_after_the_commit_order_waits_for_the_outcome_within_the_ssh_timeout(cli, sshd_server,
+def test_an_interrupt_after_the_commit_order_waits_for_the_outcome_within_the_ssh_timeout(sshd_server, node_app,
                                                                                         tmp_path, pause, told):
     """Interrupted once the commit was ordered: deisctl waits up to --ssh-timeout for the outcome;
-    confirmed, it says what was committed; not, that the change may or may not have been made."""
+    confirmed, it says what was committed; not, that the change may or may not have been made. The
+    real script on the node, whose commit line arrives late."""
     from tests.rig.cli import deisctl_command
 
+    (bob,) = new_users(1)
+    node_app.manage("seed", bob)
     seen = tmp_path / "seen"
-    fake = tmp_path / "fake-python"
-    fake.write_text(FAKE_CONTROLLER.format(python=sys.executable, seen=str(seen), pause=pause))
-    fake.chmod(0o755)
+    delayed = tmp_path / "delayed-python"
+    delayed.write_text(DELAYED_COMMIT.format(host_python=sys.executable, python=node_app.python, seen=str(seen),
+                                             pause=pause, commit=controller.COMMIT_ORDER))
+    delayed.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEISCTL_")}
     proc = subprocess.Popen([*deisctl_command(), "users", *node_flags(sshd_server), "--runtime", "none",
-                             "--app-dir", str(tmp_path), "--python", str(fake), "--ssh-timeout", "4",
-                             "revoke-token", "bob"],
+                             "--app-dir", str(node_app.app_dir), "--python", str(delayed), "--ssh-timeout", "4",
+                             "revoke-token", bob],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, text=True)
-    fake_pid = None
+    pids = []
     try:
         deadline = time.monotonic() + 60
         while not (seen.exists() and seen.read_text()):
             assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
             time.sleep(0.05)
-        fake_pid, line = seen.read_text().split(" ", 1)
+        relay, script, line = seen.read_text().split(" ", 2)
+        pids = [int(relay), int(script)]
         assert line == repr(controller.COMMIT_ORDER)
         proc.send_signal(signal.SIGINT)
         started = time.monotonic()
@@ -745,18 +729,25 @@ def test_an_interrupt_after_the_commit_order_waits_for_the_outcome_within_the_ss
     finally:
         if proc.poll() is None:
             proc.kill()
-        if fake_pid:
+        for pid in pids:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(int(fake_pid), signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
     assert (proc.returncode, out) == (130, ""), err
     if told == "had committed":
-        assert err == "error: interrupted, but the controller on 127.0.0.1 had committed revoke-token: changed bob\n"
+        assert err == f"error: interrupted, but the controller on 127.0.0.1 had committed revoke-token: changed {bob}\n"
         assert waited < 4
+        assert _has_token(node_app, bob) is False
     else:
         assert err == ("error: interrupted after the controller on 127.0.0.1 was told to commit revoke-token: the "
                        "change may or may not have been made (see what it did with 'users list' and the same node "
                        "options before retrying)\n")
         assert 3.5 < waited < 4 + 5
+
+
+def _has_token(node_app, name: str) -> bool:
+    return json.loads(node_app.manage("rigscript", input=(
+        "import json\nfrom rest_framework.authtoken.models import Token\n"
+        f"print(json.dumps(Token.objects.filter(user__username={name!r}).exists()))\n")))
 
 
 def test_a_confirmed_change_on_the_controller_leaves_an_audit_record(users, etcd, controller_container):

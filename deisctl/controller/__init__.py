@@ -4,17 +4,20 @@
 The script never changes with the input.  The request (action, usernames, flags)
 travels inside it only as base64 of JSON, a literal that no input can break out
 of, and usernames are checked against Django's own rule before anything leaves
-this machine.  One SSH connection and one Django process per command; every
-change happens inside one transaction, after every named user was found (and,
-for demote, after checking that an active administrator remains, unless forced).
+this machine (the controller checks its own limit again: 30 characters on Django 1.6).
+One SSH connection and one Django process per command; every change happens inside
+one transaction, after every named user was found (and, for demote, after checking
+that an active administrator remains, unless forced).
 
-The exchange (one line each way, so that an interrupt or a lost connection ends the
-same way on every runtime): `manage.py shell -c BOOTSTRAP` reads the script from stdin
-(its length, a newline, the text) and runs it; a change is made inside its transaction
-and reported as prepared; the script then waits for deisctl's "commit" line on the same
-stdin and commits only if it comes, rolling back on end of input (deisctl interrupted or
-gone, the channel closed) or when it did not come within the request's commit_within.
-So until deisctl has sent that line, nothing was changed, whatever happens.
+The exchange (one line each way, so that an interrupt or a lost connection ends the same way on
+every runtime and every controller, Python 2.7 / Django 1.6 as well as today's): `python -c
+BOOTSTRAP` in the app dir reads the script from stdin (its length, a newline, the text) and runs
+it; the script starts Django through the image's own manage.py (its settings module), makes a
+change inside its transaction and reports it as prepared; it then waits for deisctl's commit line
+on the same stdin and commits only if it comes, rolling back on end of input (deisctl interrupted
+or gone, the channel closed) or when it did not come within the request's commit_within. So
+until deisctl has sent that line, nothing was changed, whatever happens. Replies travel on the
+script's own standard output, which it keeps apart from everything else the controller prints.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ import re
 import time
 from typing import Optional
 
+from deisctl.controller import script as words
 from deisctl.errors import ConflictError, DeisctlError, NotFoundError, UsageError, first_few
 
-# Django's UnicodeUsernameValidator and User.username's max_length.
+# Django's UnicodeUsernameValidator and User.username's max_length (today's; older Djangos allow
+# less, and the controller refuses what its own field does not take).
 USERNAME_RE = re.compile(r"^[\w.@+-]+\Z")
 USERNAME_MAX = 150
 CONTAINER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")  # docker/podman container names
@@ -37,15 +42,15 @@ DEFAULT_CONTAINER = "deis-controller"
 DEFAULT_APP_DIR = "/app"  # where the Deis controller image keeps manage.py
 DEFAULT_PYTHON = "python"
 DEFAULT_REMOTE_TIMEOUT = 120.0  # seconds for the Django process of `users`; dock has none
-MARKER = "deisctl-result:"  # starts each of the script's reply lines (spelt out in script.py too)
-COMMIT_ORDER = b"commit\n"  # the line that lets a prepared change commit (spelt out in script.py too)
-# `manage.py shell -c`: reads the framed script from stdin and runs it in a namespace of its own.
-# Fixed text: nothing of the request is in the command line. A short read (the sender gone) runs
-# nothing. stdin stays open for the commit order.
-BOOTSTRAP = ("import sys; r = sys.stdin.buffer; n = int(r.readline()); s = r.read(n); "
+MARKER = words.MARKER
+COMMIT_ORDER = words.COMMIT_LINE
+# `python -c BOOTSTRAP`: reads the framed script from stdin and runs it in a namespace of its own.
+# Fixed text, in what Python 2.7 and 3 share (Python 2's stdin is bytes already; its `exec(code,
+# globals)` is the statement's tuple form): nothing of the request is in the command line. A short
+# read (the sender gone) runs nothing. stdin stays open for the commit order.
+BOOTSTRAP = ("import sys; r = getattr(sys.stdin, 'buffer', sys.stdin); n = int(r.readline()); s = r.read(n); "
              "len(s) == n or sys.exit('deisctl: the script arrived incomplete; nothing was run'); "
              "exec(compile(s, 'deisctl-controller-script', 'exec'), {'__name__': 'deisctl_controller_script'})")
-LAST_ADMIN = "last-admin"  # the script's refusal: a demote that would leave no active administrator
 _B64_RE = re.compile(r"[A-Za-z0-9+/=]*\Z")
 
 
@@ -88,10 +93,10 @@ def framed(request: dict) -> bytes:
     return b"%d\n" % len(body) + body
 
 
-def shell_command(runtime: str, container: str, app_dir: Optional[str], python: str) -> list[str]:
-    """argv of `manage.py shell -v 0 -c BOOTSTRAP` on the node; quoted once, with shlex.join, by
-    the SSH layer."""
-    shell = [python, "manage.py", "shell", "-v", "0", "-c", BOOTSTRAP]
+def remote_command(runtime: str, container: str, app_dir: Optional[str], python: str) -> list[str]:
+    """argv of `python -c BOOTSTRAP` in the controller's app dir on the node (in its container,
+    or on the node itself with runtime none); quoted once, with shlex.join, by the SSH layer."""
+    shell = [python, "-c", BOOTSTRAP]
     if runtime == "none":
         # cd to the app dir; the paths are positional parameters, never part of the shell code.
         return ["sh", "-c", 'cd "$1" && shift && exec "$@"', "deisctl", app_dir or DEFAULT_APP_DIR, *shell]
@@ -171,24 +176,35 @@ def _checked(text: str, label: str, action: str = "") -> dict:
         reply = json.loads(text)
     except ValueError:
         raise DeisctlError(f"{label}: unreadable result from the controller script") from None
+    if not isinstance(reply, dict):
+        raise DeisctlError(f"{label}: unexpected result from the controller script")
     if reply.get("ok"):
         return reply
     refused, users = reply.get("refused"), first_few(reply.get("users") or [])
-    if refused == LAST_ADMIN and action == "delete":
+    problems = " ".join(str(problem) for problem in reply.get("problems") or [])
+    if refused == words.LAST_ADMIN and action == words.DELETE:
         raise UsageError(f"deleting {users} would leave the controller without an active administrator; nothing "
                          "was changed", hint="make another user an administrator first: users promote USER")
-    if refused == LAST_ADMIN:
+    if refused == words.LAST_ADMIN:
         raise UsageError(f"demoting {users} would leave the controller without an "
                          "active administrator; nothing was changed", hint="pass --force to demote anyway")
-    if refused == "exists":
+    if refused == words.EXISTS:
         raise ConflictError(f"user {users} already exists on the controller; nothing was changed",
                             hint="to give it a new password: users set-password USER")
-    if refused == "password":
+    if refused == words.BAD_PASSWORD:
         raise UsageError(f"the controller's password validators refused the password for {users}: "
-                         f"{' '.join(reply.get('problems') or [])}; nothing was changed")
-    if refused == "email":
-        raise UsageError(f"invalid --email for {users}: {' '.join(reply.get('problems') or [])}; nothing was changed")
-    if refused == "owns":
+                         f"{problems}; nothing was changed")
+    if refused == words.BAD_EMAIL:
+        raise UsageError(f"invalid --email for {users}: {problems}; nothing was changed")
+    if refused == words.BAD_USERNAME and problems:
+        raise UsageError(f"the controller refuses the username {users}: {problems}; nothing was changed")
+    if refused == words.BAD_USERNAME:
+        raise UsageError(f"username {users} is longer than the controller allows (at most {reply.get('limit')} "
+                         "characters there); nothing was changed")
+    if refused == words.ANONYMOUS:
+        raise UsageError(f"{users} is django-guardian's anonymous user, which the controller needs as it is: "
+                         f"{reply.get('action', action)} refused; nothing was changed")
+    if refused == words.OWNS:
         owned = ", ".join(f"{count} {label_}" for label_, count in sorted((reply.get("owned") or {}).items()))
         raise UsageError(f"deleting {users} would also delete what they own on the controller ({owned}); nothing "
                          "was changed", hint="transfer or destroy their apps first (deis apps:transfer, apps:destroy)")

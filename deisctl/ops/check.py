@@ -155,7 +155,8 @@ def controller_checks(inv, flags: Sequence[Mapping[str, Any]], tunnel=None) -> l
             return [("controller ssh", False, exc.message)]
         rows: list[Row] = [("controller ssh", True, f"{node.ssh.user}@{host}:{node.ssh.port}")]
         if node.runtime == "none":
-            return rows + [("controller container", True, "--runtime none: the controller runs on the node")]
+            rows.append(("controller container", True, "--runtime none: the controller runs on the node"))
+            return rows + [_software_row(session, node, host)]
         name = f"controller container {node.container}"
         try:
             done = session.run([node.runtime, "inspect", "--format", "{{.State.Status}}", node.container],
@@ -169,4 +170,20 @@ def controller_checks(inv, flags: Sequence[Mapping[str, Any]], tunnel=None) -> l
             rows.append((name, False, f"{node.runtime} inspect failed: {done.last_error_line()}"))
         else:
             rows.append((name, state == "running", f"{state} ({node.runtime} on {host})"))
+        if rows[-1][1]:
+            rows.append(_software_row(session, node, host))
     return rows
+
+
+def _software_row(session, node, host: str) -> Row:
+    """The controller's Python, Django and DRF, asked of its own Django (the script's version)."""
+    from deisctl.controller import script as words
+    from deisctl.ops.users import converse
+
+    try:
+        found = converse(session, node, {"action": words.VERSION}, host)
+    except DeisctlError as exc:
+        return ("controller software", False, exc.message)
+    validators = "" if found.get("password_validators") else "; no password validators"
+    return ("controller software", True, f"Python {found.get('python')}, Django {found.get('django')}, "
+                                         f"Django REST framework {found.get('rest_framework')}{validators}")

@@ -10,10 +10,17 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 
+from deisctl.controller import script as words
 from deisctl.errors import DeisctlError, Interrupted, UnreachableError, UsageError, first_few
 from deisctl.ops.reach import Reach, is_missing_container, missing_container, node_options
 
 Flags = Sequence[Mapping[str, Any]]  # the node option layers the CLI collected (see ops.reach)
+
+
+def _ordered(rows: list, fields: tuple) -> list:
+    """The controller's rows with their fields in deisctl's order (any others after, sorted)."""
+    return [{**{name: row[name] for name in fields if name in row},
+             **{name: row[name] for name in sorted(row) if name not in fields}} for row in rows]
 
 
 class UserChanges(NamedTuple):
@@ -53,7 +60,7 @@ def revoke_token(inv, names: Sequence[str], flags: Flags, *, all_users: bool = F
     if all_users and names:
         raise UsageError("give either USER... or --all, not both")
     if not all_users:
-        return _change(inv, "revoke-token", names, flags, dry_run)[0]
+        return _change(inv, words.REVOKE, names, flags, dry_run)[0]
     asking = not (dry_run or yes)
     if asking and inv.confirm is None:  # nobody to ask: refused before anything is sent
         raise UsageError("--all revokes every user's token: confirm with --yes (no terminal to ask on)")
@@ -62,7 +69,7 @@ def revoke_token(inv, names: Sequence[str], flags: Flags, *, all_users: bool = F
         if asking and not inv.confirm(f"Revoke the API token of EVERY user of the controller on {host}?"):
             raise UsageError("not confirmed; nothing was changed")
 
-    reply = _run(inv, flags, {"action": "revoke-token", "all": True, "dry_run": dry_run}, before_connect=confirm)
+    reply = _run(inv, flags, {"action": words.REVOKE, "all": True, "dry_run": dry_run}, before_connect=confirm)
     if not reply["users"]:
         inv.note("no user has a token; nothing to revoke")
     return UserChanges(reply["users"], dry_run)
@@ -70,14 +77,14 @@ def revoke_token(inv, names: Sequence[str], flags: Flags, *, all_users: bool = F
 
 def promote(inv, names: Sequence[str], flags: Flags, *, dry_run: bool = False) -> UserChanges:
     """Make users administrators (is_superuser and is_staff)."""
-    return _change(inv, "promote", names, flags, dry_run)[0]
+    return _change(inv, words.PROMOTE, names, flags, dry_run)[0]
 
 
 def demote(inv, names: Sequence[str], flags: Flags, *, dry_run: bool = False, force: bool = False) -> UserChanges:
     """Make administrators normal users again. Refused (a usage error, nothing changed, dry run
     or not) when no active administrator would remain, unless force: decided by the controller
     inside the demote's own transaction, so two concurrent demotes cannot both pass."""
-    result, reply = _change(inv, "demote", names, flags, dry_run, force=force)
+    result, reply = _change(inv, words.DEMOTE, names, flags, dry_run, force=force)
     if reply.get("no_admin_left"):
         would = "would have" if dry_run else "has"
         inv.warn(f"the controller {would} no active administrator (deisctl users promote USER makes one)")
@@ -125,9 +132,9 @@ def create_user(inv, name: str, flags: Flags, *, password: str, admin: bool = Fa
     from deisctl import controller
 
     (user,) = controller.validate_usernames([name])
-    request = {"action": "create", "users": [user], "password": password, "admin": admin, "email": email or "",
+    request = {"action": words.CREATE, "users": [user], "password": password, "admin": admin, "email": email or "",
                "dry_run": dry_run}
-    return UserChanges(_run(inv, flags, request)["users"], dry_run)
+    return _password_changes(inv, _run(inv, flags, request)["users"], dry_run)
 
 
 def set_password(inv, name: str, flags: Flags, *, password: str, revoke_token: bool = False,
@@ -138,9 +145,18 @@ def set_password(inv, name: str, flags: Flags, *, password: str, revoke_token: b
     from deisctl import controller
 
     (user,) = controller.validate_usernames([name])
-    request = {"action": "set-password", "users": [user], "password": password, "revoke_token": revoke_token,
+    request = {"action": words.SET_PASSWORD, "users": [user], "password": password, "revoke_token": revoke_token,
                "dry_run": dry_run}
-    return UserChanges(_run(inv, flags, request)["users"], dry_run)
+    return _password_changes(inv, _run(inv, flags, request)["users"], dry_run)
+
+
+def _password_changes(inv, rows: list, dry_run: bool) -> UserChanges:
+    """The result of create or set-password; a warning when the controller's Django has no
+    password validation (before Django 1.9): it took the password unchecked."""
+    if any(row.get("password_checked") is False for row in rows):
+        inv.warn("the controller's Django has no password validators (they came with Django 1.9): the password "
+                 "was not checked")
+    return UserChanges(rows, dry_run)
 
 
 def delete_users(inv, names: Sequence[str], flags: Flags, *, yes: bool = False, dry_run: bool = False) -> UserChanges:
@@ -163,13 +179,13 @@ def delete_users(inv, names: Sequence[str], flags: Flags, *, yes: bool = False, 
                                       "undone."):
             raise UsageError("not confirmed; nothing was changed")
 
-    reply = _run(inv, flags, {"action": "delete", "users": users, "dry_run": dry_run}, before_connect=confirm)
+    reply = _run(inv, flags, {"action": words.DELETE, "users": users, "dry_run": dry_run}, before_connect=confirm)
     return UserChanges(reply["users"], dry_run)
 
 
 def list_users(inv, flags: Flags) -> UserList:
     """Every user of the controller."""
-    return UserList(_run(inv, flags, {"action": "list"})["users"])
+    return UserList(_run(inv, flags, {"action": words.LIST})["users"])
 
 
 def _change(inv, action: str, names: Sequence[str], flags: Flags, dry_run: bool,
@@ -187,38 +203,48 @@ def _change(inv, action: str, names: Sequence[str], flags: Flags, dry_run: bool,
 def _run(inv, flags: Flags, request: dict, before_connect: Optional[Callable[[str], None]] = None) -> dict:
     """One SSH connection, one Django process: the fixed script, and for a change the commit
     order once the controller holds it ready (deisctl.controller.Exchange)."""
-    from deisctl import controller
-
     node = node_options(inv, flags)
-    changing = request["action"] != "list" and not request.get("dry_run")
     with Reach(inv, node) as reach:
         host = reach.host_of("controller")
         if before_connect:
             before_connect(host)
-        session = reach.connect(host)
-        argv = controller.shell_command(node.runtime, node.container, node.app_dir, node.python)
-        timeout = controller.DEFAULT_REMOTE_TIMEOUT if node.remote_timeout is None else node.remote_timeout
-        command = session.start(argv)
-        exchange = controller.Exchange(command, request, session.label, time.monotonic() + timeout,
-                                       commit_within=node.ssh.timeout)
-        try:
-            reply = exchange.run()
-        except KeyboardInterrupt:
-            if not changing:
-                raise  # nothing was being changed: a plain interrupt
-            raise _interrupted(exchange, request["action"], host, grace=node.ssh.timeout) from None
-        except DeisctlError as exc:
-            if node.runtime == "none" or exchange.ordered or not is_missing_container(exc.message):
-                raise
-            command.close()
-            raise missing_container(session, node) from None
-        finally:
-            command.close()
-        if reply is None:
-            raise _timed_out(exchange, session.label, timeout)
-        if changing:
+        reply = converse(reach.connect(host), node, request, host)
+        if request["action"] in words.CHANGES and not request.get("dry_run"):
             _record(inv, reach, request["action"], reply)
         return reply
+
+
+def converse(session, node, request: dict, host: str) -> dict:
+    """The controller script's reply to one request, over an open SSH session to its node (rows
+    in deisctl's field order); its refusal or failure raised as a DeisctlError. An interrupt
+    during a change says what is known of it."""
+    from deisctl import controller
+
+    changing = request["action"] in words.CHANGES and not request.get("dry_run")
+    argv = controller.remote_command(node.runtime, node.container, node.app_dir, node.python)
+    timeout = controller.DEFAULT_REMOTE_TIMEOUT if node.remote_timeout is None else node.remote_timeout
+    command = session.start(argv)
+    exchange = controller.Exchange(command, request, session.label, time.monotonic() + timeout,
+                                   commit_within=node.ssh.timeout)
+    try:
+        reply = exchange.run()
+    except KeyboardInterrupt:
+        if not changing:
+            raise  # nothing was being changed: a plain interrupt
+        raise _interrupted(exchange, request["action"], host, grace=node.ssh.timeout) from None
+    except DeisctlError as exc:
+        if node.runtime == "none" or exchange.ordered or not is_missing_container(exc.message):
+            raise
+        command.close()
+        raise missing_container(session, node) from None
+    finally:
+        command.close()
+    if reply is None:
+        raise _timed_out(exchange, session.label, timeout)
+    if "users" in reply:
+        fields = words.LIST_FIELDS if request["action"] == words.LIST else words.CHANGE_FIELDS
+        reply["users"] = _ordered(reply["users"], fields)
+    return reply
 
 
 def _interrupted(exchange, action: str, host: str, grace: float) -> Interrupted:
@@ -245,7 +271,7 @@ def _timed_out(exchange, label: str, timeout: float) -> UnreachableError:
         return UnreachableError(f"{label}: the controller did not confirm within --remote-timeout {timeout:g}s "
                                 "after it was told to commit: the change may or may not have been made",
                                 hint="see what it did with 'users list' and the same node options before retrying")
-    nothing = "; nothing was changed" if exchange.request["action"] != "list" else ""
+    nothing = "; nothing was changed" if exchange.request["action"] in words.CHANGES else ""
     return UnreachableError(f"{label}: the controller did not answer within --remote-timeout {timeout:g}s{nothing}")
 
 

@@ -2,30 +2,31 @@
 
 from __future__ import annotations
 
+from deisctl.controller import script as words
 from deisctl.output import View, table
 
 _TEXT = {
-    "revoked": "token revoked",
-    "would-revoke": "token would be revoked (dry run)",
-    "no-token": "no token",
-    "promoted": "promoted to administrator",
-    "would-promote": "would be promoted to administrator (dry run)",
-    "already-admin": "already an administrator",
-    "demoted": "demoted to normal user",
-    "would-demote": "would be demoted to normal user (dry run)",
-    "not-admin": "not an administrator",
-    "created": "created",
-    "would-create": "would be created (dry run)",
-    "password-set": "password set",
-    "would-set-password": "password would be set (dry run)",
-    "deleted": "deleted",
-    "would-delete": "would be deleted (dry run)",
+    words.REVOKED: "token revoked",
+    words.WOULD_REVOKE: "token would be revoked (dry run)",
+    words.NO_TOKEN: "no token",
+    words.PROMOTED: "promoted to administrator",
+    words.WOULD_PROMOTE: "would be promoted to administrator (dry run)",
+    words.ALREADY_ADMIN: "already an administrator",
+    words.DEMOTED: "demoted to normal user",
+    words.WOULD_DEMOTE: "would be demoted to normal user (dry run)",
+    words.NOT_ADMIN: "not an administrator",
+    words.CREATED: "created",
+    words.WOULD_CREATE: "would be created (dry run)",
+    words.PASSWORD_SET: "password set",
+    words.WOULD_SET_PASSWORD: "password would be set (dry run)",
+    words.DELETED: "deleted",
+    words.WOULD_DELETE: "would be deleted (dry run)",
 }
 
 
 def _text(row: dict) -> str:
     text = _TEXT.get(row["result"], row["result"])
-    if row.get("admin") and row["result"] in ("created", "would-create"):
+    if row.get("admin") and row["result"] in (words.CREATED, words.WOULD_CREATE):
         text += " (administrator)"
     if row.get("token_revoked"):
         text += "; API token revoked"

@@ -1,13 +1,18 @@
 """GET an API path from the controller with a token, or log in as `deis login` does; print
 {"status": N, "body": ...}.
 
-Stdlib only (starts fast); run inside the container, next to the server:
+Stdlib only (starts fast), in what Python 2.7 and 3 share (both controller generations); run
+inside the container, next to the server:
     python probe.py TOKEN [PATH] [ADDR:PORT]
     python probe.py --login USERNAME < password      (POST /v1/auth/login/; the password on stdin)
 """
-import http.client
 import json
 import sys
+
+try:
+    from http.client import HTTPConnection
+except ImportError:  # Python 2
+    from httplib import HTTPConnection
 
 if sys.argv[1] == "--login":
     token, path, where = None, "/v1/auth/login/", "127.0.0.1:8000"
@@ -18,13 +23,13 @@ else:
     where = sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1:8000"
 host, port = where.rsplit(":", 1)
 
-conn = http.client.HTTPConnection(host, int(port), timeout=10)
+conn = HTTPConnection(host, int(port), timeout=10)
 if token is None:
     conn.request("POST", path, body=form, headers={"Content-Type": "application/json", "Accept": "application/json"})
 else:
-    conn.request("GET", path, headers={"Authorization": f"Token {token}", "Accept": "application/json"})
+    conn.request("GET", path, headers={"Authorization": "Token " + token, "Accept": "application/json"})
 resp = conn.getresponse()
-raw = resp.read().decode()
+raw = resp.read().decode("utf-8")
 try:
     body = json.loads(raw)
 except ValueError:

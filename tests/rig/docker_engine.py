@@ -3,9 +3,15 @@
 The engine is a second dockerd with its own data/exec roots and a unix socket
 under a temp dir.  It gets no bridge, no iptables rules and no IP forwarding,
 so it changes nothing in the machine's network; containers run with
-`--network none` (loopback only).  The image is `docker import`ed from an
-empty tar (no pull): the host's /usr, /etc and Python tree are bind-mounted
-read-only, so the container runs the very Django/DRF the tests run with.
+`--network none` (loopback only).  No image is ever pulled.
+
+Two generations of controller, one interface (`GENERATIONS`):
+- `ControllerContainer`, today's Django: the image is `docker import`ed from an
+  empty tar; the host's /usr, /etc and Python tree are bind-mounted read-only,
+  so the container runs the very Django/DRF the tests run with; sqlite.
+- `DeisV1Controller`, the one Deis shipped: Python 2.7, Django 1.6.11, DRF 3.0.5
+  and django-guardian in a Debian bullseye image built here (tests/rig/deis_v1.py),
+  on PostgreSQL over a unix socket (tests/rig/postgres.py).
 
     with DockerEngine() as engine, ControllerContainer(engine) as ctl:
         tokens = ctl.seed("alice")          # {"alice": "<key>"}
@@ -17,6 +23,7 @@ import contextlib
 import io
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -25,8 +32,10 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 APP_DIR = Path(__file__).resolve().parent.parent / "controller_app"
+V1_APP_DIR = Path(__file__).resolve().parent.parent / "controller_app_v1"  # its `controller` links to APP_DIR's
 BASE_IMAGE = "deis-rig/base:1"
 CONTROLLER_NAME = "deis-controller"
 CONTAINER_DB_PATH = "/data/db.sqlite3"
@@ -226,12 +235,87 @@ def python_mounts() -> list[str]:
     return sorted(d for d in dirs if not any(d != o and d.startswith(o + "/") for o in dirs))
 
 
+def _checked_run(argv: list, cwd: Path, input: str | None) -> subprocess.CompletedProcess:
+    """Run argv in cwd (stdin: input, or nothing); its output; a failure raises with its stderr."""
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, input=input,
+                          **({} if input is not None else {"stdin": subprocess.DEVNULL}))
+    if done.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, argv))} exited {done.returncode}: {done.stderr[-2000:]}")
+    return done
+
+
+class SqliteDatabase:
+    """The controller's sqlite file, as the tests hold it."""
+
+    waits_at_most = 5.0  # Django's sqlite busy timeout: a query held longer fails ("database is locked")
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @contextlib.contextmanager
+    def locked(self, what: str):
+        """Hold the database for the block: "writes" (a write lock: readers go on, a writer waits)
+        or "everything" (an exclusive lock: even a read waits)."""
+        import sqlite3
+
+        holder = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            holder.execute({"writes": "BEGIN IMMEDIATE", "everything": "BEGIN EXCLUSIVE"}[what])
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+
+
+class PostgresDatabase:
+    """A database of the rig's PostgreSQL server, as the tests hold it."""
+
+    waits_at_most = None  # a query waits for a lock as long as it is held
+
+    def __init__(self, server, name: str):
+        self.server, self.name = server, name
+
+    def locked(self, what: str):
+        """"writes": the user table in EXCLUSIVE mode (reads go on; SELECT ... FOR UPDATE and
+        writes wait); "everything": it and the token table in ACCESS EXCLUSIVE mode (even a read waits)."""
+        if what == "writes":
+            return self.server.locked(self.name, ["auth_user"], "exclusive")
+        return self.server.locked(self.name, ["auth_user", "authtoken_token"], "access exclusive")
+
+
+class NodeApp(NamedTuple):
+    """The controller app deployed directly on the node (this machine), for `--runtime none`."""
+    app_dir: Path
+    python: str  # what --python names
+    database: object  # .locked(what)
+    manage: object  # manage(*args, input=None) -> its stdout (the settings' own lines left out)
+
+
 class ControllerContainer:
     """The `deis-controller` container: Django + DRF on 127.0.0.1:8000 of its own loopback.
+    Today's Django (the host's), on sqlite.
 
     Managed with testcontainers on the private engine.  The sqlite db lives in
     a host temp dir mounted at /data, so it survives stop()/start().
     """
+
+    generation = "django5"  # the tests' id for it
+    python = "python"  # in the container, on PATH
+    probe = "probe.py"  # tests/controller_app/probe.py, in the container's working dir
+    invalid_token = {"detail": "Invalid token."}  # the API's 401 body for a token it does not know
+    password_validators = True  # Django 1.9 and later have AUTH_PASSWORD_VALIDATORS
+    username_max = 150  # User.username's max_length
+
+    @property
+    def software(self) -> str:
+        """What `check --controller` says it runs: the host's Python, Django and DRF."""
+        import platform
+
+        import django
+        import rest_framework
+
+        return (f"Python {platform.python_version()}, Django {django.get_version()}, "
+                f"Django REST framework {rest_framework.VERSION}")
 
     def __init__(self, engine: DockerEngine, name: str = CONTROLLER_NAME, ready_timeout: float = 60):
         self.engine = engine
@@ -239,6 +323,10 @@ class ControllerContainer:
         self.ready_timeout = ready_timeout
         self.data_dir: Path | None = None
         self._tc = None  # testcontainers DockerContainer
+
+    @property
+    def database(self):
+        return SqliteDatabase(self.data_dir / "db.sqlite3")
 
     def start(self) -> "ControllerContainer":
         """Create and start the container, or start it again after stop(); wait until it serves."""
@@ -249,39 +337,46 @@ class ControllerContainer:
         self.wait_ready()
         return self
 
+    def _image(self) -> str:
+        return self.engine.import_base_image()
+
+    def _configure(self, container) -> None:
+        """The command, environment and mounts of today's controller: the host's Python tree."""
+        bindir = os.path.dirname(sys.executable)
+        (container.with_command([os.path.join(bindir, "python3"), "manage.py", "serve", "127.0.0.1:8000"])
+         .with_envs(PATH=f"{bindir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                    DEIS_DB_PATH=CONTAINER_DB_PATH)
+         .with_volume_mapping("/usr", "/usr", "ro")
+         .with_volume_mapping("/etc", "/etc", "ro")
+         .with_volume_mapping(str(APP_DIR), "/app", "ro"))
+        for d in python_mounts():
+            container.with_volume_mapping(d, d, "ro")
+
     def _create(self) -> None:
         from testcontainers.core.config import testcontainers_config
         from testcontainers.core.container import DockerContainer
 
         # Same as TESTCONTAINERS_RYUK_DISABLED=true: the reaper image would need a pull.
         testcontainers_config.ryuk_disabled = True
-        image = self.engine.import_base_image()
+        image = self._image()
         self.data_dir = Path(tempfile.mkdtemp(prefix="deis-ctl-data-"))
-        bindir = os.path.dirname(sys.executable)
         container = (
             # DOCKER_HOST is given to this client only, not put in os.environ:
             # code under test must reach the engine through sshd, not by accident.
             DockerContainer(image, docker_client_kw={"environment": {"DOCKER_HOST": self.engine.host}})
             .with_name(self.name)
-            .with_command([os.path.join(bindir, "python3"), "manage.py", "serve", "127.0.0.1:8000"])
             .with_envs(
-                PATH=f"{bindir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                 HOME="/root",
-                DEIS_DB_PATH=CONTAINER_DB_PATH,
                 PYTHONDONTWRITEBYTECODE="1",  # code mounts are read-only
                 PYTHONUNBUFFERED="1",
             )
-            .with_volume_mapping("/usr", "/usr", "ro")
-            .with_volume_mapping("/etc", "/etc", "ro")
-            .with_volume_mapping(str(APP_DIR), "/app", "ro")
             .with_volume_mapping(str(self.data_dir), "/data", "rw")
             # No bridge exists on this engine; "none" leaves the container only its own
             # loopback.  (`network`, not `network_mode`: else testcontainers goes looking
             # for a network to join.)
             .with_kwargs(network="none", working_dir="/app")
         )
-        for d in python_mounts():
-            container.with_volume_mapping(d, d, "ro")
+        self._configure(container)
         self._tc = container
         try:
             container.start()
@@ -347,11 +442,12 @@ class ControllerContainer:
         return self.engine.docker("exec", *flags, self.name, *cmd, input=input, check=check, timeout=timeout)
 
     def manage(self, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
-        return self.exec("python", "manage.py", *args, input=input, check=check)
+        return self.exec(self.python, "manage.py", *args, input=input, check=check)
 
     def shell(self, script: str, check: bool = True) -> subprocess.CompletedProcess:
-        """Exactly what revoke-token runs remotely: the script on stdin of `manage.py shell -v 0`."""
-        return self.manage("shell", "-v", "0", input=script, check=check)
+        """Run a Python script with the controller's Django set up (`manage.py rigscript`, the same
+        on both generations: print() is a function); its output."""
+        return self.manage("rigscript", input=script, check=check)
 
     def seed(self, *usernames: str) -> dict[str, str]:
         """Create users (if missing) with tokens; return {username: token}."""
@@ -359,17 +455,102 @@ class ControllerContainer:
 
     def api_get(self, token: str, path: str = "/v1/apps/", timeout: float = 60) -> tuple[int, object]:
         """GET path on the real server inside the container with `Authorization: Token <token>`."""
-        out = self.exec("python", "probe.py", token, path, timeout=timeout).stdout
+        out = self.exec(self.python, self.probe, token, path, timeout=timeout).stdout
         reply = json.loads(out)
         return reply["status"], reply["body"]
 
     def login(self, username: str, password: str, timeout: float = 60) -> tuple[int, object]:
         """What `deis login` does: POST username and password to /v1/auth/login/ (DRF's
         obtain_auth_token): 200 {"token": ...}, or 400 when the credentials are refused."""
-        out = self.exec("python", "probe.py", "--login", username, input=password, timeout=timeout).stdout
+        out = self.exec(self.python, self.probe, "--login", username, input=password, timeout=timeout).stdout
         reply = json.loads(out)
         return reply["status"], reply["body"]
 
     def check_token(self, token: str) -> int:
         """HTTP status the API gives this token: 200 valid, 401 ("Invalid token.") not."""
         return self.api_get(token)[0]
+
+    # -- the same app on the node itself (--runtime none) ----------------------
+    def node_app(self, root: Path) -> NodeApp:
+        """A second deployment of the app directly on the node (this machine) under root, with
+        its own sqlite db, run by this interpreter."""
+        app = root / "app"
+        shutil.copytree(APP_DIR, app, ignore=shutil.ignore_patterns("__pycache__"))
+        db = root / "db.sqlite3"
+        with open(app / "controller" / "settings.py", "a") as settings:
+            settings.write(f"\n# This deployment's own database.\nDATABASES['default']['NAME'] = {str(db)!r}\n")
+
+        def manage(*args, input=None):
+            return _checked_run([sys.executable, "manage.py", *args], cwd=app, input=input).stdout
+
+        manage("migrate", "-v", "0")
+        return NodeApp(app, sys.executable, SqliteDatabase(db), manage)
+
+
+class DeisV1Controller(ControllerContainer):
+    """The controller Deis shipped (v1.4 to v1.13.4): Python 2.7, Django 1.6.11, DRF 3.0.5,
+    django-guardian 1.2.5 (its anonymous user at id -1, a token for every new user), PostgreSQL
+    over a unix socket; its settings print lines of their own on every manage.py run."""
+
+    generation = "deis-v1"
+    probe = "/controller_app/probe.py"
+    invalid_token = {"detail": "Invalid token"}  # DRF 3.0's words
+    password_validators = False
+    username_max = 30
+    software = "Python 2.7.18, Django 1.6.11, Django REST framework 3.0.5; no password validators"
+    NOISE = ("Not disabling --memory-swap for Docker version unknown",
+             'deisctl-result:{"ok": true, "committed": true, "users": []}')
+
+    def __init__(self, engine: DockerEngine, postgres, name: str = CONTROLLER_NAME, ready_timeout: float = 90):
+        super().__init__(engine, name, ready_timeout)
+        self.postgres = postgres
+        postgres.create_database("deis", owner="deis")
+
+    @property
+    def database(self):
+        return PostgresDatabase(self.postgres, "deis")
+
+    def _image(self) -> str:
+        from tests.rig import deis_v1
+
+        return deis_v1.import_image(self.engine)
+
+    def _configure(self, container) -> None:
+        (container.with_command(["python", "manage.py", "serve", "127.0.0.1:8000"])
+         .with_envs(PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+         .with_volume_mapping(str(V1_APP_DIR), "/app", "ro")
+         .with_volume_mapping(str(APP_DIR), "/controller_app", "ro")  # where /app/controller leads
+         .with_volume_mapping(self.postgres.socket_dir, "/var/run/postgresql", "rw"))
+
+    def manage(self, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        """manage.py ARGS, without the lines the settings print on every run."""
+        done = super().manage(*args, input=input, check=check)
+        done.stdout = self._without_noise(done.stdout)
+        return done
+
+    def _without_noise(self, text: str) -> str:
+        return "".join(line for line in text.splitlines(keepends=True) if line.rstrip("\n") not in self.NOISE)
+
+    def node_app(self, root: Path) -> NodeApp:
+        """The app inside an unpacked copy of the image's tree (root), with its own sqlite db, run
+        by that tree's python2.7 through chroot (a node with Deis's Python)."""
+        app = root / "srv" / "app"
+        shutil.copytree(V1_APP_DIR, app, symlinks=False, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        with open(app / "deis" / "settings.py", "a") as settings:
+            settings.write('\n# This deployment\'s own database.\nDATABASES = {"default": {"ENGINE": '
+                           '"django.db.backends.sqlite3", "NAME": "/srv/db.sqlite3"}}\n')
+        python = root.parent / f"{root.name}-python2.7"
+        python.write_text(
+            "#!/bin/sh\n"
+            "# python2.7 of the Deis-era tree, in the current directory (which must be inside it).\n"
+            f"root={shlex.quote(str(root))}\n"
+            "case $PWD in \"$root\"/*) ;; *) echo \"not inside $root: $PWD\" >&2; exit 2 ;; esac\n"
+            "exec chroot \"$root\" /bin/sh -c 'cd \"$1\" && shift && exec /usr/bin/python2.7 \"$@\"' sh "
+            "\"${PWD#\"$root\"}\" \"$@\"\n")
+        python.chmod(0o755)
+
+        def manage(*args, input=None):
+            return self._without_noise(_checked_run([str(python), "manage.py", *args], cwd=app, input=input).stdout)
+
+        manage("syncdb", "--noinput", "-v", "0")
+        return NodeApp(app, str(python), SqliteDatabase(root / "srv" / "db.sqlite3"), manage)

@@ -101,7 +101,7 @@ def test_nothing_user_controlled_reaches_the_program_outside_the_base64_literal(
 
 def test_the_script_is_self_contained_ascii_python():
     source = controller.script_source()
-    source.decode("ascii")
+    source.decode("ascii")  # Python 2 compiles it without an encoding line
     tree = ast.parse(source)
     imported = set()
     for node in ast.walk(tree):
@@ -110,12 +110,37 @@ def test_the_script_is_self_contained_ascii_python():
         elif isinstance(node, ast.ImportFrom):
             assert node.level == 0
             imported.add(node.module.split(".")[0])
-    assert imported == {"base64", "json", "signal", "sys", "django", "rest_framework"}
-    # What the exchange on this side relies on, spelt out there too.
-    assert f'"{controller.MARKER}"'.encode() in source
-    assert controller.COMMIT_ORDER == b"commit\n" and b'readline() == b"commit\\n"' in source
-    # One top-level name: it lands in the namespace BOOTSTRAP gives it.
-    assert [type(node) for node in tree.body] == [ast.FunctionDef]
+    assert imported == {"base64", "json", "os", "platform", "runpy", "signal", "sys", "django", "rest_framework",
+                        "guardian"}
+    # Nothing runs when it is read (deisctl imports it for its words): constants, classes, functions.
+    for node in tree.body:
+        if isinstance(node, ast.Assign):  # literals, and tuples of the names above
+            assert all(isinstance(part, (ast.Constant, ast.Tuple, ast.Name, ast.Load)) for part in ast.walk(node.value))
+        else:
+            assert isinstance(node, (ast.FunctionDef, ast.ClassDef)), ast.dump(node)
+    # The words the exchange on this side reads are the script's own.
+    assert (controller.MARKER, controller.COMMIT_ORDER) == (controller.words.MARKER, b"commit\n")
+
+
+def test_the_script_uses_only_what_python_2_7_has():
+    """Deis v1's controller runs Python 2.7: no f-strings, annotations, keyword-only arguments,
+    nonlocal, async, dict or call unpacking beyond what 2.7 parses."""
+    tree = ast.parse(controller.script_source())
+    for node in ast.walk(tree):
+        assert not isinstance(node, (ast.JoinedStr, ast.AnnAssign, ast.Nonlocal, ast.AsyncFunctionDef, ast.Await,
+                                     ast.YieldFrom, ast.NamedExpr)), ast.dump(node)
+        if isinstance(node, ast.arguments):
+            assert not node.kwonlyargs and not node.posonlyargs
+            assert all(arg.annotation is None for arg in node.args)
+        if isinstance(node, ast.FunctionDef):
+            assert node.returns is None
+        if isinstance(node, ast.Dict):
+            assert None not in node.keys  # {**a}
+        if isinstance(node, ast.Call):
+            assert not any(isinstance(arg, ast.Starred) for arg in node.args)
+            assert sum(keyword.arg is None for keyword in node.keywords) <= 1  # one **mapping, last
+            if any(keyword.arg is None for keyword in node.keywords):
+                assert node.keywords[-1].arg is None
 
 
 def test_framed_is_the_length_a_newline_and_the_program():
@@ -126,8 +151,8 @@ def test_framed_is_the_length_a_newline_and_the_program():
 
 
 def test_the_bootstrap_runs_exactly_the_framed_script_and_leaves_stdin_open():
-    """Run here with plain Python in place of Django's shell -c: the script's text arrives with
-    its length, runs in a namespace of its own, and what follows on stdin is still there to read."""
+    """The script's text arrives with its length, runs in a namespace of its own, and what follows
+    on stdin is still there to read (on Python 2.7 too: tests/test_controller_script.py[deis-v1])."""
     probe = b"import sys\nprint('ran', __name__, sys.stdin.buffer.readline())\n"
     framed = b"%d\n" % len(probe) + probe + b"commit\n"
     ran = subprocess.run([sys.executable, "-c", controller.BOOTSTRAP], input=framed, capture_output=True, timeout=60)
@@ -140,7 +165,7 @@ def test_the_bootstrap_runs_exactly_the_framed_script_and_leaves_stdin_open():
 
 def test_nothing_of_the_request_is_in_the_command_line():
     """The usernames travel on stdin only, as base64 of JSON inside the framed script."""
-    argv = controller.shell_command("docker", controller.DEFAULT_CONTAINER, None, controller.DEFAULT_PYTHON)
+    argv = controller.remote_command("docker", controller.DEFAULT_CONTAINER, None, controller.DEFAULT_PYTHON)
     request = {"action": "revoke-token", "users": ["bob"], "dry_run": False}
     payload = base64.b64encode(json.dumps(request).encode()).decode()
     assert payload.encode() in controller.framed(request)
@@ -150,20 +175,20 @@ def test_nothing_of_the_request_is_in_the_command_line():
 # -- the remote command --------------------------------------------------------------------------
 
 
-def test_shell_command_docker_uses_the_images_workdir_unless_told():
-    shell = ["manage.py", "shell", "-v", "0", "-c", controller.BOOTSTRAP]
-    assert controller.shell_command("docker", controller.DEFAULT_CONTAINER, None, controller.DEFAULT_PYTHON) == \
+def test_remote_command_docker_uses_the_images_workdir_unless_told():
+    shell = ["-c", controller.BOOTSTRAP]
+    assert controller.remote_command("docker", controller.DEFAULT_CONTAINER, None, controller.DEFAULT_PYTHON) == \
         ["docker", "exec", "-i", "deis-controller", "python", *shell]
-    assert controller.shell_command("podman", "ctl", "/srv/app", "python3") == \
+    assert controller.remote_command("podman", "ctl", "/srv/app", "python3") == \
         ["podman", "exec", "-i", "-w", "/srv/app", "ctl", "python3", *shell]
 
 
-def test_shell_command_none_passes_paths_as_positional_parameters():
-    assert controller.shell_command("none", "ignored", None, "python") == \
+def test_remote_command_none_passes_paths_as_positional_parameters():
+    assert controller.remote_command("none", "ignored", None, "python") == \
         ["sh", "-c", 'cd "$1" && shift && exec "$@"', "deisctl", controller.DEFAULT_APP_DIR,
-         "python", "manage.py", "shell", "-v", "0", "-c", controller.BOOTSTRAP]
+         "python", "-c", controller.BOOTSTRAP]
     odd = "/srv/my app; rm -rf /"
-    argv = controller.shell_command("none", "x", odd, "/opt/py $(x)/python")
+    argv = controller.remote_command("none", "x", odd, "/opt/py $(x)/python")
     assert argv[2] == 'cd "$1" && shift && exec "$@"' and argv[4] == odd and argv[5] == "/opt/py $(x)/python"
 
 
@@ -275,7 +300,7 @@ def test_no_result_line_or_an_unreadable_one():
 
 def test_the_last_administrator_is_a_usage_error_with_the_way_past_it():
     with pytest.raises(UsageError) as caught:
-        _exchange(Scripted(_line(ok=False, refused=controller.LAST_ADMIN, users=["bob", "carol"]))).run()
+        _exchange(Scripted(_line(ok=False, refused=controller.words.LAST_ADMIN, users=["bob", "carol"]))).run()
     assert caught.value.exit_code == ExitCode.USAGE
     assert caught.value.render() == ("error: demoting bob, carol would leave the controller without an active "
                                      "administrator; nothing was changed (pass --force to demote anyway)")
