@@ -67,8 +67,11 @@ class DeisctlError(Exception):
         line = f"error: {self.message}"
         if self.hint:
             line += f" ({self.hint})"
-        # One line, whatever the message carried in.
-        return " ".join(line.splitlines())
+        # One line, whatever the message carried in, escaped as all text shown to people: a node's
+        # or a controller's words inside it can neither forge a line nor drive the terminal.
+        from deisctl.escaping import escape
+
+        return escape(" ".join(line.splitlines()))
 
 
 class UsageError(DeisctlError):

@@ -27,6 +27,7 @@ class Invocation(NamedTuple):
     pty: bool = False  # stdin and stdout are a terminal: `dock` gives the remote command a pty
     stores: Optional[Callable] = None  # stores(settings, via=, on_close=) -> etcd.client.Store
     sessions: Optional[Callable] = None  # sessions(host, ssh_options, via=, note=, passphrase_prompt=) -> Session
+    terminal_out: bool = False  # stdout is a terminal: a person reads it (`get KEY` escapes what it prints)
 
     @property
     def output(self) -> str:
@@ -37,8 +38,11 @@ class Invocation(NamedTuple):
         return self.settings.debug
 
     def note(self, message: str) -> None:
-        """A message for people (progress, what was done): stderr, never stdout."""
-        self.stderr.write(message + "\n")
+        """A message for people (progress, what was done): stderr, never stdout; one line, escaped
+        (it may name keys from etcd or words from a node)."""
+        from deisctl.escaping import escape
+
+        self.stderr.write(escape(message) + "\n")
         self.stderr.flush()
 
     def warn(self, message: str) -> None:

@@ -17,5 +17,5 @@ MAX_DOCUMENT_DEPTH = 50
 def too_large(name: str, size: int) -> str:
     return (f"value of {name} too large ({size} bytes; etcd accepts at most {MAX_REQUEST_BYTES} bytes per "
             "request, keys and framing included)")
-AUDIT_KEEP = 10000  # audit records kept (DEISCTL_AUDIT_KEEP)
-AUDIT_MAX_AGE_DAYS = 365  # days an audit record is kept (DEISCTL_AUDIT_MAX_AGE)
+AUDIT_KEEP = 10000  # audit records kept when the cluster has no policy (deisctl audit policy)
+AUDIT_MAX_AGE_DAYS = 365  # days an audit record is kept, likewise

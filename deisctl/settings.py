@@ -11,7 +11,6 @@ from typing import Any, Callable, Mapping, NamedTuple, Optional
 
 from deisctl.errors import UsageError
 from deisctl.keys import SEGMENT_RE, Layout
-from deisctl.limits import AUDIT_KEEP, AUDIT_MAX_AGE_DAYS
 
 DEFAULT_ENDPOINTS = "http://127.0.0.1:2379"
 DEFAULT_PREFIX = "/deis"
@@ -39,8 +38,9 @@ class Settings(NamedTuple):
     context_values: Mapping = {}  # that context's settings (deisctl.contexts.value reads them)
     sources: Mapping = {}  # option -> "flag or environment" | "context NAME" | "default"
     audit: bool = True  # a record of each write in its transaction (deisctl.etcd.audit); DEISCTL_AUDIT=off
-    audit_keep: int = AUDIT_KEEP  # records kept (DEISCTL_AUDIT_KEEP)
-    audit_max_age: float = float(AUDIT_MAX_AGE_DAYS)  # days a record is kept (DEISCTL_AUDIT_MAX_AGE)
+    # The file of the audit trail's anchors outside etcd (deisctl.anchors); None: none kept.
+    # DEISCTL_AUDIT_ANCHORS=FILE or off; by default $XDG_STATE_HOME/deisctl/audit-anchors.json.
+    audit_anchors: Optional[str] = None
     actor: Mapping = {}  # who writes, for the records: user, host, etcd_user, command, reason
 
     def __repr__(self) -> str:
@@ -187,8 +187,7 @@ def build(flags: Mapping[str, Optional[str]], env: Mapping[str, str], *, output:
         context_values=values,
         sources=sources,
         audit=_audit_enabled(env),
-        audit_keep=_audit_keep(env),
-        audit_max_age=_audit_max_age(env),
+        audit_anchors=_audit_anchors(env),
         actor=actor(env, user, command, picked["reason"]),
     )
 
@@ -202,30 +201,19 @@ def _audit_enabled(env: Mapping[str, str]) -> bool:
     raise UsageError(f"invalid DEISCTL_AUDIT {value!r}", hint="off turns the audit records off; on (the default)")
 
 
-def _audit_keep(env: Mapping[str, str]) -> int:
-    value = env.get("DEISCTL_AUDIT_KEEP", "")
-    if not given(value):
-        return AUDIT_KEEP
-    try:
-        keep = int(value)
-    except ValueError:
-        keep = 0
-    if keep < 1:
-        raise UsageError(f"invalid DEISCTL_AUDIT_KEEP {value!r}", hint="the number of audit records to keep")
-    return keep
+def _audit_anchors(env: Mapping[str, str]) -> Optional[str]:
+    """Where this machine keeps the audit trail's anchors (DEISCTL_AUDIT_ANCHORS: a file, or off).
+    Retention is not the environment's to decide: it is the cluster's (`deisctl audit policy`)."""
+    value = env.get("DEISCTL_AUDIT_ANCHORS", "")
+    if given(value) and value.lower() in AUDIT_OFF:
+        return None
+    if given(value):
+        from deisctl.localfiles import expand_user
 
+        return expand_user(value, env)
+    from deisctl.anchors import default_path
 
-def _audit_max_age(env: Mapping[str, str]) -> float:
-    value = env.get("DEISCTL_AUDIT_MAX_AGE", "")
-    if not given(value):
-        return float(AUDIT_MAX_AGE_DAYS)
-    try:
-        days = float(value)
-    except ValueError:
-        days = float("nan")
-    if not days > 0 or days == float("inf"):
-        raise UsageError(f"invalid DEISCTL_AUDIT_MAX_AGE {value!r}", hint="days an audit record is kept, e.g. 365")
-    return days
+    return default_path(env)
 
 
 def actor(env: Mapping[str, str], etcd_user: Optional[str], command: str, reason: Optional[str]) -> dict:

@@ -5,7 +5,8 @@
 # make a venv), makes or reuses the project's venv
 # (scripts/venv.sh: .venv/ with constraints/newest.txt; DEISCTL_LOCK=lowest:
 # .venv-lowest/ with constraints/lowest.txt), then runs pytest from it with its
-# bin/ first on PATH. The test fixtures start and stop every server themselves
+# bin/ first on PATH (DEISCTL_TEST_LOAD=N: with N busy loops beside it). The test fixtures start
+# and stop every server themselves
 # (etcd, sshd, a private dockerd) on loopback or unix sockets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,4 +34,33 @@ fi
 
 deisctl_venv
 export VIRTUAL_ENV=$DEISCTL_VENV PATH="$DEISCTL_VENV/bin:$PATH"
-exec "$DEISCTL_VENV/bin/python" -m pytest "$@"
+# DEISCTL_TEST_LOAD=N: N busy loops keep the cores busy for the whole run (a loaded CI runner:
+# a diagnosis or a test that races a deadline shows it here), stopped by PID at the end.
+load=${DEISCTL_TEST_LOAD:-0}
+if ! [[ $load =~ ^[0-9]+$ ]]; then
+  echo "error: DEISCTL_TEST_LOAD must be a number of busy loops, got '$load'" >&2
+  exit 2
+fi
+if ((load == 0)); then
+  exec "$DEISCTL_VENV/bin/python" -m pytest "$@"
+fi
+busy=()
+stop_load() {
+  if ((${#busy[@]})); then
+    kill "${busy[@]}" 2>/dev/null || true
+    wait "${busy[@]}" 2>/dev/null || true
+  fi
+  busy=()
+}
+trap stop_load EXIT
+trap 'stop_load; exit 130' INT TERM
+for ((i = 0; i < load; i++)); do
+  sh -c 'while :; do :; done' &
+  busy+=($!)
+done
+echo "test load: ${#busy[@]} busy loop(s), pids ${busy[*]}" >&2
+started=$SECONDS
+status=0
+"$DEISCTL_VENV/bin/python" -m pytest "$@" || status=$?
+echo "test load: the suite took $((SECONDS - started)) s with ${#busy[@]} busy loop(s)" >&2
+exit "$status"

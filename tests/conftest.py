@@ -29,6 +29,8 @@ def _isolated_env(monkeypatch, tmp_path):
         if name.startswith("DEISCTL_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("DEISCTL_CONFIG", str(tmp_path / "no-such-config.yaml"))
+    # The audit trail's anchors (deisctl.anchors) go to the test's own folder, not the developer's.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 @pytest.fixture

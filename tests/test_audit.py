@@ -146,13 +146,13 @@ def test_verify_names_the_record_deleted_or_edited(cli, dctl, etcd, tamper):
 
 
 def test_retention_keeps_the_newest_and_verify_still_passes(dctl, etcd):
-    env = {"DEISCTL_AUDIT_KEEP": "5"}
     from deisctl.etcd.audit import TRIM_SLACK
 
+    assert dctl("audit", "policy", "--keep", "5").exit_code == 0  # the cluster's policy
     for n in range(TRIM_SLACK + 10):
-        assert dctl("config", "controller", "set", f"workers={n + 1}", env=env).exit_code == 0
+        assert dctl("config", "controller", "set", f"workers={n + 1}").exit_code == 0
     kept = records(etcd)
-    assert len(kept) < TRIM_SLACK and kept[-1][0]["seq"] == TRIM_SLACK + 10
+    assert len(kept) < TRIM_SLACK and kept[-1][0]["seq"] == TRIM_SLACK + 11  # the policy's record first
     assert dctl("audit", "verify").exit_code == 0
 
 
@@ -193,12 +193,14 @@ def test_records_older_than_the_maximum_age_are_trimmed_and_verify_still_passes(
         assert dctl("config", "controller", "set", f"workers={n + 1}").exit_code == 0
     # A tenth of a second later, a maximum age of a millionth of a day (86 ms) makes them all old.
     time.sleep(0.2)
-    out = dctl("config", "controller", "set", "workers=9", env={"DEISCTL_AUDIT_MAX_AGE": "0.000001"})
+    assert dctl("audit", "policy", "--max-age", "0.000001").exit_code == 0  # record 6 (the policy's)
+    time.sleep(0.2)
+    out = dctl("config", "controller", "set", "workers=9")
     assert out.exit_code == 0, out.stderr
-    assert [record["seq"] for record, _ in records(etcd)] == [6]
+    assert [record["seq"] for record, _ in records(etcd)] == [7]
     verified = dctl("audit", "verify")
-    assert verified.exit_code == 0 and "records before 6 were trimmed" in verified.stdout, verified.stdout
-    assert_error(dctl("audit", env={"DEISCTL_AUDIT_MAX_AGE": "-1"}), 2, "DEISCTL_AUDIT_MAX_AGE")
+    assert verified.exit_code == 0 and "records before 7 were trimmed" in verified.stdout, verified.stdout
+    assert_error(dctl("audit", "policy", "--max-age", "-1"), 2, "--max-age takes a positive number or none")
 
 
 def test_a_role_without_access_to_the_trail_is_told_how_to_write(tls_files):

@@ -206,6 +206,34 @@ def test_prune_and_state_absent(playbook, etcd, tmp_path):
     assert playbook(absent, clusters).recap["one"]["changed"] == 0
 
 
+def test_an_unquoted_secret_is_masked_at_vvv_too(playbook, etcd):
+    """A secret written as a YAML number or boolean (`password: 73920148`) is as secret as a quoted one."""
+    clusters = {"one": {"deis_endpoints": [etcd.endpoints]}}
+    task = [{"deis.deisctl.config": {"settings": {"controller": {"auth/ldap/bind/password": 73920148,
+                                                                 "auth/ldap/bind/dn": "cn=admin"}},
+                                     "new_key": True}}]
+    done = playbook(task, clusters, "-vvv")
+    assert done.recap["one"]["changed"] == 1, done.out[-4000:]
+    assert etcd.read("/deis/controller/auth/ldap/bind/password") == "73920148"
+    assert "73920148" not in done.out, [line for line in done.out.splitlines() if "73920148" in line]
+    assert "cn=admin" in done.out  # what is not secret stays readable
+
+
+def test_state_absent_on_an_empty_custom_component_is_idempotent(playbook, etcd):
+    """The rerun of `state: absent` on a custom component it emptied: ok, not changed, no record."""
+    clusters = {"one": {"deis_endpoints": [etcd.endpoints]}}
+    etcd.write("/deis/billing/apiUrl", "https://billing.example")
+    task = [{"deis.deisctl.config": {"state": "absent", "settings": {"billing": {"apiUrl": ""}}}, "register": "gone"}]
+    first = playbook(task, clusters, "-v")
+    assert (first.recap["one"]["changed"], first.recap["one"]["failed"]) == (1, 0), first.out[-4000:]
+    assert etcd.read("/deis/billing/apiUrl") is None
+    records = etcd.etcdctl("get", "/deisctl-audit/deis/records/", "--prefix", "--keys-only").stdout.split()
+    for _ in range(2):
+        again = playbook(task, clusters)
+        assert (again.recap["one"]["changed"], again.recap["one"]["failed"]) == (0, 0), again.out[-4000:]
+    assert etcd.etcdctl("get", "/deisctl-audit/deis/records/", "--prefix", "--keys-only").stdout.split() == records
+
+
 # -- registration, info ---------------------------------------------------------------------------
 
 

@@ -156,3 +156,52 @@ def test_a_bastion_that_refuses_forwarding(cli, sshd_server, controller_containe
     out = cli("--tunnel", tunnel, "users", "--host", "node.internal", "--ssh-key", sshd_server.client_key,
               "--known-hosts", sshd_server.known_hosts, "list", env=env)
     assert_error(out, 5, f"bastion {tunnel} refuses to forward connections to node.internal:22")
+
+
+def _listening_tcp_inodes() -> set:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            next(rows)
+            inodes.update(row.split()[9] for row in rows if row.split()[3] == "0A")  # 0A: LISTEN
+    return inodes
+
+
+def test_only_the_invoking_user_can_use_what_the_tunnel_forwards(net):
+    """While a command holds its bastion session, what it forwards (etcd here) is a unix socket in
+    a 0700 directory: another local user (uid 65534) cannot write etcd through it, and deisctl
+    listens on no TCP port at all (a loopback port would let any local user in)."""
+    import signal
+    import time
+
+    from tests.rig.cli import deisctl_command
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEISCTL_")}
+    env.update(ssh_env(net))
+    before = set(Path("/tmp").glob("deisctl-tunnel-*"))
+    proc = subprocess.Popen([*deisctl_command(), "--tunnel", net.tunnel, *etcd_flags(net), "config", "controller",
+                             "watch"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        sockets = []
+        while not sockets:
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            sockets = [s for d in set(Path("/tmp").glob("deisctl-tunnel-*")) - before for s in d.glob("*.sock")]
+            time.sleep(0.1)
+        folder = sockets[0].parent  # another user's own interpreter (a venv's may not be theirs to run)
+        assert folder.stat().st_mode & 0o777 == 0o700
+        other = subprocess.run(["/usr/bin/python3", "-c", "import socket, sys\ns = socket.socket(socket.AF_UNIX)\n"
+                                "try:\n    s.connect(sys.argv[1])\nexcept PermissionError:\n    sys.exit(13)\n",
+                                str(sockets[0])], user=65534, group=65534, capture_output=True, timeout=30)
+        assert other.returncode == 13, other.stderr
+        mine = socket.socket(socket.AF_UNIX)
+        mine.connect(str(sockets[0]))  # the invoking user (root here) can
+        mine.close()
+        fds = {os.readlink(f"/proc/{proc.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{proc.pid}/fd")}
+        inodes = {link[len("socket:["):-1] for link in fds if link.startswith("socket:[")}
+        assert not inodes & _listening_tcp_inodes(), "deisctl listens on a TCP port"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    assert not folder.exists()  # removed when the tunnel closed

@@ -141,8 +141,11 @@ def _result_code(process: Process, result) -> int:
 
 
 def _error(process: Process, line: str) -> None:
+    """The one `error:` line: escaped (it may carry argv, keys from etcd or a node's words)."""
+    from deisctl.escaping import escape
+
     try:
-        process.stderr.write(line + "\n")
+        process.stderr.write(escape(" ".join(line.splitlines())) + "\n")
         process.stderr.flush()
     except (OSError, ValueError):
         pass  # stderr itself is closed or full: the exit code is all that is left to say it

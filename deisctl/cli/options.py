@@ -68,6 +68,9 @@ def may_ask(process: Process) -> bool:
 def terminal_prompt(process: Process):
     """prompt(question, secret=False) on the process's terminal; the answer without its newline."""
     def prompt(question: str, secret: bool = False) -> str:
+        from deisctl.escaping import escape
+
+        question = escape(question)  # it may name a host or key that came from etcd
         if secret:
             import getpass
 
@@ -103,20 +106,23 @@ def invocation(ctx: click.Context, fmt: Optional[str] = None, *, lenient_context
     settings = settings_mod.build(global_flags(ctx), process.env, output=fmt, lenient_context=lenient_context,
                                   password_prompt=password_prompt, command=command_line(process.argv))
     return Invocation(settings, process.stdin, process.stdout, process.stderr, process.env, prompt=prompt,
-                      confirm=confirm, pty=isatty(process.stdin) and isatty(process.stdout))
+                      confirm=confirm, pty=isatty(process.stdin) and isatty(process.stdout),
+                      terminal_out=isatty(process.stdout))
 
 
 def command_line(argv) -> str:
     """The command as the audit records it: `deisctl ...` without any value it was given to
-    write (KEY=VALUE becomes KEY=...) and without a password in --user NAME:PASSWORD."""
-    shown, after_user = ["deisctl"], False
+    write (KEY=VALUE becomes KEY=..., also after `--` and when KEY begins with `-`) and without
+    a password in --user NAME:PASSWORD. Only an option's own `--name=value` keeps its value."""
+    shown, after_user, operands = ["deisctl"], False, False
     for arg in argv:
-        if after_user or arg.startswith("--user="):
+        if after_user or (arg.startswith("--user=") and not operands):
             prefix = "--user=" if arg.startswith("--user=") else ""
             arg = prefix + arg[len(prefix):].split(":", 1)[0]
-        elif "=" in arg and not arg.startswith("-"):
+        elif "=" in arg and (operands or not arg.startswith("--")):
             arg = arg.split("=", 1)[0] + "=..."
-        after_user = arg == "--user"
+        after_user = arg == "--user" and not operands
+        operands = operands or arg == "--"
         shown.append(arg)
     return " ".join(shown)
 

@@ -50,6 +50,7 @@ class Store:
         self._refused: set[str] = set()  # endpoints whose TLS certificate check failed
         self._forbidden: dict[str, AuthError] = {}  # endpoints the bastion refuses to forward to
         self.server_version = ""  # etcd version of the member in use (from the dial probe)
+        self.cluster_id = 0  # the etcd cluster's id (from the dial probe): whose trail an anchor is
         # The highest revision a dial probe reported: a write sent after that dial is applied
         # at a higher one (kv.put_many tells its own write from an older one by it).
         self.seen_revision = 0
@@ -62,8 +63,12 @@ class Store:
         if getattr(self, "_trail", None) is None:
             from deisctl.etcd.audit import Trail
 
-            self._trail = Trail(self.settings.prefix, dict(self.settings.actor), self.settings.audit_keep,
-                                self.settings.audit_max_age)
+            anchors = None
+            if self.settings.audit_anchors:
+                from deisctl.anchors import Anchors
+
+                anchors = Anchors(self.settings.audit_anchors)
+            self._trail = Trail(self.settings.prefix, dict(self.settings.actor), anchors)
         return self._trail
 
     def __enter__(self) -> "Store":
@@ -136,6 +141,7 @@ class Store:
         if answer.exception() is None:
             status = answer.result()
             self.server_version = status.version
+            self.cluster_id = status.header.cluster_id
             self.seen_revision = max(self.seen_revision, status.header.revision)
         try:
             self._client = etcd3.MultiEndpointEtcd3Client(

@@ -105,17 +105,24 @@ class Dialer:
             self._credentials = grpc.ssl_channel_credentials(*read_credentials(self.settings))
         return self._credentials
 
-    def address(self, ep: Endpoint) -> tuple[str, int]:
-        """The (host, port) a plain socket connects to for ep."""
-        return (ep.host, ep.port) if self.via is None else tuple(self.via.local_address(ep.host, ep.port))
+    def address(self, ep: Endpoint):
+        """What a plain socket connects to for ep: (host, port), or the path of the tunnel's unix
+        socket."""
+        if self.via is None:
+            return ep.host, ep.port
+        local = self.via.local_address(ep.host, ep.port)
+        return local if isinstance(local, str) else tuple(local)
 
-    def target(self, ep: Endpoint) -> tuple[str, int, list]:
-        """(host, port, channel options) to dial for ep."""
+    def target(self, ep: Endpoint) -> tuple[str, object, list]:
+        """(host, port, channel options) to dial for ep; through a tunnel's unix socket, ("unix",
+        its path): gRPC's `unix:PATH` target."""
         if self.via is None:
             return ep.grpc_host, ep.port, GRPC_OPTIONS
-        host, port = self.via.local_address(ep.host, ep.port)
-        # TLS still verifies the name the user gave, not the forwarder's address.
-        return host, port, GRPC_OPTIONS + [("grpc.ssl_target_name_override", ep.host)]
+        local = self.address(ep)
+        host, port = ("unix", local) if isinstance(local, str) else local
+        # TLS still verifies the name the user gave, not the forwarder's address; HTTP/2 names it too.
+        return host, port, GRPC_OPTIONS + [("grpc.ssl_target_name_override", ep.host),
+                                           ("grpc.default_authority", f"{ep.grpc_host}:{ep.port}")]
 
     def channel(self, ep: Endpoint) -> etcd3.Endpoint:
         creds = self.credentials() if ep.secure else None

@@ -101,6 +101,20 @@ def _reads(keys: Sequence[bytes], revision: int = 0) -> TxnRequest:
     return TxnRequest(success=[RequestOp(request_range=RangeRequest(key=k, revision=revision)) for k in keys])
 
 
+def _read_at(client, keys: Sequence[bytes], revision: int):
+    """The keys as they were at revision (a compacted revision: an error that says so)."""
+    import grpc
+
+    try:
+        return raw_call(client, "kvstub", "Txn", _reads(keys, revision))
+    except grpc.RpcError as exc:
+        if "compacted" not in (exc.details() or "") and "future revision" not in (exc.details() or ""):
+            raise
+        raise ConflictError(f"revision {revision} cannot be read back ({exc.details()}): cannot tell what "
+                            f"changed after it; nothing was written",
+                            hint="read the keys again and pass their current revision") from None
+
+
 def _first(item) -> Optional[KV]:
     kvs = item.response_range.kvs
     return kv_from_proto(kvs[0]) if kvs else None
@@ -211,9 +225,16 @@ def put_many(store, items: Sequence[tuple[str, str]], not_after: Optional[int] =
                          f"{MAX_REQUEST_BYTES} bytes per request)", hint="set them in separate commands")
     pairs = [(key_bytes(k), value_bytes(v)) for k, v in items]
     request = TxnRequest(success=[RequestOp(request_put=PutRequest(key=k, value=v, prev_kv=True)) for k, v in pairs])
-    if not_after is not None:  # a key absent compares as revision 0
-        request.compare.extend(Compare(key=k, result=Compare.LESS, target=Compare.MOD, mod_revision=not_after + 1)
-                               for k, _ in pairs)
+    if not_after is not None:
+        # Each key as it was at that revision: one that existed must still have the same
+        # mod_revision (a change or a delete after it moves or clears that); one that did not
+        # must still be absent.
+        then = [_first(item) for item in store.run(
+            lambda c: _read_at(c, [k for k, _ in pairs], not_after)).responses]
+        request.compare.extend(
+            Compare(key=k, result=Compare.EQUAL, target=Compare.MOD, mod_revision=row.mod_revision) if row is not None
+            else Compare(key=k, result=Compare.EQUAL, target=Compare.VERSION, version=0)
+            for (k, _), row in zip(pairs, then))
         request.failure.extend(RequestOp(request_range=RangeRequest(key=k)) for k, _ in pairs)
     store.connected()
     floor = store.seen_revision  # the cluster's revision before the first attempt, or older
@@ -228,7 +249,8 @@ def put_many(store, items: Sequence[tuple[str, str]], not_after: Optional[int] =
                 done = Previous([None] * len(pairs))  # a retry of its own write, applied the first time
                 done.known, done.revision = False, max(row.mod_revision for row in now)
                 return done
-            changed = [key_text(k) for (k, _), row in zip(pairs, now) if row is not None and row.mod_revision > not_after]
+            changed = [key_text(k) + (" (deleted)" if row is None else "") for (k, _), row, before in zip(pairs, now, then)
+                       if (row is None) != (before is None) or (row is not None and row.mod_revision > not_after)]
             raise ConflictError(f"changed after revision {not_after}: {first_few(changed)}; nothing was written")
         previous = Previous(kv_from_proto(r.response_put.prev_kv) if r.response_put.HasField("prev_kv") else None
                             for r in response.responses)
@@ -294,24 +316,49 @@ class MissingKeys(NotFoundError):
         self.missing = missing
 
 
+DELETE_RETRIES = 10  # an ignore-missing delete read again after a concurrent change of its keys
+
+
 def delete_many(store, keys: Sequence[str], *, must_exist: bool) -> list[KV]:
-    """Delete all keys in one transaction. With must_exist, a missing key deletes nothing."""
+    """Delete all keys in one transaction; the deleted keys' last values. With must_exist, a
+    missing key deletes nothing (MissingKeys). Without, only the keys there are are deleted and
+    recorded in the audit trail (none: no transaction, no record), guarded: each one still the
+    value read, each missing one still missing; a concurrent change makes it read again."""
     from deisctl.etcd import audit
 
     _check_txn_size(len(keys), store)
     raw = [key_bytes(k) for k in keys]
-    request = TxnRequest(
-        compare=[Compare(key=k, result=Compare.GREATER, target=Compare.VERSION, version=0) for k in raw]
-        if must_exist else [],
-        success=[RequestOp(request_delete_range=DeleteRangeRequest(key=k, prev_kv=True)) for k in raw],
-        failure=[RequestOp(request_range=RangeRequest(key=k)) for k in raw])
-    # Repeating a guarded delete that was applied would report the keys missing.
-    response = store.run(lambda c: audit.send(store, c, request, [(k, "delete") for k in keys]), write=True,
-                         retry_unknown=not must_exist)
-    if not response.succeeded:
-        missing = [k for k, item in zip(keys, response.responses) if not item.response_range.kvs]
-        raise MissingKeys(missing)
-    return [kv_from_proto(p) for r in response.responses for p in r.response_delete_range.prev_kvs]
+    if must_exist:
+        request = TxnRequest(
+            compare=[Compare(key=k, result=Compare.GREATER, target=Compare.VERSION, version=0) for k in raw],
+            success=[RequestOp(request_delete_range=DeleteRangeRequest(key=k, prev_kv=True)) for k in raw],
+            failure=[RequestOp(request_range=RangeRequest(key=k)) for k in raw])
+        # Repeating a guarded delete that was applied would report the keys missing.
+        response = store.run(lambda c: audit.send(store, c, request, [(k, "delete") for k in keys]), write=True,
+                             retry_unknown=False)
+        if not response.succeeded:
+            missing = [k for k, item in zip(keys, response.responses) if not item.response_range.kvs]
+            raise MissingKeys(missing)
+        return [kv_from_proto(p) for r in response.responses for p in r.response_delete_range.prev_kvs]
+    for _ in range(DELETE_RETRIES):
+        reads = _reads(raw)
+        rows = [_first(item) for item in store.run(lambda c: raw_call(c, "kvstub", "Txn", reads)).responses]
+        present = [(k, key, row) for k, key, row in zip(raw, keys, rows) if row is not None]
+        if not present:
+            return []
+        request = TxnRequest(
+            compare=[Compare(key=k, result=Compare.EQUAL, target=Compare.MOD, mod_revision=row.mod_revision)
+                     for k, _, row in present]
+            + [Compare(key=k, result=Compare.EQUAL, target=Compare.VERSION, version=0)
+               for k, row in zip(raw, rows) if row is None],
+            success=[RequestOp(request_delete_range=DeleteRangeRequest(key=k, prev_kv=True)) for k, _, _ in present])
+        # A repeat after a lost reply would find the keys gone and report nothing deleted: not repeated.
+        response = store.run(lambda c: audit.send(store, c, request, [(key, "delete") for _, key, _ in present]),
+                             write=True, retry_unknown=False)
+        if response.succeeded:
+            return [kv_from_proto(p) for r in response.responses for p in r.response_delete_range.prev_kvs]
+    raise ConflictError(f"the keys kept changing while they were deleted ({DELETE_RETRIES} tries): "
+                        f"{first_few(keys)}; nothing was deleted")
 
 
 def snapshot(store, prefixes: Sequence[str], keys: Sequence[str] = ()) -> Snapshot:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any, Mapping, NamedTuple, Optional, Sequence
 
-from deisctl.errors import DeisctlError, ExitCode, declares_outcome
+from deisctl.errors import DeisctlError, ExitCode, UnreachableError, declares_outcome
 
 REQUIRED_SETTINGS = ("platform/domain",)
 HEARTBEAT_KEYS = ("controller/host", "controller/port")  # published by the controller while it runs
 
 Row = tuple  # (check name, ok, detail)
 LEADER_CHECK = "cluster leader"
+OUTAGE = "cannot reach etcd: "  # cluster_checks' second value when the cluster answered but a read did not
 NO_QUORUM = "no member has a leader: the cluster has lost its quorum"
 
 
@@ -35,8 +36,10 @@ def check(inv, *, controller: bool = False, flags: Sequence[Mapping[str, Any]] =
 
     with open_store(inv, ssh=ssh_login(inv, flags) if inv.settings.tunnel else None) as store:
         rows, reachable = cluster_checks(inv, store)
-        if controller and reachable:
+        if controller and reachable is True:
             rows += controller_checks(inv, flags, store.via)
+    if isinstance(reachable, str):  # the outage a read met
+        return CheckResult(rows, int(ExitCode.UNREACHABLE), reachable)
     if not reachable:
         error = "cannot reach etcd: no endpoint answered (" + "; ".join(
             f"{name.split(' ', 1)[1]}: {detail.removeprefix('unreachable: ')}" for name, _, detail in rows) + ")"
@@ -53,9 +56,11 @@ def _member(member_id: int) -> str:
     return f"{member_id:x}"
 
 
-def cluster_checks(inv, store) -> tuple[list[Row], bool]:
+def cluster_checks(inv, store) -> tuple[list[Row], object]:
     """(rows, reachable): each endpoint, the leader, the required settings, the controller's
-    heartbeat; reachable is False when no endpoint answered. store: the open etcd client."""
+    heartbeat; reachable is False when no endpoint answered, and the outage's `cannot reach
+    etcd: ...` line when they answered but a read timed out (a quorum just lost). store: the
+    open etcd client."""
     rows: list[Row] = []
     statuses = store.member_statuses()
     for status in statuses:
@@ -89,6 +94,14 @@ def cluster_checks(inv, store) -> tuple[list[Row], bool]:
     else:
         try:
             found = store.snapshot([], list(keys.values())).rows
+        except UnreachableError as exc:
+            # The members still named a leader a moment ago (they learn of a lost quorum only
+            # after an election timeout), but the read got no answer: the outage every other
+            # command exits 4 for, not a failed check.
+            problem = f"cannot read: {exc.message}"
+            rows += _setting_rows(keys, found, problem)
+            rows.append(("controller heartbeat", False, problem))
+            return rows, OUTAGE + exc.message.removeprefix("cannot reach etcd: ")
         except DeisctlError as exc:
             problem = f"cannot read: {exc.message}"
     rows += _setting_rows(keys, found, problem)

@@ -24,7 +24,8 @@ class Listing(NamedTuple):
 
 
 class Removed(NamedTuple):
-    keys: list  # keys deleted, in the order given
+    keys: list  # keys deleted (a dry run: that would be), in the order given
+    previous: dict = {}  # key -> the value it held (text; bytes that are not UTF-8 escaped)
 
 
 def set_values(inv, component: str, pairs: Sequence[str], *, strict: bool, dry_run: bool = False,
@@ -184,8 +185,9 @@ def remove(inv, component: str, keys: Sequence[str], *, ignore_missing: bool, dr
                 first = exc.missing[0][len(layout.component(component)):]
                 raise NotFoundError(exc.message + targets.key_suggestion(inv, store, component, first),
                                     hint=exc.hint) from None
-    gone = {kv.key for kv in removed}
-    return Removed([k for k in wanted if layout.key(component, k) in gone])
+    gone = {kv.key: kv for kv in removed}
+    keys = [k for k in wanted if layout.key(component, k) in gone]
+    return Removed(keys, {k: gone[layout.key(component, k)].value.decode("utf-8", "backslashreplace") for k in keys})
 
 
 

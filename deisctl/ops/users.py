@@ -210,7 +210,12 @@ def _run(inv, flags: Flags, request: dict, before_connect: Optional[Callable[[st
             before_connect(host)
         reply = converse(reach.connect(host), node, request, host)
         if request["action"] in words.CHANGES and not request.get("dry_run"):
-            _record(inv, reach, request["action"], reply)
+            try:
+                _record(inv, reach, request["action"], reply)
+            except KeyboardInterrupt:  # the change was committed: say so, and what became of its record
+                raise Interrupted(f"interrupted after the controller on {host} had committed {request['action']} "
+                                  f"({what_changed(reply['users'])}): its audit record may or may not have been "
+                                  "written", hint="see deisctl audit controller") from None
         return reply
 
 

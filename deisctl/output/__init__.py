@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, NamedTuple, Optional
 
+from deisctl.escaping import escape  # noqa: F401  (the one rule; output.escape for the views)
+
 
 class View(NamedTuple):
     """What one result looks like: `data` for -o json|yaml, `lines()` for text (escaped)."""
 
     data: Any
     lines: Callable[[], Iterable[str]]
-    raw: Optional[list] = None  # text mode only: exact bytes, one item per line (`config get KEY`)
+    raw: Optional[list] = None  # text mode only: exact bytes, one item per line (`config get KEY`) for a
+    # program reading stdout; on a terminal (a person reading) the lines are shown escaped instead
     document: Optional[Callable[[], str]] = None  # text mode only: exact text (`config export`'s YAML)
     private: bool = False  # holds secrets in clear: a file written from it gets mode 0600
 
@@ -62,7 +65,7 @@ def _emit(inv, view: View, fmt: str, path: Optional[str]) -> Optional[str]:
             return write_atomic(expand_user(path, inv.env), render(view, fmt), private=view.private)
         except Unwritable as exc:
             raise UsageError(f"cannot write {path}: {exc}") from None
-    if fmt == "text" and view.raw is not None:
+    if fmt == "text" and view.raw is not None and not inv.terminal_out:
         _write_raw(inv.stdout, view.raw)
         return None
     inv.stdout.write(render(view, fmt))
@@ -81,19 +84,6 @@ def emit_item(inv, data: Any, line: str) -> None:
             text = "--- " + text
     inv.stdout.write(text + "\n")
     inv.stdout.flush()
-
-
-# Control characters in text output are shown escaped: a value can neither forge a line of its own
-# (a newline, then `secretKey=...`) nor send escape sequences to the terminal. JSON/YAML stay exact.
-_ESCAPES = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)]}
-# Bytes that are not UTF-8 in a key (deisctl keeps them as surrogate escapes, etcd.kv.key_text).
-_ESCAPES.update({0xDC00 + b: f"\\x{b:02x}" for b in range(0x80, 0x100)})
-_ESCAPES.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"})
-
-
-def escape(line: str) -> str:
-    """One line of text output, its control characters as \\n, \\t, \\x1b..."""
-    return line.translate(_ESCAPES) if not line.isprintable() else line
 
 
 def _write_raw(stream, values: list) -> None:

@@ -28,7 +28,7 @@ def _by(record) -> str:
 
 def history(result, show_secrets: bool) -> View:
     """REVISION EVENT VALUE, oldest first, the current value marked; JSON {key, compacted_before, entries}."""
-    key = result.key.rsplit("/", 1)[-1]
+    key = result.key  # the whole key relative to its component: keys.is_secret looks at every segment
     rows = []
     for entry in result.entries:
         event = "deleted" if entry.deleted else ("created" if entry.version == 1 else "changed")

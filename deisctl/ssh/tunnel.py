@@ -1,6 +1,10 @@
-"""The `--tunnel` bastion: one SSH connection that carries etcd's gRPC (local loopback ports
+"""The `--tunnel` bastion: one SSH connection that carries etcd's gRPC (local unix sockets
 forwarded to the endpoints) and the SSH connections to the nodes. Targets are resolved and
-reached on the bastion's side."""
+reached on the bastion's side.
+
+The forwarding sockets live in a directory of their own, mode 0700: only the invoking user (and
+root) can connect to them. A loopback TCP port would let any local user reach the private etcd
+through deisctl's login while it runs."""
 
 from __future__ import annotations
 
@@ -37,8 +41,8 @@ def parse_tunnel(spec: str) -> Address:
 
 
 class Tunnel:
-    """One SSH connection to the bastion: local loopback ports forwarded to targets (for etcd's gRPC),
-    and channels to the nodes.  Targets are resolved and reached on the bastion's side."""
+    """One SSH connection to the bastion: local unix sockets forwarded to targets (for etcd's
+    gRPC), and channels to the nodes.  Targets are resolved and reached on the bastion's side."""
 
     def __init__(self, session: SSHSession):
         self.session = session
@@ -47,14 +51,22 @@ class Tunnel:
         self._open: set = set()
         self._lock = threading.Lock()
         self._closed = False
+        self._dir: Optional[str] = None
 
-    def local_address(self, host: str, port: int) -> tuple[str, int]:
-        """A 127.0.0.1 port whose connections are carried to host:port through the bastion."""
+    def local_address(self, host: str, port: int) -> str:
+        """The path of a unix socket, in a directory only this user may enter, whose connections
+        are carried to host:port through the bastion."""
+        import os
+        import tempfile
+
         with self._lock:
             listener = self._listeners.get((host, port))
             if listener is None:
-                listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                listener.bind(("127.0.0.1", 0))
+                if self._dir is None:
+                    self._dir = tempfile.mkdtemp(prefix="deisctl-tunnel-")  # mode 0700
+                path = os.path.join(self._dir, f"{len(self._listeners)}.sock")
+                listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                listener.bind(path)
                 listener.listen(16)
                 self._listeners[(host, port)] = listener
                 threading.Thread(target=self._accept, args=(listener, host, port), daemon=True).start()
@@ -71,11 +83,11 @@ class Tunnel:
     def _accept(self, listener: socket.socket, host: str, port: int) -> None:
         while not self._closed:
             try:
-                conn, peer = listener.accept()
+                conn, _ = listener.accept()
             except OSError:
                 return
             try:
-                chan = self.session.open_forward(host, port, origin=peer)
+                chan = self.session.open_forward(host, port)  # the origin: this machine's loopback
             except DeisctlError as exc:
                 self._failures[(host, port)] = exc
                 conn.close()
@@ -101,10 +113,14 @@ class Tunnel:
             chan.close()
 
     def close(self) -> None:
+        import shutil
+
         self._closed = True
         for listener in self._listeners.values():
             _shutdown(listener, socket.SHUT_RDWR)  # wakes the thread blocked in accept()
             listener.close()
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
         for item in list(self._open):
             try:
                 item.close()

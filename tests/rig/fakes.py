@@ -307,3 +307,48 @@ class SilentExecSSHServer:
         for transport in self._transports:
             transport.close()
         self._sock.close()
+
+
+class ClientCertTLSServer:
+    """A TLS server (TLS 1.2 at most) that wants a client certificate: it answers a handshake
+    without one with an alert before the handshake ends, whatever the machine's speed (with TLS
+    1.3, the refusal comes after it, and a client may or may not see it first: the race this
+    server takes out)."""
+
+    def __init__(self, tls_files):
+        import ssl
+
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.maximum_version = ssl.TLSVersion.TLSv1_2
+        self.context.load_cert_chain(str(tls_files.server_cert), str(tls_files.server_key))
+        self.context.load_verify_locations(str(tls_files.ca))
+        self.context.verify_mode = ssl.CERT_REQUIRED
+        self._sock, url = _loopback_listener(16)
+        self.port = self._sock.getsockname()[1]
+        self.url = url
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn = self._sock.accept()[0]
+            except OSError:
+                continue
+            threading.Thread(target=self._handshake, args=(conn,), daemon=True).start()
+
+    def _handshake(self, conn) -> None:
+        conn.settimeout(10)
+        try:
+            with self.context.wrap_socket(conn, server_side=True):
+                pass
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sock.close()

@@ -82,16 +82,28 @@ def client(module, messages, node=False):
     return api.Client(env=env, node=node_options, on_message=messages.append, command=command, **options)
 
 
+def as_text(value):
+    """A value as deisctl writes it (YAML's 8080 as "8080", true as "true"); a {file: PATH} or
+    {env: NAME} reference, and None, as they are."""
+    if value is None or isinstance(value, (str, dict)):
+        return value
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def hide_secrets(module, settings):
     """Tell Ansible the secret values of a settings mapping ({component: {key: value}}), so that
     they are masked wherever they would appear in the module's output, its invocation included;
-    other values stay readable."""
+    other values stay readable. An unquoted number or boolean is a secret all the same: Ansible
+    masks it by its text."""
     for keys in (settings or {}).values():
         if not isinstance(keys, dict):
             continue
         for key, value in keys.items():
-            if isinstance(value, str) and shown(str(key), value, False) == MASK and value != MASK:
-                module.no_log_values.add(value)
+            text = as_text(value)
+            if isinstance(text, str) and shown(str(key), text, False) == MASK and text != MASK:
+                module.no_log_values.add(text)
+                if not isinstance(value, str):
+                    module.no_log_values.add(str(value))  # as Ansible shows it (True, 1.5)
 
 
 def report(module, messages, result):

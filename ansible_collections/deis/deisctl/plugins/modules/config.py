@@ -154,14 +154,8 @@ rc:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.deis.deisctl.plugins.module_utils.deisctl_api import (
-    api, argument_spec, change_rows, client, fail, finish, hide_secrets, listing, require_deisctl, with_conflict_retries)
-
-
-def _text(value):
-    """A value as deisctl writes it; a {file: PATH} or {env: NAME} reference as it is."""
-    if value is None or isinstance(value, (str, dict)):
-        return value
-    return str(value).lower() if isinstance(value, bool) else str(value)
+    api, argument_spec, as_text, change_rows, client, fail, finish, hide_secrets, listing, require_deisctl,
+    with_conflict_retries)
 
 
 def _text_settings(settings):
@@ -170,7 +164,7 @@ def _text_settings(settings):
     for component, keys in settings.items():
         if not isinstance(keys, dict):
             return None
-        document[str(component)] = dict((str(key), _text(value)) for key, value in keys.items())
+        document[str(component)] = dict((str(key), as_text(value)) for key, value in keys.items())
     return document
 
 
@@ -205,9 +199,10 @@ def absent(module, deis):
         if not isinstance(keys, dict):
             module.fail_json(msg="settings must map each component to a mapping of keys", rc=2, changed=False)
         names = [str(key) for key in keys]
-        held = deis.list(str(component)).items  # the values deleted, for the result and the diff
+        # One guarded transaction of the keys there are (none: nothing to do, nothing recorded);
+        # the values it deleted come back with it, for the result and the diff.
         removed = deis.rm(str(component), names, ignore_missing=True, dry_run=module.check_mode)
-        changes += [api.Change(str(component), name, held.get(name, ""), None) for name in removed.keys]
+        changes += [api.Change(str(component), name, removed.previous[name], None) for name in removed.keys]
     result = dict(changed=bool(changes), changes=change_rows(changes))
     if module._diff:
         result["diff"] = dict(before=listing(changes, "before"), after=listing(changes, "after"),
