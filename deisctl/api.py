@@ -22,6 +22,10 @@ without a terminal, and `yes=True` confirms up front.
 `shown(key, value)` is a value as deisctl prints it: MASK for a secret (a key named like one, or
 a value holding a private key), else the value.
 
+`edit` takes a function of the component's document (or the new document itself) in place of
+the CLI's editor, under the same rule: written only if nobody changed the component since it
+was read (ConflictError, nothing written).
+
 Not in the API: `dock` (it attaches a terminal's streams) and `context` (the CLI's config file).
 """
 
@@ -34,9 +38,11 @@ from deisctl.errors import (AuthError, ComparisonFailedError, ConflictError, Dei
                             PartlyApplied, UnreachableError, UsageError)
 from deisctl.invocation import Invocation
 from deisctl.keys import MASK
+from deisctl.ops.audit import AuditList, AuditVerified, PolicyShown, Repaired
 from deisctl.ops.check import CheckResult
 from deisctl.ops.config import Listing, Removed, SchemaTable, SetResult, Values
 from deisctl.ops.documents import Applied, Compared, Exported
+from deisctl.ops.edit import Edited
 from deisctl.ops.registration import Registration
 from deisctl.ops.revisions import History, Rolledback, WatchEvent
 from deisctl.ops.users import UserChanges, UserList
@@ -47,7 +53,8 @@ __all__ = [
     "DeisctlError", "UsageError", "NotFoundError", "UnreachableError", "AuthError", "ConflictError",
     "ComparisonFailedError", "PartlyApplied", "ExitCode",
     "SetResult", "Values", "Listing", "Removed", "SchemaTable", "Exported", "Applied", "Compared",
-    "History", "Rolledback", "WatchEvent", "Registration", "UserChanges", "UserList", "CheckResult",
+    "History", "Rolledback", "WatchEvent", "Registration", "UserChanges", "UserList", "CheckResult", "Edited",
+    "AuditList", "AuditVerified", "PolicyShown", "Repaired",
     "MASK", "shown", "change_rows", "diff_listing",
 ]
 
@@ -140,7 +147,9 @@ class Client:
 
     stores(settings, via=, on_close=) and sessions(host, ssh_options, via=, note=,
     passphrase_prompt=) replace the etcd client and the SSH login (deisctl's own by default).
-    reason and command go into the audit record of each write (audit=False: none is written).
+    reason and command go into the audit record of each write (audit=False: none is written);
+    audit_anchors: the file where the heads of the audit trail this client saw are kept (the CLI's
+    is $XDG_STATE_HOME/deisctl/audit-anchors.json), none unless given.
     """
 
     def __init__(self, endpoints: Union[str, Sequence[str], None] = None, *, prefix: Optional[str] = None,
@@ -151,12 +160,14 @@ class Client:
                  prompt: Optional[Callable[..., str]] = None, confirm: Optional[Callable[[str], bool]] = None,
                  on_message: Optional[Callable[[str], None]] = None, stores: Optional[Callable] = None,
                  sessions: Optional[Callable] = None, reason: Optional[str] = None, audit: bool = True,
-                 command: str = "deisctl.api"):
+                 command: str = "deisctl.api", audit_anchors: Optional[str] = None):
         from deisctl import settings as settings_mod
 
         env = dict(env or {})
         if not audit:
             env["DEISCTL_AUDIT"] = "off"
+        # The audit trail's anchors outside etcd (deisctl.anchors): a file only when named here.
+        env["DEISCTL_AUDIT_ANCHORS"] = audit_anchors or "off"
         if config_file is not None:
             env["DEISCTL_CONFIG"] = config_file
         if user is not None and password is not None:
@@ -261,6 +272,29 @@ class Client:
                               any_file=any_file, delete_protected=delete_protected, base_dir=base_dir,
                               write_published=write_published)
 
+    def edit(self, component: str, change: Union[Callable[[dict], Mapping[str, Any]], Mapping[str, Any]], *,
+             show_secrets: bool = False, strict: bool = False, new_component: bool = False,
+             new_key: bool = False) -> Edited:
+        """`config COMPONENT edit` without an editor: the component read at one revision as
+        {key: value} (secrets masked unless show_secrets; a value left masked is kept), `change`
+        applied to it (a function returning the new mapping, or the new mapping itself), and what
+        differs written guarded by the revision read: a key someone else wrote, created or deleted
+        meanwhile is a ConflictError, nothing written. A key left out is deleted."""
+        import copy
+
+        from deisctl.ops import edit as ops
+        from deisctl.output import dump_yaml
+
+        editing = ops.read_for_edit(self.invocation, component, show_secrets=show_secrets,
+                                    new_component=new_component)
+        wanted = change(copy.deepcopy(dict(editing.shown))) if callable(change) else change
+        if not isinstance(wanted, Mapping):
+            raise UsageError(f"edit of {component!r}: the change must give a mapping of keys, got "
+                             f"{type(wanted).__name__}")
+        text = dump_yaml({component: dict(wanted) or None})
+        return ops.apply_edit(self.invocation, editing, text, f"<deisctl.api edit of {component}>", strict=strict,
+                              new_key=new_key)
+
     # -- config COMPONENT history|rollback|watch ---------------------------------------------------
 
     def history(self, component: str, key: str) -> History:
@@ -297,6 +331,38 @@ class Client:
         if mode not in actions:
             raise UsageError(f"invalid registration mode {mode!r}", hint="enabled, disabled or admin_only")
         return registration.set_registration(self.invocation, actions[mode], dry_run=dry_run)
+
+    # -- audit -----------------------------------------------------------------------------------------
+
+    def audit(self, component: Optional[str] = None, *, key: Optional[str] = None, since: Optional[str] = None,
+              limit: Optional[int] = None) -> AuditList:
+        """The audit records of deisctl's writes, oldest first (as `deisctl audit`)."""
+        from deisctl.ops import audit
+
+        return audit.list_records(self.invocation, component, key, since, None if limit is None else str(limit))
+
+    def audit_verify(self, *, expect_head: Optional[str] = None) -> AuditVerified:
+        """Whether the audit trail is whole (exit_code 0) or broken (1, `problem` naming the first
+        record concerned); checked against the client's audit_anchors file and expect_head
+        ("SEQ:HASH", as a verify's `head` gives it) when given."""
+        from deisctl.ops import audit
+
+        return audit.verify(self.invocation, expect_head)
+
+    def audit_policy(self, *, keep: Union[int, str, None] = None,
+                     max_age_days: Union[float, str, None] = None) -> PolicyShown:
+        """The cluster's retention policy of the trail; with keep and/or max_age_days (a number, or
+        "all" / "none" for no limit), set it."""
+        from deisctl.ops import audit
+
+        return audit.policy(self.invocation, None if keep is None else str(keep),
+                            None if max_age_days is None else str(max_age_days))
+
+    def audit_repair(self) -> Repaired:
+        """Rebuild a missing or damaged head of the trail from its records (their chain whole)."""
+        from deisctl.ops import audit
+
+        return audit.repair(self.invocation)
 
     # -- users, check -----------------------------------------------------------------------------------
 

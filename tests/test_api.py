@@ -5,6 +5,7 @@ printed, nothing read from the process's environment, questions only through the
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -177,3 +178,52 @@ def test_user_operations_on_the_real_controller(etcd, sshd_server, controller_co
     with pytest.raises(api.UsageError, match="--yes"):
         c.revoke_token(all_users=True)  # nobody to ask: refused before connecting
     assert c.check(controller=True).rows[-1][1] is True  # the controller's container runs
+
+
+def test_edit_without_an_editor_and_its_conflict_rule(client, etcd):
+    etcd.write("/deis/controller/workers", "2")
+    etcd.write("/deis/controller/secretKey", "s3cret")
+    edited = client().edit("controller", lambda doc: {**doc, "workers": "4", "registrationMode": "admin_only"})
+    assert sorted((c.key, c.action) for c in edited.changes) == [("registrationMode", "added"),
+                                                                 ("workers", "changed")]
+    assert etcd.read_prefix("/deis/controller/") == {"/deis/controller/workers": "4",
+                                                     "/deis/controller/secretKey": "s3cret",  # left masked: kept
+                                                     "/deis/controller/registrationMode": "admin_only"}
+    gone = client().edit("controller", {"workers": "4", "secretKey": "********"})  # the new document itself
+    assert [(c.key, c.action) for c in gone.changes] == [("registrationMode", "removed")]
+
+    def meanwhile(doc):  # another writer, between the read and the write
+        etcd.write("/deis/controller/workers", "9")
+        return {**doc, "workers": "5"}
+
+    with pytest.raises(api.ConflictError) as caught:
+        client().edit("controller", meanwhile)
+    assert caught.value.exit_code == 6 and "nothing was written" in caught.value.message
+    assert etcd.read("/deis/controller/workers") == "9"
+    with pytest.raises(api.UsageError):
+        client().edit("controller", lambda doc: ["not", "a", "mapping"])
+
+
+def test_audit_verify_policy_and_repair(client, etcd, tmp_path):
+    anchors = tmp_path / "anchors.json"
+    deis = client(audit_anchors=str(anchors), reason="api test")
+    deis.set("controller", {"workers": "2"})
+    deis.set("controller", {"workers": "3"})
+    records = deis.audit("controller").records
+    assert [r["seq"] for r in records] == [1, 2] and records[0]["reason"] == "api test"
+    verified = deis.audit_verify()
+    assert (verified.exit_code, verified.problem, verified.head.split(":")[0]) == (0, None, "2")
+    assert anchors.exists() and json.loads(anchors.read_text())  # this client's anchor, outside etcd
+    assert deis.audit_policy(keep=500).keep == 500 and deis.audit_policy().stored
+    etcd.etcdctl("del", "/deisctl-audit/deis/records/0000000000000003")  # the newest: the policy's record
+    etcd.etcdctl("put", "/deisctl-audit/deis/head", '{"seq": 2, "hash": "%s", "first": 1, "anchor": ""}'
+                 % verified.head.split(":")[1])
+    broken = deis.audit_verify()  # the chain is whole again; the anchor (record 3) says otherwise
+    assert broken.exit_code == 1 and "the trail ends at record 2" in broken.problem
+    etcd.etcdctl("del", "/deisctl-audit/deis/head")
+    with pytest.raises(api.DeisctlError, match="never overwritten") as caught:
+        deis.set("controller", {"workers": "4"})
+    assert "deisctl audit repair" in caught.value.hint
+    assert deis.audit_repair().record == 3
+    deis.set("controller", {"workers": "4"})
+    assert deis.audit_verify(expect_head=verified.head).exit_code == 0

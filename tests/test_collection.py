@@ -283,3 +283,53 @@ def test_user_token_revoked_check_mode_then_real_then_rerun(playbook, etcd, cont
     missing = playbook([{"deis.deisctl.user": {"name": "ghost-" + bob, "admin": True, **node}}], clusters, "-v")
     failed = missing.results("fatal")["one"]
     assert (failed["rc"], failed["changed"]) == (3, False) and "no such user" in failed["msg"], failed
+
+
+def test_a_users_life_with_a_vaulted_password_and_the_settings_lookup(playbook, etcd, controller_rig, installed,
+                                                                      tmp_path):
+    """A playbook creates a user with a password from a vault variable, revokes its token, reads
+    settings through the deis.deisctl.settings lookup, and deletes the user; each rerun changes
+    nothing; the password appears nowhere in the output, even at -vvv."""
+    sshd_server, controller = controller_rig.sshd, controller_rig.controller
+    (carol,) = new_users(1, "vault")
+    password = "V4ulted-horse-battery-9"
+    vault_pass = tmp_path / "vault-pass"
+    vault_pass.write_text("the-vault-key\n")
+    env = ansible_env(installed / "home", installed / "installed")
+    encrypted = subprocess.run([ansible_tool("ansible-vault"), "encrypt_string", "--vault-password-file",
+                                str(vault_pass), password, "--name", "carol_password"], capture_output=True,
+                               text=True, env=env, timeout=120)
+    assert encrypted.returncode == 0, encrypted.stderr
+    (tmp_path / "secrets.yml").write_text(encrypted.stdout)
+    vault = ("-e", f"@{tmp_path / 'secrets.yml'}", "--vault-password-file", str(vault_pass))
+    etcd.write("/deis/controller/registrationMode", "admin_only")
+    etcd.write("/deis/controller/secretKey", "s3cret-key")
+    node = {"host": sshd_server.host, "ssh_port": sshd_server.port, "ssh_user": sshd_server.user,
+            "ssh_key": sshd_server.client_key, "known_hosts": sshd_server.known_hosts}
+    clusters = {"one": {"deis_endpoints": [etcd.endpoints]}}
+    lookup = "lookup('deis.deisctl.settings', '{term}', endpoints=deis_endpoints)"
+    tasks = [
+        {"deis.deisctl.user": {"name": carol, "state": "present", "password": "{{ carol_password }}",
+                               "email": f"{carol}@example.com", **node}},
+        {"deis.deisctl.user": {"name": carol, "token": "revoked", **node}},
+        {"ansible.builtin.set_fact": {"mode": "{{ " + lookup.format(term="controller/registrationMode") + " }}",
+                                      "controller": "{{ " + lookup.format(term="controller") + " }}"}},
+        {"ansible.builtin.assert": {"that": ["mode == 'admin_only'", "controller.secretKey == '********'",
+                                             "controller.registrationMode == 'admin_only'"]}},
+    ]
+    first = playbook(tasks, clusters, "-vvv", *vault)
+    made = 2 if controller.generation == "deis-v1" else 1  # Deis gives a new user a token at once: revoked
+    assert (first.recap["one"]["changed"], first.recap["one"]["failed"]) == (made, 0), first.out[-4000:]
+    assert password not in first.out and "s3cret-key" not in first.out
+    assert controller.login(carol, password)[0] == 200
+    token = controller.login(carol, password)[1]["token"]
+    assert controller.check_token(token) == 200
+    again = playbook(tasks, clusters, *vault)  # present and token: nothing to do (the login made a token)
+    assert again.recap["one"]["failed"] == 0 and again.recap["one"]["changed"] == 1  # that token, revoked
+    assert controller.check_token(token) == 401
+    assert playbook(tasks, clusters, *vault).recap["one"]["changed"] == 0
+    gone = [{"deis.deisctl.user": {"name": carol, "state": "absent", **node}}]
+    assert playbook(gone, clusters, "--check").recap["one"]["changed"] == 1
+    assert playbook(gone, clusters).recap["one"]["changed"] == 1
+    assert playbook(gone, clusters).recap["one"]["changed"] == 0
+    assert controller.login(carol, password)[0] == 400

@@ -436,7 +436,7 @@ def new_head_from_records(found: Sequence[Entry]) -> dict:
             "anchor": str(first.record.get("prev", "")), "first_time": str(first.record.get("time", ""))}
 
 
-def repair(store, prefix: str, actor: dict) -> tuple[int, int]:
+def repair(store, prefix: str, actor: dict, anchors=None) -> tuple[int, int]:
     """Rebuild a missing, damaged or stale head from the records there are, when their own chain
     is whole, and record the repair: (the old head's seq or -1 when it was missing or damaged,
     the new head's seq). Refused when the records themselves are broken or the head is fine."""
@@ -451,7 +451,7 @@ def repair(store, prefix: str, actor: dict) -> tuple[int, int]:
                            "rebuilds a head only over a whole chain; nothing was written")
     if state.head is not None and verify(state.head, state.entries) is None:
         raise UsageError(f"the audit trail under {root(prefix)} is whole: nothing to repair")
-    trail = Trail(prefix, actor)
+    trail = Trail(prefix, actor, anchors)
     old = -1 if state.head is None or not state.head.mod_revision else state.head.seq
     snap_head = state.head
     request = TxnRequest()
@@ -462,19 +462,23 @@ def repair(store, prefix: str, actor: dict) -> tuple[int, int]:
     if fresh.seq == 0:
         fresh = Head()._replace(mod_revision=fresh.mod_revision)
     what = "missing" if not head_now else ("damaged" if snap_head is None else f"at record {snap_head.seq}")
-    trail.attach(None, request, fresh, [(root(prefix) + "head", f"repaired (was {what})")], Policy(None, None))
+    seq, hash_ = trail.attach(None, request, fresh, [(root(prefix) + "head", f"repaired (was {what})")],
+                              Policy(None, None))
     response = store.run(lambda c: raw_call(c, "kvstub", "Txn", request), write=True, retry_unknown=False)
     if not response.succeeded:
         raise ConflictError(f"the audit trail under {root(prefix)} changed while it was repaired; nothing was "
                             "written", hint="run deisctl audit repair again")
-    return old, fresh.seq + 1
+    if anchors is not None:
+        anchors.saw(response.header.cluster_id, prefix, seq, hash_)
+    return old, seq
 
 
-def set_policy(store, prefix: str, actor: dict, keep: Optional[int], max_age_days: Optional[float]) -> Policy:
+def set_policy(store, prefix: str, actor: dict, keep: Optional[int], max_age_days: Optional[float],
+               anchors=None) -> Policy:
     """Store the cluster's retention policy, with a record of the change in the same transaction."""
     from etcd3.etcdrpc import TxnRequest
 
-    trail = Trail(prefix, actor)
+    trail = Trail(prefix, actor, anchors)
     request = TxnRequest()
     put = request.success.add().request_put
     put.key, put.value = trail.policy_key, encode_policy(keep, max_age_days)

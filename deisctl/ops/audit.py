@@ -88,11 +88,7 @@ def verify(inv, expect_head: Optional[str] = None) -> AuditVerified:
     expected = parse_head(expect_head) if expect_head is not None else None
     with open_store(inv) as store:
         state = audit.entries(store, inv.settings.prefix)
-    anchors = None
-    if inv.settings.audit_anchors:
-        from deisctl.anchors import Anchors
-
-        anchors = Anchors(inv.settings.audit_anchors)
+    anchors = _anchors(inv)
     problem = audit.verify(state.head, state.entries, state.head_problem)
     checked = []
     local = anchors.get(state.cluster_id, inv.settings.prefix) if anchors else None
@@ -112,6 +108,15 @@ def verify(inv, expect_head: Optional[str] = None) -> AuditVerified:
     return AuditVerified(len(state.entries), first, problem, shown, tuple(checked))
 
 
+def _anchors(inv):
+    """This machine's anchors of the trail outside etcd (deisctl.anchors), or None when off."""
+    if not inv.settings.audit_anchors:
+        return None
+    from deisctl.anchors import Anchors
+
+    return Anchors(inv.settings.audit_anchors)
+
+
 class Repaired(NamedTuple):
     was: int  # the head's record number before (-1: missing or damaged)
     record: int  # the repair's own record
@@ -122,7 +127,7 @@ def repair(inv) -> Repaired:
     from deisctl.etcd import audit
 
     with open_store(inv) as store:
-        was, record = audit.repair(store, inv.settings.prefix, dict(inv.settings.actor))
+        was, record = audit.repair(store, inv.settings.prefix, dict(inv.settings.actor), _anchors(inv))
     return Repaired(was, record)
 
 
@@ -145,7 +150,7 @@ def policy(inv, keep: Optional[str] = None, max_age: Optional[str] = None) -> Po
             return PolicyShown(current.keep, current.max_age_days, current.stored, False, current.damaged)
         new_keep = current.keep if keep is None else _limit(keep, "--keep", int, "all")
         new_age = current.max_age_days if max_age is None else _limit(max_age, "--max-age", float, "none")
-        audit.set_policy(store, inv.settings.prefix, dict(inv.settings.actor), new_keep, new_age)
+        audit.set_policy(store, inv.settings.prefix, dict(inv.settings.actor), new_keep, new_age, _anchors(inv))
     return PolicyShown(new_keep, new_age, True, True)
 
 

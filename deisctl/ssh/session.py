@@ -156,6 +156,9 @@ def take_line(buffer: bytearray, ended: bool) -> Optional[bytes]:
     return b"" if ended else None
 
 
+STDERR_GRACE = 10.0  # seconds the end of a command's stderr is waited for after its exit status
+
+
 class RemoteCommand:
     """A command running on the node: send to its stdin, read its stdout a line at a time, wait
     for its end. Every wait takes a deadline (time.monotonic(); None: no limit) and answers None
@@ -205,7 +208,9 @@ class RemoteCommand:
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
         if not self._chan.status_event.wait(remaining):
             return None
-        self._stderr_reader.join(1.0 if remaining is None else min(1.0, remaining + 0.2))
+        # The node ends stderr with the command; its reader may not have been scheduled yet on a
+        # busy machine: wait for it (a node that never ends stderr costs at most STDERR_GRACE).
+        self._stderr_reader.join(STDERR_GRACE if remaining is None else min(max(remaining, 2.0), STDERR_GRACE))
         out, self._out = bytes(self._out), bytearray()
         return Completed(self._chan.recv_exit_status(), out, bytes(self._err))
 
