@@ -33,3 +33,8 @@ COMPONENT = {
     "rollback": "deisctl.cli.revisions.rollback",
     "watch": "deisctl.cli.revisions.watch",
 }
+
+# The flags that make a write deliberate where deisctl would refuse it as a likely typo (set,
+# apply, edit): named here, below every module whose messages mention them.
+NEW_COMPONENT = "--new-component"  # writes to a component neither the schema nor etcd has
+NEW_KEY = "--new-key"  # writes a key that looks like a typo of a known one

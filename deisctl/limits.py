@@ -19,3 +19,5 @@ def too_large(name: str, size: int) -> str:
             "request, keys and framing included)")
 AUDIT_KEEP = 10000  # audit records kept when the cluster has no policy (deisctl audit policy)
 AUDIT_MAX_AGE_DAYS = 365  # days an audit record is kept, likewise
+AUDIT_OPS = 3  # operations an audit record adds to a transaction (record, head, trim)
+AUDIT_BYTES = 16 * 1024  # room an audit record may take in a request (bigger change lists are summarised)

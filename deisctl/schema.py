@@ -293,7 +293,7 @@ def _check(component: str, key: str, value: str, *, strict: bool, env: Mapping[s
             if close:
                 msg += f"; did you mean {close!r}?"
             if strict:
-                from deisctl.ops.targets import NEW_KEY
+                from deisctl.commands import NEW_KEY
                 from deisctl.typos import near_miss
 
                 typo = near_miss(key, COMPONENTS[component].keys)  # then the write needs --new-key too

@@ -18,7 +18,7 @@ from typing import Mapping, Optional, Sequence, TextIO
 import click
 
 from deisctl.cli.completion import COMPLETE_VAR
-from deisctl.cli.options import Process
+from deisctl.cli.process import Process
 from deisctl.cli.root import root
 from deisctl.cli.usage import usage_message
 from deisctl.errors import DeisctlError, ExitCode, Outcome

@@ -14,7 +14,7 @@ from typing import Callable, Mapping, Optional
 
 import click
 
-from deisctl.cli.options import process_of
+from deisctl.cli.process import process_of
 
 SHELLS = ("bash", "zsh", "fish")
 COMPLETE_VAR = "_DEISCTL_COMPLETE"

@@ -19,7 +19,7 @@ def _show_help(ctx: click.Context, _param, value: bool) -> None:
 
 def print_help(ctx: click.Context) -> None:
     """The command's help on the run's stdout (the Process the boundary was given)."""
-    from deisctl.cli.options import process_of
+    from deisctl.cli.process import process_of
 
     click.echo(ctx.get_help(), file=process_of(ctx).stdout)
 

@@ -4,20 +4,11 @@ whether deisctl may ask the person at the terminal."""
 
 from __future__ import annotations
 
-from typing import Mapping, NamedTuple, Optional, TextIO
+from typing import Mapping, Optional
 
 import click
 
-
-class Process(NamedTuple):
-    """What the boundary (cli/app.py:run) was given for this run, handed to every command as
-    ctx.obj. Immutable: nothing is written back into it."""
-
-    stdin: TextIO
-    stdout: TextIO
-    stderr: TextIO
-    env: Mapping[str, str]
-    argv: tuple = ()  # the command line after the program name (for the audit records)
+from deisctl.cli.process import Process, process_of  # noqa: F401  (the commands' way to their run)
 
 
 def output_option(fn):
@@ -32,7 +23,7 @@ def output_option(fn):
 def target_options(fn):
     """--new-component and --new-key, for the commands that write (set, apply): what makes a
     write to a new component, or to a key that looks like a typo of a known one, deliberate."""
-    from deisctl.ops.targets import NEW_COMPONENT, NEW_KEY
+    from deisctl.commands import NEW_COMPONENT, NEW_KEY
 
     fn = click.option(NEW_KEY, "new_key", is_flag=True,
                       help="Write keys that differ from a known or existing key only by case or one character "
@@ -40,10 +31,6 @@ def target_options(fn):
     return click.option(NEW_COMPONENT, "new_component", is_flag=True,
                         help="Create a component that neither the schema nor etcd has yet (refused otherwise, "
                              "as a likely typo).")(fn)
-
-
-def process_of(ctx: click.Context) -> Process:
-    return ctx.find_root().obj
 
 
 def global_flags(ctx: click.Context) -> Mapping:

@@ -7,7 +7,7 @@ import click
 from deisctl import __version__, commands
 from deisctl.cli import completion
 from deisctl.cli.groups import LazyGroup, help_if_bare
-from deisctl.cli.options import process_of
+from deisctl.cli.process import process_of
 from deisctl.errors import EXIT_CODE_HELP
 from deisctl.settings import (DEFAULT_COMMAND_TIMEOUT, DEFAULT_DIAL_TIMEOUT, DEFAULT_ENDPOINTS, DEFAULT_PREFIX,
                               OUTPUT_FORMATS)

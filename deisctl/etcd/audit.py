@@ -26,11 +26,9 @@ from typing import NamedTuple, Optional, Sequence
 
 from deisctl.errors import AuthError, ConflictError, DeisctlError, UsageError
 from deisctl.etcd.kv import key_bytes, raw_call
-from deisctl.limits import AUDIT_KEEP, AUDIT_MAX_AGE_DAYS
+from deisctl.limits import AUDIT_BYTES, AUDIT_KEEP, AUDIT_MAX_AGE_DAYS, AUDIT_OPS  # noqa: F401
 
 AUDIT_ROOT = "/deisctl-audit"
-AUDIT_OPS = 3  # operations a record adds to a transaction (record, head, trim)
-AUDIT_BYTES = 16 * 1024  # room a record may take in a request (bigger change lists are summarised)
 LISTED_CHANGES = 50  # keys a record names; beyond that it counts them per component
 DEFAULT_KEEP = AUDIT_KEEP  # records kept, when the cluster has no policy of its own
 DEFAULT_MAX_AGE_DAYS = AUDIT_MAX_AGE_DAYS  # records older than this are trimmed, likewise

@@ -84,7 +84,7 @@ def raw_call(client, stub: str, method: str, request):
 
 
 def _check_txn_size(count: int, store=None) -> None:
-    from deisctl.etcd.audit import AUDIT_OPS
+    from deisctl.limits import AUDIT_OPS
 
     limit = MAX_TXN_OPS - (AUDIT_OPS if store is not None and store.settings.audit else 0)
     if count > limit:
@@ -240,9 +240,7 @@ def put_many(store, items: Sequence[tuple[str, str]], not_after: Optional[int] =
     floor = store.seen_revision  # the cluster's revision before the first attempt, or older
 
     def put(client) -> Previous:
-        from deisctl.etcd import audit
-
-        response = audit.send(store, client, request, [(k, "put") for k, _ in items])
+        response = store.send_audited(client, request, [(k, "put") for k, _ in items])
         if not response.succeeded:
             now = [_first(item) for item in response.responses]
             if all(row is not None and row.value == value for row, (_, value) in zip(now, pairs)):
@@ -324,8 +322,6 @@ def delete_many(store, keys: Sequence[str], *, must_exist: bool) -> list[KV]:
     missing key deletes nothing (MissingKeys). Without, only the keys there are are deleted and
     recorded in the audit trail (none: no transaction, no record), guarded: each one still the
     value read, each missing one still missing; a concurrent change makes it read again."""
-    from deisctl.etcd import audit
-
     _check_txn_size(len(keys), store)
     raw = [key_bytes(k) for k in keys]
     if must_exist:
@@ -334,7 +330,7 @@ def delete_many(store, keys: Sequence[str], *, must_exist: bool) -> list[KV]:
             success=[RequestOp(request_delete_range=DeleteRangeRequest(key=k, prev_kv=True)) for k in raw],
             failure=[RequestOp(request_range=RangeRequest(key=k)) for k in raw])
         # Repeating a guarded delete that was applied would report the keys missing.
-        response = store.run(lambda c: audit.send(store, c, request, [(k, "delete") for k in keys]), write=True,
+        response = store.run(lambda c: store.send_audited(c, request, [(k, "delete") for k in keys]), write=True,
                              retry_unknown=False)
         if not response.succeeded:
             missing = [k for k, item in zip(keys, response.responses) if not item.response_range.kvs]
@@ -353,7 +349,7 @@ def delete_many(store, keys: Sequence[str], *, must_exist: bool) -> list[KV]:
                for k, row in zip(raw, rows) if row is None],
             success=[RequestOp(request_delete_range=DeleteRangeRequest(key=k, prev_kv=True)) for k, _, _ in present])
         # A repeat after a lost reply would find the keys gone and report nothing deleted: not repeated.
-        response = store.run(lambda c: audit.send(store, c, request, [(key, "delete") for _, key, _ in present]),
+        response = store.run(lambda c: store.send_audited(c, request, [(key, "delete") for _, key, _ in present]),
                              write=True, retry_unknown=False)
         if response.succeeded:
             return [kv_from_proto(p) for r in response.responses for p in r.response_delete_range.prev_kvs]

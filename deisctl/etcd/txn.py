@@ -52,7 +52,7 @@ def guarded_write(store, changes: Sequence[tuple[str, Optional[str]]], expected:
     failure itself (nothing was written). Returns the revision of the last transaction.
     progress(transactions done, transactions, changes written).
     """
-    from deisctl.etcd.audit import AUDIT_BYTES, AUDIT_OPS
+    from deisctl.limits import AUDIT_BYTES, AUDIT_OPS
 
     audited = store.settings.audit  # each transaction carries its record: room for it
     max_ops = MAX_TXN_OPS - (AUDIT_OPS if audited else 0) - (1 if unchanged_under else 0)
@@ -118,11 +118,9 @@ def _write_batch(store, batch, expected: dict, index: int, batches: int, written
         moved.key, moved.range_end, moved.min_mod_revision = prefix, prefix_range_end(under[0]), floor + 1
         moved.keys_only, moved.limit = True, LIST_LIMIT + 1
     # Idempotent: a repeat after a lost reply fails its guards on its own writes (below).
-    from deisctl.etcd import audit
-
     actions = [(key, "delete" if value is None else "put") for key, value in batch]
     try:
-        response = store.run(lambda c: audit.send(store, c, request, actions), write=True)
+        response = store.run(lambda c: store.send_audited(c, request, actions), write=True)
     except UnreachableError as exc:
         if index:  # "the write" of the message is this transaction; say what came before
             exc.message += (f" (that is transaction {index + 1} of {batches}; the first {written} of "

@@ -12,10 +12,9 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from deisctl import typos
+from deisctl.commands import NEW_COMPONENT, NEW_KEY
 from deisctl.errors import UsageError
 
-NEW_COMPONENT = "--new-component"  # the flag that creates a component neither the schema nor etcd has
-NEW_KEY = "--new-key"  # the flag that writes a key that looks like a typo of a known one
 
 
 def schema_keys(component: str) -> list[str]:

@@ -47,3 +47,71 @@ def test_layering_rules():
             assert not re.search(r"^\s*(import click|from click)", text, re.M), name
     expanduser = [str(name) for name, text in sources() if "os.path.expanduser(" in text]
     assert expanduser == []  # ~ is localfiles.expand_user's, from the invocation's HOME
+
+
+# -- the import graph: every import of deisctl's own modules, in-function ones counted --------------
+
+LAYERS = {"cli": 4, "api": 3, "ops": 2, "output": 1}  # everything else is the domain (0)
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """{module: the deisctl modules it imports}, read from the source with ast."""
+    import ast
+
+    modules = {_module_name(path): path for path in PACKAGE.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                found.update(f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
+                             for alias in node.names)
+        graph[name] = {dep for dep in found if dep in modules and dep != name}
+    return graph
+
+
+def layer(module: str) -> int:
+    parts = module.split(".")
+    if parts[1:2] == ["__main__"]:
+        return LAYERS["cli"]  # `python -m deisctl`: the CLI's entry
+    return LAYERS.get(parts[1], 0) if len(parts) > 1 else 0
+
+
+def test_no_import_goes_up_a_layer():
+    upward = [f"{module} -> {dep}" for module, deps in import_graph().items() for dep in deps
+              if layer(dep) > layer(module)]
+    assert upward == [], "imports from a lower layer into a higher one (ARCHITECTURE.md)"
+
+
+def test_no_import_cycles():
+    graph = import_graph()
+    cycles, seen = [], set()
+    for start in sorted(graph):  # a path back to start, through modules not yet settled
+        stack = [(start, [start])]
+        while stack:
+            module, path = stack.pop()
+            for dep in sorted(graph[module]):
+                if dep == start:
+                    cycles.append(" -> ".join(path + [start]))
+                elif dep not in path and dep not in seen:
+                    stack.append((dep, path + [dep]))
+        seen.add(start)
+    assert cycles == [], "import cycles"
+
+
+def test_the_graph_reader_sees_in_function_imports():
+    """The two rules would pass vacuously if in-function imports were missed."""
+    graph = import_graph()
+    assert "deisctl.etcd.audit" in graph["deisctl.etcd.client"]  # imported inside Store.send_audited
+    assert "deisctl.ops.users" in graph["deisctl.cli.users"]
