@@ -55,7 +55,7 @@ __all__ = [
     "SetResult", "Values", "Listing", "Removed", "SchemaTable", "Exported", "Applied", "Compared",
     "History", "Rolledback", "WatchEvent", "Registration", "UserChanges", "UserList", "CheckResult", "Edited",
     "AuditList", "AuditVerified", "PolicyShown", "Repaired",
-    "MASK", "shown", "change_rows", "diff_listing",
+    "MASK", "shown", "change_rows", "diff_listing", "check_rows",
 ]
 
 
@@ -72,6 +72,13 @@ def change_rows(changes: Sequence[Change]) -> list:
     from deisctl.output import documents
 
     return documents.change_rows(changes)
+
+
+def check_rows(result: CheckResult) -> list:
+    """The smoke checks as `check -o json` lists them: [{check, ok, detail}]."""
+    from deisctl.output import check
+
+    return check.checks(result).data
 
 
 def diff_listing(changes: Sequence[Change], side: str, wanted: str = "file") -> str:

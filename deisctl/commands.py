@@ -38,3 +38,41 @@ COMPONENT = {
 # apply, edit): named here, below every module whose messages mention them.
 NEW_COMPONENT = "--new-component"  # writes to a component neither the schema nor etcd has
 NEW_KEY = "--new-key"  # writes a key that looks like a typo of a known one
+
+# The same operations through every door: each CLI command's deisctl.api.Client method(s) and
+# what the deis.deisctl collection offers for it (a module, the lookup), or why a door has none
+# (EXCLUDED: ...). tests/unit/test_doors.py fails when a command, a Client method or a module is
+# added to one door and not here.
+EXCLUDED = "excluded: "
+DOORS = {
+    "config COMPONENT set": ("set", "deis.deisctl.config"),
+    "config COMPONENT get": ("get list", "lookup deis.deisctl.settings"),
+    "config COMPONENT rm": ("rm", "deis.deisctl.config"),
+    "config COMPONENT edit": ("edit", EXCLUDED + "a document made true is deis.deisctl.config's state: present"),
+    "config COMPONENT history": ("history", EXCLUDED + "a key's past is for people and scripts, not a desired state"),
+    "config COMPONENT rollback": ("rollback", EXCLUDED + "a playbook states the value it wants (deis.deisctl.config)"),
+    "config COMPONENT watch": ("watch", EXCLUDED + "a stream of events has no place in a task"),
+    "config export": ("export", "deis.deisctl.info"),
+    "config apply": ("apply", "deis.deisctl.config"),
+    "config diff": ("diff", "deis.deisctl.config"),  # its check and diff modes
+    "config schema": ("schema", EXCLUDED + "the table of known keys is documentation"),
+    "registration status": ("registration", "deis.deisctl.info"),
+    "registration enable": ("set_registration", "deis.deisctl.registration"),
+    "registration disable": ("set_registration", "deis.deisctl.registration"),
+    "registration admin-only": ("set_registration", "deis.deisctl.registration"),
+    "users list": ("users", "deis.deisctl.user"),  # its state: present|absent looks the user up
+    "users revoke-token": ("revoke_token", "deis.deisctl.user"),
+    "users promote": ("promote", "deis.deisctl.user"),
+    "users demote": ("demote", "deis.deisctl.user"),
+    "users create": ("create_user", "deis.deisctl.user"),
+    "users set-password": ("set_password", "deis.deisctl.user"),
+    "users delete": ("delete_users", "deis.deisctl.user"),
+    "check": ("check", "deis.deisctl.info"),
+    "audit": ("audit audit_verify audit_policy audit_repair",
+              EXCLUDED + "the trail is read and kept by its administrators; every module's write is recorded"),
+    "dock": (EXCLUDED + "it attaches a terminal's streams to a command in a container",
+             EXCLUDED + "ansible's own docker and command modules run commands"),
+    "context list": (EXCLUDED + "the CLI's config file; a Client is given its settings", EXCLUDED + "likewise"),
+    "context use": (EXCLUDED + "the CLI's config file", EXCLUDED + "likewise"),
+    "context show": (EXCLUDED + "the CLI's config file", EXCLUDED + "likewise"),
+}

@@ -219,6 +219,26 @@ def test_an_unquoted_secret_is_masked_at_vvv_too(playbook, etcd):
     assert "cn=admin" in done.out  # what is not secret stays readable
 
 
+def test_the_same_value_types_as_the_api(playbook, etcd):
+    """Numbers and booleans are written as their text, through the collection as through the API;
+    a float is refused by both (YAML's 1.10 would be stored as 1.1), with deisctl's line, rc 2."""
+    from deisctl import api
+
+    clusters = {"one": {"deis_endpoints": [etcd.endpoints]}}
+    bad = playbook([{"deis.deisctl.config": {"settings": {"controller": {"workers": 4.5}}}}], clusters, "-v")
+    failed = bad.results("fatal")["one"]
+    assert failed["rc"] == 2 and "write the value as a JSON string" in failed["msg"], failed
+    with pytest.raises(api.UsageError) as caught:
+        api.Client(endpoints=etcd.endpoints).apply({"controller": {"workers": 4.5}})
+    assert caught.value.message in failed["msg"]
+    good = playbook([{"deis.deisctl.config": {"settings": {"controller": {"workers": 4},
+                                                           "platform": {"enablePlacementOptions": True}}}}],
+                    clusters)
+    assert good.recap["one"]["changed"] == 1, good.out[-4000:]
+    assert (etcd.read("/deis/controller/workers"), etcd.read("/deis/platform/enablePlacementOptions")) == \
+        ("4", "true")
+
+
 def test_state_absent_on_an_empty_custom_component_is_idempotent(playbook, etcd):
     """The rerun of `state: absent` on a custom component it emptied: ok, not changed, no record."""
     clusters = {"one": {"deis_endpoints": [etcd.endpoints]}}

@@ -10,7 +10,16 @@ from deisctl.cli.groups import LazyGroup, help_if_bare
 from deisctl.cli.process import process_of
 from deisctl.errors import EXIT_CODE_HELP
 from deisctl.settings import (DEFAULT_COMMAND_TIMEOUT, DEFAULT_DIAL_TIMEOUT, DEFAULT_ENDPOINTS, DEFAULT_PREFIX,
-                              OUTPUT_FORMATS)
+                              OUTPUT_FORMATS, env_name)
+
+
+def global_option(*flags: str, help: str, shown_default=None, **kwargs):
+    """A global option whose help ends with its environment variable (settings.env_name, the one
+    rule) and the default settings.build applies: `[env: DEISCTL_NAME; default: D]`. The option's
+    own value stays None when not given (flag > environment > context > default)."""
+    name = max(flags, key=len).lstrip("-").replace("-", "_")
+    shown = f"env: {env_name(name)}" + ("" if shown_default is None else f"; default: {shown_default}")
+    return click.option(*flags, help=f"{help} [{shown}]", **kwargs)
 
 
 def _version(ctx: click.Context, _param, value: bool) -> None:
@@ -27,30 +36,27 @@ def _version(ctx: click.Context, _param, value: bool) -> None:
     epilog=EXIT_CODE_HELP,
     invoke_without_command=True,
 )
-@click.option("--endpoints", metavar="URLS",
-              help="Comma-separated etcd client URLs; several = one cluster, with failover. "
-                   f"[env: DEISCTL_ENDPOINTS; default: {DEFAULT_ENDPOINTS}]")
-@click.option("--prefix", metavar="PATH", help=f"Root of the Deis keys in etcd. [env: DEISCTL_PREFIX; default: {DEFAULT_PREFIX}]")
-@click.option("--cacert", metavar="FILE",
-              help="CA bundle that signed the etcd server certificates (https endpoints). [env: DEISCTL_CACERT]")
-@click.option("--cert", metavar="FILE", help="Client certificate for TLS client authentication. [env: DEISCTL_CERT]")
-@click.option("--key", metavar="FILE", help="Private key of --cert. [env: DEISCTL_KEY]")
-@click.option("--user", metavar="NAME[:PASSWORD]",
-              help="etcd user (needs https endpoints). A password given here is visible to other local users "
-                   "in `ps`: prefer DEISCTL_PASSWORD or the prompt on a terminal. [env: DEISCTL_USER]")
-@click.option("--dial-timeout", metavar="SECONDS",
-              help=f"Time allowed to connect to an endpoint. [env: DEISCTL_DIAL_TIMEOUT; default: {DEFAULT_DIAL_TIMEOUT:g}]")
-@click.option("--command-timeout", metavar="SECONDS",
-              help=f"Time allowed for each etcd request. [env: DEISCTL_COMMAND_TIMEOUT; default: {DEFAULT_COMMAND_TIMEOUT:g}]")
-@click.option("-o", "--output", metavar="FORMAT", shell_complete=completion.choices(OUTPUT_FORMATS),
-              help="text, json or yaml. [env: DEISCTL_OUTPUT; default: text]")
-@click.option("--tunnel", metavar="[USER@]HOST[:PORT]",
-              help="Reach etcd and the nodes through this SSH bastion; --endpoints are resolved on its side. "
-                   "[env: DEISCTL_TUNNEL]")
-@click.option("--context", metavar="NAME", shell_complete=completion.context_names,
-              help="Named cluster context from the config file (DEISCTL_CONFIG). [env: DEISCTL_CONTEXT]")
-@click.option("--reason", metavar="TEXT", help="Why: recorded with each change in the audit trail. [env: DEISCTL_REASON]")
-@click.option("--debug", is_flag=True, default=None, help="Show tracebacks on errors. [env: DEISCTL_DEBUG]")
+@global_option("--endpoints", metavar="URLS", shown_default=DEFAULT_ENDPOINTS,
+               help="Comma-separated etcd client URLs; several = one cluster, with failover.")
+@global_option("--prefix", metavar="PATH", shown_default=DEFAULT_PREFIX, help="Root of the Deis keys in etcd.")
+@global_option("--cacert", metavar="FILE", help="CA bundle that signed the etcd server certificates (https endpoints).")
+@global_option("--cert", metavar="FILE", help="Client certificate for TLS client authentication.")
+@global_option("--key", metavar="FILE", help="Private key of --cert.")
+@global_option("--user", metavar="NAME[:PASSWORD]",
+               help="etcd user (needs https endpoints). A password given here is visible to other local users "
+                    "in `ps`: prefer DEISCTL_PASSWORD or the prompt on a terminal.")
+@global_option("--dial-timeout", metavar="SECONDS", shown_default=f"{DEFAULT_DIAL_TIMEOUT:g}",
+               help="Time allowed to connect to an endpoint.")
+@global_option("--command-timeout", metavar="SECONDS", shown_default=f"{DEFAULT_COMMAND_TIMEOUT:g}",
+               help="Time allowed for each etcd request.")
+@global_option("-o", "--output", metavar="FORMAT", shown_default="text", shell_complete=completion.choices(OUTPUT_FORMATS),
+               help="text, json or yaml.")
+@global_option("--tunnel", metavar="[USER@]HOST[:PORT]",
+               help="Reach etcd and the nodes through this SSH bastion; --endpoints are resolved on its side.")
+@global_option("--context", metavar="NAME", shell_complete=completion.context_names,
+               help="Named cluster context from the config file (DEISCTL_CONFIG).")
+@global_option("--reason", metavar="TEXT", help="Why: recorded with each change in the audit trail.")
+@global_option("--debug", is_flag=True, default=None, help="Show tracebacks on errors.")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
               help="Show the version and exit.")
 @click.option("--show-completion", metavar="[SHELL]", is_flag=False, flag_value="", expose_value=False,

@@ -154,23 +154,25 @@ rc:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.deis.deisctl.plugins.module_utils.deisctl_api import (
-    api, argument_spec, as_text, change_rows, client, fail, finish, hide_secrets, listing, require_deisctl,
+    api, argument_spec, change_rows, client, fail, finish, hide_secrets, listing, require_deisctl,
     with_conflict_retries)
 
 
-def _text_settings(settings):
-    """{component: {key: value}} with every value as the text deisctl writes."""
+def _settings(settings):
+    """{component: {key: value}} as deisctl.api takes a document: the values as they are, so that
+    every door accepts the same types (text, integers, booleans, file and env references) and
+    refuses the same (a float: its text would not be kept exactly)."""
     document = {}
     for component, keys in settings.items():
         if not isinstance(keys, dict):
             return None
-        document[str(component)] = dict((str(key), as_text(value)) for key, value in keys.items())
+        document[str(component)] = dict((str(key), value) for key, value in keys.items())
     return document
 
 
 def present(module, deis):
     params = module.params
-    document = params["src"] if params["src"] else _text_settings(params["settings"])
+    document = params["src"] if params["src"] else _settings(params["settings"])
     if document is None:
         module.fail_json(msg="settings must map each component to a mapping of keys", rc=2, changed=False)
 

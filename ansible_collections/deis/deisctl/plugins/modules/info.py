@@ -99,7 +99,7 @@ def main():
                       registration=dict(mode=registration.mode, legacy=registration.legacy))
         if params["check"]:
             checked = deis.check(controller=params["controller"])
-            result["checks"] = [dict(check=row[0], ok=row[1], detail=row[2]) for row in checked.rows]
+            result["checks"] = api.check_rows(checked)  # check -o json's rows
             result["healthy"] = checked.exit_code == 0
     except api.DeisctlError as error:
         fail(module, error, messages)
