@@ -220,7 +220,9 @@ def set_current(path: str, name: str, env: Mapping[str, str]) -> None:
 
             data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
             data["current-context"] = name
-            updated = yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
+            from deisctl.yaml_text import dump_yaml
+
+            updated = dump_yaml(data)
     try:
         write_atomic(path, updated, private=True, keep_mode=True)
     except Unwritable as exc:

@@ -7,6 +7,9 @@
 # Each set is installed into a fresh temp venv (made with ${PYTHON:-python3}; Python 3.11 is the
 # target), its packages are imported and its tools run, then `pip freeze` writes the lock.
 # Run it after changing a range in pyproject.toml; the next scripts/test.sh then remakes its venv.
+#   bash scripts/lock.sh NAME   (with PYTHON=... another interpreter) resolves only the newest set
+#                               for that Python into constraints/NAME.txt: py310, py313, the other
+#                               ends of the Pythons deisctl claims, which .ci/run tests too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/venv.sh
@@ -16,18 +19,6 @@ deisctl_venv_support "$deisctl_base"
 work=$(mktemp -d "${TMPDIR:-/tmp}/deisctl-lock.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p constraints
-
-# The lower bound (">=X") of every requirement in [project] dependencies and the test extra.
-"$deisctl_base" - >"$work/lower-bounds.txt" <<'PY'
-import re, sys, tomllib
-project = tomllib.load(open("pyproject.toml", "rb"))["project"]
-for req in project["dependencies"] + project["optional-dependencies"]["test"]:
-    name = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", req).group(1)
-    low = re.search(r">=\s*([^,;\s]+)", req)
-    if not low:
-        sys.exit(f"error: {req!r} in pyproject.toml has no lower bound")
-    print(f"{name}=={low.group(1)}")
-PY
 
 resolve() {  # NAME WHAT [PIP_ARGS...]: install .[test] in a temp venv, check it, freeze it
   local name=$1 what=$2 venv=$work/$1
@@ -50,6 +41,25 @@ resolve() {  # NAME WHAT [PIP_ARGS...]: install .[test] in a temp venv, check it
     "$venv/bin/python" -m pip freeze --exclude-editable | LC_ALL=C sort -f
   } >"$work/$name.txt"
 }
+
+if [ $# -gt 0 ]; then
+  [[ $1 =~ ^py3[0-9]+$ ]] || { echo "error: NAME is py3XX, e.g. py313" >&2; exit 2; }
+  resolve "$1" "pyproject.toml's ranges, resolved to the newest versions they allow on this Python."
+  mv "$work/$1.txt" "constraints/$1.txt"
+  echo "# wrote constraints/$1.txt" >&2
+  exit 0
+fi
+# The lower bound (">=X") of every requirement in [project] dependencies and the test extra.
+"$deisctl_base" - >"$work/lower-bounds.txt" <<'PY'
+import re, sys, tomllib
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+for req in project["dependencies"] + project["optional-dependencies"]["test"]:
+    name = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", req).group(1)
+    low = re.search(r">=\s*([^,;\s]+)", req)
+    if not low:
+        sys.exit(f"error: {req!r} in pyproject.toml has no lower bound")
+    print(f"{name}=={low.group(1)}")
+PY
 
 resolve newest "pyproject.toml's ranges, resolved to the newest versions they allow."
 resolve lowest "Direct dependencies at the lower bounds of pyproject.toml's ranges; the others resolved against them." \

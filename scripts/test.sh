@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command. Installs what the tests need when it is missing
-# (Debian packages: etcd, sshd, Docker engine, openssl, iproute2, debootstrap and
+# (Debian packages: etcd, sshd, Docker engine, openssl, iproute2, zsh and fish, debootstrap and
 # PostgreSQL for the Deis-era controller, and python3-venv when the Python cannot
 # make a venv), makes or reuses the project's venv
 # (scripts/venv.sh: .venv/ with constraints/newest.txt; DEISCTL_LOCK=lowest:
@@ -22,6 +22,8 @@ command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v dockerd >/dev/null || need+=(docker.io)
 command -v openssl >/dev/null || need+=(openssl)
 command -v ip >/dev/null || need+=(iproute2)
+command -v zsh >/dev/null || need+=(zsh)
+command -v fish >/dev/null || need+=(fish)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || need+=(postgresql)
 command -v psql >/dev/null || need+=(postgresql-client)

@@ -88,3 +88,31 @@ def test_completion_in_a_real_interactive_bash(tmp_path):
         line, shown = bash.type("deisctl config controller set registrationMode=\t\t")
         assert line == "deisctl config controller set registrationMode="
         assert {"enabled", "disabled", "admin_only"} <= set(shown.split()), shown
+
+
+@pytest.mark.parametrize("shell", ["zsh", "fish"])
+def test_completion_in_a_real_interactive_zsh_and_fish(tmp_path, shell):
+    """Click's own completion scripts for zsh and fish (`deisctl --show-completion SHELL`), loaded
+    in the real shell on a terminal and driven TAB by TAB: components, keys, the values the schema
+    knows (these shells do not split words at `=` or `:`), -o, contexts, after an option's value."""
+    from tests.rig.shell import InteractiveShell
+
+    command = deisctl_command()
+    if len(command) != 1 or not shutil.which(shell):
+        pytest.skip(f"needs the deisctl console script and {shell} (Debian package {shell})")
+    config = tmp_path / "config.yaml"
+    config.write_text("contexts:\n  staging:\n    endpoints: http://127.0.0.1:1\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEISCTL_")}
+    env.update(DEISCTL_CONFIG=str(config))
+    url = "http://127.0.0.1:2379"
+    with InteractiveShell(shell, os.path.dirname(command[0]), env, str(tmp_path)) as terminal:
+        for typed, shown in (("deisctl us\t", "deisctl users"),
+                             ("deisctl config contr\t", "deisctl config controller"),
+                             (f"deisctl --endpoints {url} config contr\t", f"deisctl --endpoints {url} config controller"),
+                             ("deisctl config controller get registrationM\t",
+                              "deisctl config controller get registrationMode"),
+                             ("deisctl config controller set registrationMode=ad\t",
+                              "deisctl config controller set registrationMode=admin_only"),
+                             ("deisctl -o j\t", "deisctl -o json"),
+                             ("deisctl --context st\t", "deisctl --context staging")):
+            assert terminal.line_after(typed) == shown, typed

@@ -98,7 +98,7 @@ def apply(ctx: click.Context, file: str, dry_run: bool, prune: bool, strict: boo
         result = ops.apply(inv, file, dry_run=dry_run, prune=prune, strict=strict, keep_masked=keep_masked,
                            any_file=allow_any_file, yes=yes, delete_protected=delete_protected,
                            write_published=write_published, new_component=new_component, new_key=new_key,
-                           confirm_prune=views.prune_confirmation(inv), progress=views.apply_progress(inv))
+                           confirm_prune=prune_confirmation(inv), progress=apply_progress(inv))
     except PartlyApplied as stopped:  # what landed, on stdout (JSON too), before the error line
         emit(inv, views.applied(stopped.result, show_secrets), wrote=True)
         raise
@@ -121,3 +121,44 @@ def diff(ctx: click.Context, file: str, prune: bool, strict: bool, keep_masked: 
                       delete_protected=delete_protected, write_published=write_published)
     emit(inv, views.compared(result, inv.settings.prefix, show_secrets))
     return result
+
+
+# What the CLI asks and shows while apply works (the operation takes them as callables; output/
+# only renders results).
+
+PROGRESS_MIN_CHANGES = 500  # a progress line on stderr (a terminal) from this many changes on
+
+def prune_confirmation(inv):
+    """When someone can be asked (inv.confirm): show what --prune would delete (on stderr) and
+    ask; None otherwise."""
+    if inv.confirm is None:
+        return None
+
+    def confirm(removals: list, emptied: list) -> bool:
+        for change in removals:
+            inv.note(views.change_line(change, show_secrets=False))
+        if emptied:
+            inv.note(f"{', '.join(emptied)} would be left without any key")
+        return inv.confirm(f"Delete these {len(removals)} key(s)?")
+
+    return confirm
+
+
+def apply_progress(inv):
+    """`applying: 12/79 transactions (1536/10000 changes)` on stderr, rewritten in place, for large
+    change sets on a terminal; None otherwise."""
+    try:
+        terminal = inv.stderr.isatty()
+    except (AttributeError, ValueError):
+        terminal = False
+    if not terminal:
+        return None
+
+    def progress(done: int, batches: int, written: int, total: int) -> None:
+        if total < PROGRESS_MIN_CHANGES:
+            return
+        end = "\n" if done == batches else ""
+        inv.stderr.write(f"\rapplying: {done}/{batches} transactions ({written}/{total} changes){end}")
+        inv.stderr.flush()
+
+    return progress

@@ -64,7 +64,7 @@ def edit(ctx: click.Context, show_secrets: bool, strict: bool, new_component: bo
                 result = ops.Edited([], 0, editing.revision, path)
                 break
             try:
-                result = ops.apply_edit(inv, editing, views.without_edit_header(text), path, strict=strict,
+                result = ops.apply_edit(inv, editing, without_edit_header(text), path, strict=strict,
                                         new_key=new_key)
                 break
             except UsageError as invalid:
@@ -72,7 +72,7 @@ def edit(ctx: click.Context, show_secrets: bool, strict: bool, new_component: bo
                     raise
                 last_error = invalid.render().removeprefix("error: ")
                 shown = views.edit_document(editing, command, error=last_error,
-                                            body=views.without_edit_header(text))
+                                            body=without_edit_header(text))
                 _write(path, shown)
     except PartlyApplied as stopped:
         keep = True
@@ -153,3 +153,11 @@ def _read(path: str) -> str:
     from deisctl.document import read_text
 
     return read_text(path)
+
+
+def without_edit_header(text: str) -> str:
+    """The edited text without the header edit_document put on top."""
+    lines = text.split("\n")
+    if views.EDIT_HEADER_END in lines and all(line.startswith("#") for line in lines[:lines.index(views.EDIT_HEADER_END)]):
+        return "\n".join(lines[lines.index(views.EDIT_HEADER_END) + 1:])
+    return text

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, NamedTuple, Optional
 
 from deisctl.escaping import escape  # noqa: F401  (the one rule; output.escape for the views)
+from deisctl.yaml_text import dump_yaml  # noqa: F401  (the one dumper; output.dump_yaml for the views)
 
 
 class View(NamedTuple):
@@ -101,25 +102,6 @@ def dump_json(data: Any, indent: Optional[int] = 2) -> str:
     import json  # only when asked for: keeps start-up lean
 
     return json.dumps(data, indent=indent, ensure_ascii=False)
-
-
-def dump_yaml(data: Any, header: str = "") -> str:
-    """The one YAML dumper (-o yaml and `config export`): block style for multi-line text when YAML
-    can keep it exact, keys in the order given, no line folding."""
-    import yaml
-
-    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-    class Dumper(base):  # type: ignore[misc, valid-type]
-        pass
-
-    def text(dumper, value: str):
-        exact = "\n" in value and not any(line != line.rstrip() for line in value.split("\n"))
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if exact else None)
-
-    Dumper.add_representer(str, text)
-    return header + yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True,
-                              default_flow_style=False, width=1 << 20)
 
 
 def one_line(value: Optional[str], limit: int = 60) -> str:

@@ -7,7 +7,6 @@ from typing import Iterable
 from deisctl.keys import MASK, shown
 from deisctl.output import View, dump_yaml, one_line
 
-PROGRESS_MIN_CHANGES = 500  # a progress line on stderr (a terminal) from this many changes on
 
 
 # -- export ------------------------------------------------------------------------------------
@@ -136,42 +135,6 @@ def unified_diff(result, prefix: str, show_secrets: bool) -> Iterable[str]:
                                 tofile=result.source, lineterm="")
 
 
-def prune_confirmation(inv):
-    """When someone can be asked (inv.confirm): show what --prune would delete (on stderr) and
-    ask; None otherwise."""
-    if inv.confirm is None:
-        return None
-
-    def confirm(removals: list, emptied: list) -> bool:
-        for change in removals:
-            inv.note(change_line(change, show_secrets=False))
-        if emptied:
-            inv.note(f"{', '.join(emptied)} would be left without any key")
-        return inv.confirm(f"Delete these {len(removals)} key(s)?")
-
-    return confirm
-
-
-def apply_progress(inv):
-    """`applying: 12/79 transactions (1536/10000 changes)` on stderr, rewritten in place, for large
-    change sets on a terminal; None otherwise."""
-    try:
-        terminal = inv.stderr.isatty()
-    except (AttributeError, ValueError):
-        terminal = False
-    if not terminal:
-        return None
-
-    def progress(done: int, batches: int, written: int, total: int) -> None:
-        if total < PROGRESS_MIN_CHANGES:
-            return
-        end = "\n" if done == batches else ""
-        inv.stderr.write(f"\rapplying: {done}/{batches} transactions ({written}/{total} changes){end}")
-        inv.stderr.flush()
-
-    return progress
-
-
 # -- edit ------------------------------------------------------------------------------------
 
 EDIT_HEADER_END = "# ---"  # the last line of the header edit writes (taken off before a reopen)
@@ -190,14 +153,6 @@ def edit_document(editing, command: str, error: str = "", body: str = "") -> str
         header.insert(0, f"# ERROR: {' '.join(error.split())}")
         header.insert(1, "# Fix it and save to try again; quit without changing anything to give up.")
     return "\n".join(header + [EDIT_HEADER_END, ""]) + (body or dump_yaml(editing.document))
-
-
-def without_edit_header(text: str) -> str:
-    """The edited text without the header edit_document put on top."""
-    lines = text.split("\n")
-    if EDIT_HEADER_END in lines and all(line.startswith("#") for line in lines[:lines.index(EDIT_HEADER_END)]):
-        return "\n".join(lines[lines.index(EDIT_HEADER_END) + 1:])
-    return text
 
 
 def edited(result, prefix: str, show_secrets: bool) -> View:

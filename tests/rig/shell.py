@@ -78,3 +78,75 @@ class InteractiveBash:
         found = self._read_until(re.compile(rf"^{_MARK} (.*)\n", re.M), start)
         self._read_until(re.compile(re.escape(_PROMPT)), found.end())
         return found.group(1).rstrip(), self.output[start:found.start()]
+
+
+class InteractiveShell:
+    """zsh or fish, interactive on a pty that is its controlling terminal (fish needs one), with
+    deisctl's completion script for that shell loaded (Click's own). `line_after(keys)` types keys
+    (TAB included), then Ctrl-A puts `rigsave ` before what they left and Enter runs it: a
+    function that writes its arguments to a file, read back here (the screen of a line editor is
+    no place to read a result from)."""
+
+    SETUP = {
+        "zsh": ("rigsave() {{ print -r -- \"$*\" > {file}; }}; PS1='rig$ '; autoload -Uz compinit && "
+                "compinit -u; eval \"$(deisctl --show-completion zsh)\"; unsetopt beep"),
+        "fish": ("function rigsave; echo $argv > {file}; end; function fish_prompt; echo -n 'rig$ '; end; "
+                 "set -g fish_greeting; deisctl --show-completion fish | source"),
+    }
+    ARGV = {"zsh": ["zsh", "-f", "-i"], "fish": ["fish", "--no-config", "-i"]}
+
+    def __init__(self, shell: str, bin_dir: str, env: dict, work: str, timeout: float = 30):
+        self.shell, self.timeout = shell, timeout
+        self.saved = os.path.join(work, f"{shell}-line.txt")
+        self.env = dict(env, PATH=f"{bin_dir}:{env.get('PATH', '/usr/bin:/bin')}", HISTFILE="/dev/null",
+                        TERM="dumb" if shell == "zsh" else "xterm", HOME=work, XDG_CONFIG_HOME=work,
+                        XDG_DATA_HOME=work)
+        self.proc: subprocess.Popen | None = None
+        self.master = -1
+
+    def __enter__(self) -> "InteractiveShell":
+        import fcntl
+        import termios
+
+        def controlling_terminal():  # its own session, the pty as its terminal
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        self.master, slave = os.openpty()
+        try:
+            self.proc = subprocess.Popen(self.ARGV[self.shell], stdin=slave, stdout=slave, stderr=slave, env=self.env,
+                                         preexec_fn=controlling_terminal, close_fds=True)
+        finally:
+            os.close(slave)
+        self._drain(1.0)
+        self._save(self.SETUP[self.shell].format(file=self.saved) + "; rigsave ready\r")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        stop_process(self.proc)
+        os.close(self.master)
+
+    def _drain(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if select.select([self.master], [], [], 0.05)[0]:
+                try:
+                    os.read(self.master, 65536)
+                except OSError:
+                    return
+
+    def _save(self, keys: str) -> str:
+        if os.path.exists(self.saved):
+            os.unlink(self.saved)
+        os.write(self.master, keys.encode())
+        deadline = time.monotonic() + self.timeout
+        while not (os.path.exists(self.saved) and open(self.saved).read().endswith("\n")):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.shell} did not run rigsave for {keys!r}")
+            self._drain(0.05)
+        return open(self.saved).read().rstrip("\n")
+
+    def line_after(self, keys: str) -> str:
+        """Type keys (with \\t for TAB) at an empty prompt; the command line they leave."""
+        self._drain(0.2)
+        return self._save(keys + "\x01rigsave \r")
