@@ -13,6 +13,11 @@ ROOT = {
     "users": "deisctl.cli.users.users_group",
     "dock": "deisctl.cli.dock.dock",
     "audit": "deisctl.cli.audit.audit",
+    "status": "deisctl.cli.platform.status",
+    "list": "deisctl.cli.platform.list_",
+    "logs": "deisctl.cli.platform.logs",
+    "restart": "deisctl.cli.platform.restart",
+    "ssh": "deisctl.cli.platform.ssh",
 }
 
 # `deisctl config NAME`: these are commands, so no component may be named so.
@@ -72,6 +77,12 @@ DOORS = {
               EXCLUDED + "the trail is read and kept by its administrators; every module's write is recorded"),
     "dock": (EXCLUDED + "it attaches a terminal's streams to a command in a container",
              EXCLUDED + "ansible's own docker and command modules run commands"),
+    "status": ("status", "deis.deisctl.info"),
+    "list": ("status", "deis.deisctl.info"),
+    "logs": ("logs", EXCLUDED + "a stream of lines has no place in a task; deis.deisctl.info gives the status"),
+    "restart": ("restart", "deis.deisctl.component"),
+    "ssh": (EXCLUDED + "it attaches a terminal's streams to a command on a node",
+            EXCLUDED + "ansible's own connections run commands on nodes"),
     "context list": (EXCLUDED + "the CLI's config file; a Client is given its settings", EXCLUDED + "likewise"),
     "context use": (EXCLUDED + "the CLI's config file", EXCLUDED + "likewise"),
     "context show": (EXCLUDED + "the CLI's config file", EXCLUDED + "likewise"),

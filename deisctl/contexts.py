@@ -51,6 +51,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "ssh_port": ("port", "SSH port of the nodes"),
     "known_hosts": ("path", "known_hosts file for the nodes' host keys"),
     "controller_host": ("str", "node that runs the controller (deisctl check --controller)"),
+    "nodes": ("hosts", "the platform's nodes (deisctl status, logs: for components that publish no heartbeat)"),
 }
 
 
@@ -131,6 +132,11 @@ def _normalise(name: str, values: Any, path: str, base: str, env: Mapping[str, s
                 value = ",".join(value)
             elif not isinstance(value, str):
                 raise UsageError(f"{where}: endpoints must be a comma-separated string or a list of URLs")
+        elif kind == "hosts":
+            hosts = value.split(",") if isinstance(value, str) else value
+            if not isinstance(hosts, list) or not all(isinstance(h, str) and h.strip() for h in hosts):
+                raise UsageError(f"{where}: nodes must be a list of host names or addresses")
+            value = tuple(h.strip() for h in hosts)
         elif kind in ("seconds", "port"):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 try:

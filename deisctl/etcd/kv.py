@@ -36,11 +36,13 @@ def value_bytes(value) -> bytes:
 class KV:
     """One key-value pair with its MVCC metadata."""
 
-    __slots__ = ("key", "value", "mod_revision", "create_revision", "version")
+    __slots__ = ("key", "value", "mod_revision", "create_revision", "version", "lease")
 
-    def __init__(self, key: str, value: bytes, mod_revision: int, create_revision: int, version: int):
+    def __init__(self, key: str, value: bytes, mod_revision: int, create_revision: int, version: int,
+                 lease: int = 0):
         self.key, self.value = key, value
         self.mod_revision, self.create_revision, self.version = mod_revision, create_revision, version
+        self.lease = lease  # the lease it lives by (a component's heartbeat), 0: none
 
     def __repr__(self) -> str:
         return f"KV({self.key!r}, mod_revision={self.mod_revision})"
@@ -73,7 +75,7 @@ def prefix_range_end(prefix: str) -> bytes:
 
 def kv_from_proto(proto) -> KV:
     return KV(key_text(proto.key), proto.value, proto.mod_revision,
-              proto.create_revision, proto.version)
+              proto.create_revision, proto.version, proto.lease)
 
 
 def raw_call(client, stub: str, method: str, request):

@@ -133,6 +133,11 @@ class Reach:
             self.tunnel = open_tunnel(self.inv, self.node.ssh)
         return self.tunnel
 
+    def open(self) -> "Reach":
+        """Open the bastion tunnel now (with --tunnel), before threads share the Reach."""
+        self._open_tunnel()
+        return self
+
     def record(self, changes) -> int:
         """An audit record of changes made on a node (deisctl.etcd.audit), through the same tunnel."""
         from deisctl.etcd import audit

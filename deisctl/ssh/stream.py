@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import shlex
 import threading
-from typing import Optional, TextIO
+from typing import Iterator, Optional, TextIO
 
 from deisctl.errors import DeisctlError, UnreachableError
 from deisctl.ssh.paramiko_loader import load_paramiko
@@ -144,3 +144,51 @@ def _raw_terminal(stdin, chan, stdout):
             signal.signal(signal.SIGWINCH, previous)
 
     return restore
+
+
+def lines(session: SSHSession, argv: list[str], stop) -> Iterator[tuple[str, str]]:
+    """Run argv and yield ("stdout" or "stderr", one line without its newline) as they come,
+    until the command ends or `stop` (a threading.Event) is set. A command that ends with a failure
+    status is a DeisctlError naming it (its stderr came as lines first); a lost connection an
+    UnreachableError."""
+    import time
+
+    paramiko = load_paramiko()
+    chan = session.open_channel()
+    pending = {"stdout": bytearray(), "stderr": bytearray()}
+
+    def cut(name: str, final: bool = False):
+        buffer = pending[name]
+        while b"\n" in buffer or (final and buffer):
+            line, _, rest = bytes(buffer).partition(b"\n")
+            buffer[:] = rest
+            yield name, line.rstrip(b"\r").decode("utf-8", "replace")
+
+    try:
+        session.request(chan, lambda: chan.exec_command(shlex.join(argv)))
+        while not stop.is_set():
+            got = False
+            for name, ready, recv in (("stdout", chan.recv_ready, chan.recv),
+                                      ("stderr", chan.recv_stderr_ready, chan.recv_stderr)):
+                if ready():
+                    pending[name].extend(recv(65536))
+                    got = True
+                    yield from cut(name)
+            if got:
+                continue
+            if chan.exit_status_ready():
+                break
+            if chan.closed or not session.transport.is_active():
+                raise UnreachableError(f"ssh {session.label}: connection lost")
+            time.sleep(0.05)
+        if stop.is_set():
+            return
+        yield from cut("stdout", final=True)
+        yield from cut("stderr", final=True)
+        status = chan.recv_exit_status()
+        if status != 0:
+            raise DeisctlError(f"{session.label}: {' '.join(argv[:2])} exited {status}")
+    except (OSError, EOFError, paramiko.SSHException) as exc:
+        raise UnreachableError(f"ssh {session.label}: connection lost: {reason(exc)}") from None
+    finally:
+        chan.close()

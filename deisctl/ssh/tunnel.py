@@ -109,8 +109,11 @@ class Tunnel:
                 send(data)
             eof()
         except (OSError, EOFError):
-            conn.close()
-            chan.close()
+            for end in (conn, chan):
+                try:
+                    end.close()
+                except Exception:  # the bastion's connection went first (a tunnel closing): nothing to close
+                    pass
 
     def close(self) -> None:
         import shutil

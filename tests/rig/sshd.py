@@ -44,10 +44,16 @@ def fingerprint(pubkey_line: str) -> str:
 class SSHServer:
     """sshd -D -e -f <config> on 127.0.0.1:<free port>; start()/stop() or `with`."""
 
-    def __init__(self, env: dict[str, str] | None = None, start_timeout: float = 20):
+    def __init__(self, env: dict[str, str] | None = None, start_timeout: float = 20, host: str = HOST,
+                 client_key: str | None = None, port: int | None = None):
+        """host: the loopback address to listen on (127.0.0.2 ... for a platform of several nodes);
+        client_key: log in with this private key (its .pub beside it) instead of a new one; port:
+        this port (nodes share one, as Deis's all use 22) instead of a free one."""
+        self._given_port = port
         self.session_env = dict(env or {})
         self.start_timeout = start_timeout
-        self.host = HOST
+        self.host = host
+        self._given_key = client_key
         self.port: int | None = None
         self.user = pwd.getpwuid(os.getuid()).pw_name
         self.root: Path | None = None
@@ -58,7 +64,7 @@ class SSHServer:
     @property
     def client_key(self) -> str:
         """Private key (OpenSSH format, no passphrase) authorized to log in."""
-        return str(self.root / "client_ed25519")
+        return self._given_key or str(self.root / "client_ed25519")
 
     @property
     def known_hosts(self) -> str:
@@ -89,12 +95,15 @@ class SSHServer:
         self.root = Path(tempfile.mkdtemp(prefix="deis-sshd-"))
         try:
             self.host_public_key = _keygen(self.root / "host_ed25519", "deis-rig-host")
-            client_pub = _keygen(self.root / "client_ed25519", "deis-rig-client")
+            if self._given_key:
+                client_pub = Path(self._given_key + ".pub").read_text().strip()
+            else:
+                client_pub = _keygen(self.root / "client_ed25519", "deis-rig-client")
             (self.root / "authorized_keys").write_text(client_pub + "\n")
             # sshd refuses to start without its privilege separation dir.
             os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
-            for attempt in range(3):  # the free port can be taken before sshd binds it
-                self.port = free_port(HOST)
+            for attempt in range(1 if self._given_port else 3):  # a free port can be taken before sshd binds it
+                self.port = self._given_port or free_port(self.host)
                 if self._launch():
                     break
             else:
