@@ -26,7 +26,8 @@ a value holding a private key), else the value.
 the CLI's editor, under the same rule: written only if nobody changed the component since it
 was read (ConflictError, nothing written).
 
-Not in the API: `dock` (it attaches a terminal's streams) and `context` (the CLI's config file).
+Not in the API: `dock` and `ssh` (they attach a terminal's streams) and `context` (the CLI's config
+file).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from deisctl.ops.check import CheckResult
 from deisctl.ops.config import Listing, Removed, SchemaTable, SetResult, Values
 from deisctl.ops.documents import Applied, Compared, Exported
 from deisctl.ops.edit import Edited
+from deisctl.ops.platform import LogStream, RestartResult, Status
 from deisctl.ops.registration import Registration
 from deisctl.ops.revisions import History, Rolledback, WatchEvent
 from deisctl.ops.users import UserChanges, UserList
@@ -54,8 +56,8 @@ __all__ = [
     "ComparisonFailedError", "PartlyApplied", "ExitCode",
     "SetResult", "Values", "Listing", "Removed", "SchemaTable", "Exported", "Applied", "Compared",
     "History", "Rolledback", "WatchEvent", "Registration", "UserChanges", "UserList", "CheckResult", "Edited",
-    "AuditList", "AuditVerified", "PolicyShown", "Repaired",
-    "MASK", "shown", "change_rows", "diff_listing", "check_rows",
+    "AuditList", "AuditVerified", "PolicyShown", "Repaired", "Status", "LogStream", "RestartResult",
+    "MASK", "shown", "change_rows", "diff_listing", "check_rows", "status_rows",
 ]
 
 
@@ -79,6 +81,13 @@ def check_rows(result: CheckResult) -> list:
     from deisctl.output import check
 
     return check.checks(result).data
+
+
+def status_rows(result: Status) -> list:
+    """The platform's status as `status -o json` lists it: [{component, node, ok, problem, heartbeat, container}]."""
+    from deisctl.output import platform
+
+    return platform.status(result).data
 
 
 def diff_listing(changes: Sequence[Change], side: str, wanted: str = "file") -> str:
@@ -415,6 +424,33 @@ class Client:
         from deisctl.ops import users as ops
 
         return ops.list_users(self.invocation, self._node_flags)
+
+    # -- the platform: status, logs, restart (the node options of `node`; nodes from the heartbeats) ----
+
+    def status(self, components: Sequence[str] = ()) -> Status:
+        """Every component (or those named) on its nodes: heartbeat and container; exit_code 0
+        when every component that should run does, 1 when one is down."""
+        from deisctl.ops import platform
+
+        return platform.status(self.invocation, self._node_flags, components)
+
+    def logs(self, component: str, *, only_node: Optional[str] = None, follow: bool = False,
+             since: Optional[str] = None, tail: Optional[int] = None) -> LogStream:
+        """The container's log on each of its nodes: .nodes, and .events, a generator of LogLine
+        (node, stream, text) and NodeEnded (node, problem) events; close it to stop following."""
+        from deisctl.ops import platform
+
+        return platform.logs(self.invocation, self._node_flags, component, only=only_node, follow=follow,
+                             since=since, tail=None if tail is None else str(tail))
+
+    def restart(self, component: str, *, only_node: Optional[str] = None, rolling: bool = False,
+                wait: Optional[float] = None, yes: bool = False, dry_run: bool = False) -> RestartResult:
+        """Restart deis-COMPONENT on its nodes and wait for it and its heartbeat; without yes, the
+        client's confirm= is asked (none: refused), as the CLI asks on a terminal."""
+        from deisctl.ops import platform
+
+        return platform.restart(self.invocation, self._node_flags, component, only=only_node, rolling=rolling,
+                                wait=None if wait is None else str(wait), yes=yes, dry_run=dry_run)
 
     def check(self, *, controller: bool = False) -> CheckResult:
         """The smoke checks; the result's exit_code is the CLI's (0, 1, or 4 when no endpoint answered)."""

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 
 import pytest
 import yaml
@@ -19,47 +18,8 @@ from tests.helpers import new_users
 from tests.plugins.ansible import COLLECTION, ansible_env, ansible_tool
 from tests.rig.ports import free_port
 
-MODULES = ("config", "registration", "user", "info")
+MODULES = ("config", "registration", "user", "info", "component")
 SECRET = "s3cr3t-Bu1lder-value"
-
-
-class Run:
-    def __init__(self, proc: subprocess.CompletedProcess):
-        self.proc, self.out = proc, proc.stdout + proc.stderr
-        self.recap = {host: dict(zip(("ok", "changed", "unreachable", "failed"), map(int, counts)))
-                      for host, *counts in re.findall(
-                          r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", proc.stdout,
-                          re.M)}
-        assert self.recap, self.out[-4000:]
-
-    def results(self, status: str) -> dict:
-        """{host: result} of the lines `STATUS: [host] => {json}` (-v shows results)."""
-        found, decoder = {}, json.JSONDecoder()
-        pattern = rf"^{status}: \[([^\]]+)\]: FAILED! => " if status == "fatal" else rf"^{status}: \[([^\]]+)\] => "
-        for match in re.finditer(pattern, self.proc.stdout, re.M):
-            found[match.group(1)] = decoder.raw_decode(self.proc.stdout, match.end())[0]
-        return found
-
-
-@pytest.fixture
-def playbook(installed, tmp_path):
-    """Write a playbook and an inventory of clusters, run it: a Run."""
-    env = ansible_env(installed / "home", installed / "installed")
-
-    def run(tasks: list, clusters: dict, *args: str, env_extra: dict | None = None) -> Run:
-        inventory = {"deis_clusters": {"vars": {"ansible_python_interpreter": sys.executable},
-                                       "hosts": clusters}}
-        (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inventory))
-        play = [{"name": "test", "hosts": "deis_clusters", "connection": "local", "gather_facts": False,
-                 "module_defaults": {"group/deis.deisctl.all": {"endpoints": "{{ deis_endpoints }}"}},
-                 "tasks": tasks}]
-        (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
-        proc = subprocess.run([ansible_tool("ansible-playbook"), "-i", "inventory.yml", "play.yml", *args],
-                              capture_output=True, text=True, env={**env, **(env_extra or {})}, cwd=tmp_path,
-                              timeout=300)
-        return Run(proc)
-
-    return run
 
 
 def revision(cluster) -> int:

@@ -239,3 +239,74 @@ def test_ssh_runs_a_command_on_the_components_node(deis, up):
     by_host = deis("ssh", up.nodes[2].address, "docker", "ps", "--format", "{{.Names}}")
     assert (by_host.exit_code, by_host.stdout) == (0, "deis-router\n")
     assert_error(deis("ssh", "controller", "--ssh-port", "22", "ls"), 2, "--ssh-port after controller would be part")
+
+
+# -- the other doors: deisctl.api, deis.deisctl.component and info -------------------------------------
+
+
+def test_the_api_status_logs_and_restart(up, etcd_server):
+    from deisctl import api
+
+    node = api.Node(ssh_user=up.nodes[0].sshd.user, ssh_port=up.port, ssh_key=up.client_key,
+                    known_hosts=up.known_hosts)
+    deis = api.Client(endpoints=etcd_server.endpoints, node=node)
+    status = deis.status(["router"])
+    assert status.exit_code == 0 and {row.node for row in status.rows} == {n.address for n in up.nodes}
+    assert api.status_rows(status)[0]["container"]["state"] == "running"
+    from deisctl.ops.platform import LogLine, NodeEnded
+
+    stream = deis.logs("controller", tail=1)
+    events = list(stream.events)
+    assert stream.nodes == [up.nodes[0].address]
+    assert [type(event) for event in events] == [LogLine, NodeEnded] and events[-1].problem is None
+    assert events[0].text.startswith(("heartbeat ", "started "))
+    with pytest.raises(api.UsageError, match="--yes"):
+        deis.restart("controller")  # nobody to ask
+    assert deis.restart("controller", dry_run=True).rows[0].outcome == "would-restart"
+
+
+def test_the_component_module_in_check_mode_and_for_real_and_info_with_the_status(playbook, up, etcd_server):
+    node = {"ssh_user": up.nodes[0].sshd.user, "ssh_port": up.port, "ssh_key": up.client_key,
+            "known_hosts": up.known_hosts}
+    clusters = {"one": {"deis_endpoints": [etcd_server.endpoints]}}
+    task = [{"deis.deisctl.component": {"name": "controller", "state": "restarted", "wait": 30, **node},
+             "register": "restarted"}]
+    started = up.nodes[0].docker("inspect", "--format", "{{.State.StartedAt}}", "deis-controller").stdout
+    checked = playbook(task, clusters, "--check", "-v")
+    assert checked.recap["one"]["changed"] == 1, checked.out[-3000:]
+    assert checked.results("changed")["one"]["nodes"][0]["outcome"] == "would-restart"
+    assert up.nodes[0].docker("inspect", "--format", "{{.State.StartedAt}}", "deis-controller").stdout == started
+    done = playbook(task, clusters, "-v")
+    assert done.results("changed")["one"]["nodes"] == [{"node": up.nodes[0].address, "outcome": "restarted",
+                                                        "detail": "running, heartbeat published anew"}]
+    assert up.nodes[0].docker("inspect", "--format", "{{.State.StartedAt}}", "deis-controller").stdout != started
+    info = playbook([{"deis.deisctl.info": {"check": False, "status": True, **node}}], clusters, "-v")
+    shown = info.results("ok")["one"]
+    assert shown["platform_up"] is True and {row["component"] for row in shown["status"]} == {"controller", "router"}
+
+
+def test_logs_follow_goes_on_when_a_node_disappears(deis, up):
+    """One node's connection is cut mid-stream: one line says so on stderr, the others go on;
+    Ctrl-C then ends it with exit 1 (a node's log was not read to its end)."""
+    proc = subprocess.Popen([*deisctl_command(), "logs", *up.node_flags(), "router", "-f", "--tail", "0"],
+                            env=deis.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    seen, said = [], []
+    threading.Thread(target=lambda: seen.extend(iter(proc.stdout.readline, "")), daemon=True).start()
+    threading.Thread(target=lambda: said.extend(iter(proc.stderr.readline, "")), daemon=True).start()
+    gone = up.nodes[1]
+    deadline = time.monotonic() + 30
+    while len({line.split(":", 1)[0] for line in seen}) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert gone.cut_connections() >= 1
+    while not said and time.monotonic() < deadline:
+        time.sleep(0.2)
+    after = len(seen)
+    while len(seen) < after + 4 and time.monotonic() < deadline:  # the others go on
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 1
+    time.sleep(0.2)
+    assert said[0].startswith(f"warning: {gone.address}: the log of deis-router stopped: "), said
+    assert said[-1] == f"error: the log could not be read to its end on {gone.address}\n", said
+    assert {line.split(":", 1)[0] for line in seen[after:]} == {up.nodes[0].address, up.nodes[2].address}

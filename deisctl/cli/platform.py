@@ -88,7 +88,8 @@ def logs(ctx: click.Context, component: str, only: Optional[str], follow: bool, 
         stream.events.close()
         if not follow:
             raise
-        return LogsResult(int(ExitCode.OK), None)  # Ctrl-C is how -f ends
+        if not failed:
+            return LogsResult(int(ExitCode.OK), None)  # Ctrl-C is how -f ends
     if failed:
         return LogsResult(int(ExitCode.FAILED), f"the log could not be read to its end on {', '.join(failed)}")
     return LogsResult(int(ExitCode.OK), None)

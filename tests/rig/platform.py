@@ -30,7 +30,7 @@ from tests.rig.ports import free_port
 from tests.rig.sshd import SSHServer
 
 RIG_DIR = Path(__file__).resolve().parent
-ADDRESSES = ("127.0.0.2", "127.0.0.3", "127.0.0.4")
+ADDRESSES = tuple(f"127.0.0.{n}" for n in range(2, 22))  # as many nodes as a test or a bench asks for
 TTL = 6  # seconds of a heartbeat's lease (Deis's ETCD_TTL was 20)
 
 
@@ -50,6 +50,26 @@ class Node:
 
     def docker(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return self.engine.docker(*args, check=check)
+
+    def cut_connections(self) -> int:
+        """Kill every SSH connection to this node (sshd's per-connection processes), as if the
+        node had gone from the network; its sshd keeps listening. The number killed."""
+        import signal
+
+        master = self.sshd.proc.pid
+        children = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == master:  # its parent is the listening sshd
+                    children.append(int(entry.name))
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return len(children)
 
     def state(self, component: str) -> str:
         done = self.docker("inspect", "--format", "{{.State.Status}}", f"deis-{component}", check=False)

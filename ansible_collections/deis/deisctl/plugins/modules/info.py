@@ -36,6 +36,12 @@ options:
     description: The checks also SSH to the controller's node and look at its container.
     type: bool
     default: false
+  status:
+    description:
+      - The platform's status, as deisctl's C(status) gives it - each component on each node, its
+        heartbeat and its container (over SSH to every node, with the node options).
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -68,6 +74,15 @@ healthy:
   description: Every check passed.
   returned: when I(check)
   type: bool
+status:
+  description: Each component on each node, C(component), C(node), C(ok), C(problem), C(heartbeat), C(container).
+  returned: when I(status)
+  type: list
+  elements: dict
+platform_up:
+  description: Every component that should run does.
+  returned: when I(status)
+  type: bool
 rc:
   description: deisctl's exit code on failure.
   returned: on failure
@@ -86,6 +101,7 @@ def main():
             include_published=dict(type="bool", default=False),
             check=dict(type="bool", default=True),
             controller=dict(type="bool", default=False),
+            status=dict(type="bool", default=False),
         )),
         supports_check_mode=True,
     )
@@ -101,6 +117,10 @@ def main():
             checked = deis.check(controller=params["controller"])
             result["checks"] = api.check_rows(checked)  # check -o json's rows
             result["healthy"] = checked.exit_code == 0
+        if params["status"]:
+            platform = deis.status()
+            result["status"] = api.status_rows(platform)  # status -o json's rows
+            result["platform_up"] = platform.exit_code == 0
     except api.DeisctlError as error:
         fail(module, error, messages)
     finish(module, messages, **result)
