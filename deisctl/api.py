@@ -40,6 +40,7 @@ from deisctl.errors import (AuthError, ComparisonFailedError, ConflictError, Dei
 from deisctl.invocation import Invocation
 from deisctl.keys import MASK
 from deisctl.ops.audit import AuditList, AuditVerified, PolicyShown, Repaired
+from deisctl.ops.backup import BackupMade, BackupVerified, Restored
 from deisctl.ops.check import CheckResult
 from deisctl.ops.config import Listing, Removed, SchemaTable, SetResult, Values
 from deisctl.ops.documents import Applied, Compared, Exported
@@ -57,6 +58,7 @@ __all__ = [
     "SetResult", "Values", "Listing", "Removed", "SchemaTable", "Exported", "Applied", "Compared",
     "History", "Rolledback", "WatchEvent", "Registration", "UserChanges", "UserList", "CheckResult", "Edited",
     "AuditList", "AuditVerified", "PolicyShown", "Repaired", "Status", "LogStream", "RestartResult",
+    "BackupMade", "BackupVerified", "Restored",
     "MASK", "shown", "change_rows", "diff_listing", "check_rows", "status_rows",
 ]
 
@@ -379,6 +381,32 @@ class Client:
         from deisctl.ops import audit
 
         return audit.repair(self.invocation)
+
+    # -- backup and restore ----------------------------------------------------------------------------
+
+    def backup(self, path: str, *, controller: bool = False, passphrase: Optional[str] = None) -> BackupMade:
+        """The archive at path: the keyspace under the prefix at one revision, the audit trail, and
+        with controller the controller's data (over the node options); secrets encrypted with
+        passphrase when given."""
+        from deisctl.ops import backup
+
+        return backup.backup(self.invocation, path, controller=controller, flags=self._node_flags,
+                             passphrase=passphrase)
+
+    def verify_backup(self, path: str, *, passphrase: Optional[str] = None) -> BackupVerified:
+        """exit_code 0 when the archive is whole (and decrypts with passphrase), else 1 and `problem`."""
+        from deisctl.ops import backup
+
+        return backup.verify(self.invocation, path, passphrase)
+
+    def restore(self, path: str, *, dry_run: bool = False, only: Sequence[str] = (), include_published: bool = False,
+                passphrase: Optional[str] = None, not_after: Optional[int] = None) -> Restored:
+        """What the archive holds written back (see the CLI's restore): pass a dry run's read_at
+        as not_after to write only if nothing changed since it was shown."""
+        from deisctl.ops import backup
+
+        return backup.restore(self.invocation, path, dry_run=dry_run, only=only, include_published=include_published,
+                              flags=self._node_flags, passphrase=passphrase, not_after=not_after)
 
     # -- users, check -----------------------------------------------------------------------------------
 

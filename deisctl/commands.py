@@ -18,6 +18,8 @@ ROOT = {
     "logs": "deisctl.cli.platform.logs",
     "restart": "deisctl.cli.platform.restart",
     "ssh": "deisctl.cli.platform.ssh",
+    "backup": "deisctl.cli.backup.backup",
+    "restore": "deisctl.cli.backup.restore",
 }
 
 # `deisctl config NAME`: these are commands, so no component may be named so.
@@ -83,6 +85,9 @@ DOORS = {
     "restart": ("restart", "deis.deisctl.component"),
     "ssh": (EXCLUDED + "it attaches a terminal's streams to a command on a node",
             EXCLUDED + "ansible's own connections run commands on nodes"),
+    "backup": ("backup", "deis.deisctl.backup"),
+    "backup verify": ("verify_backup", "deis.deisctl.backup"),
+    "restore": ("restore", EXCLUDED + "a restore is a recovery a person decides on, with its --dry-run read first"),
     "context list": (EXCLUDED + "the CLI's config file; a Client is given its settings", EXCLUDED + "likewise"),
     "context use": (EXCLUDED + "the CLI's config file", EXCLUDED + "likewise"),
     "context show": (EXCLUDED + "the CLI's config file", EXCLUDED + "likewise"),

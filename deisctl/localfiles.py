@@ -9,6 +9,7 @@ followed; a target that is not a regular file is never replaced.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from typing import Mapping
@@ -60,13 +61,23 @@ def read_bounded(path: str, limit: int) -> bytes:
 
 
 def write_atomic(path: str, text: str, *, private: bool, keep_mode: bool = False) -> str:
-    """Write text to path (already expanded) atomically; returns the file written.
+    """Write text to path (already expanded) atomically; returns the file written (atomic_file)."""
+    with atomic_file(path, private=private, keep_mode=keep_mode) as handle:
+        handle.write(text.encode("utf-8"))
+    return os.path.realpath(path)
+
+
+@contextlib.contextmanager
+def atomic_file(path: str, *, private: bool, keep_mode: bool = False):
+    """A binary file to write path (already expanded) through, atomically: what the block wrote
+    replaces path when it ends, and nothing of it does when it fails (the temp file is removed).
 
     A symlink is followed to its target (a config file kept in a dotfiles repository stays a
     link); a target that exists and is not a regular file (a device, a FIFO, a directory) is
     refused, never replaced. The temp file is made with mkstemp in the target's folder (O_EXCL,
     mode 0600 before any byte is written), fsynced, then renamed over the target. Its mode:
-    0600 when private, else 0644, or the target's own with keep_mode."""
+    0600 when private, else 0644, or the target's own with keep_mode. An OSError (a full disk)
+    is an Unwritable."""
     import tempfile
 
     target = os.path.realpath(path)
@@ -82,8 +93,8 @@ def write_atomic(path: str, text: str, *, private: bool, keep_mode: bool = False
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
             handle.flush()
             if keep_mode and mode is not None:
                 os.fchmod(handle.fileno(), stat.S_IMODE(mode))
@@ -100,4 +111,3 @@ def write_atomic(path: str, text: str, *, private: bool, keep_mode: bool = False
                 os.unlink(tmp)
             except OSError:
                 pass
-    return target

@@ -21,10 +21,14 @@ MARKER = "deisctl-result:"  # starts each reply line
 COMMIT_LINE = b"commit\n"  # the line that lets a prepared change commit
 
 # Actions (the request's "action").
-LIST, VERSION = "list", "version"
+LIST, VERSION, DUMP = "list", "version", "dump"
 REVOKE, PROMOTE, DEMOTE = "revoke-token", "promote", "demote"
 CREATE, SET_PASSWORD, DELETE = "create", "set-password", "delete"
-CHANGES = (REVOKE, PROMOTE, DEMOTE, CREATE, SET_PASSWORD, DELETE)
+LOAD = "load"  # a backup's objects saved back (deisctl restore)
+CHANGES = (REVOKE, PROMOTE, DEMOTE, CREATE, SET_PASSWORD, DELETE, LOAD)
+# What a dump leaves out: what every installation makes for itself (content types, permissions:
+# referred to by their natural keys instead) and what is not the controller's data.
+NOT_DUMPED = ("contenttypes", "auth.permission", "sessions", "admin")
 
 # What happened to each user (a row's "result"), by action: (done, dry run, nothing to do).
 REVOKED, WOULD_REVOKE, NO_TOKEN = "revoked", "would-revoke", "no-token"
@@ -416,9 +420,101 @@ def create_user(site, request, dry_run):
     return {"users": [row]}
 
 
+def installed_models():
+    """Every model of the installed apps (django.apps from Django 1.7 on; the app cache before)."""
+    try:
+        from django.apps import apps
+
+        return list(apps.get_models())
+    except ImportError:
+        from django.db.models import get_models
+
+        return list(get_models())
+
+
+def dumped_models():
+    """The models a dump holds, each after those its foreign keys point to (a load saves them in
+    that order)."""
+    chosen = [model for model in installed_models()
+              if model._meta.app_label not in NOT_DUMPED and model_label(model).lower() not in NOT_DUMPED
+              and not model._meta.proxy]
+    ordered, placed = [], set()
+    while chosen:
+        progress = False
+        for model in list(chosen):
+            targets = set()
+            for field in model._meta.fields:
+                target = getattr(getattr(field, "remote_field", None), "model", None) or \
+                    getattr(getattr(field, "rel", None), "to", None)
+                if target is not None and target is not model and target in chosen:
+                    targets.add(target)
+            if not targets - placed:
+                ordered.append(model)
+                placed.add(model)
+                chosen.remove(model)
+                progress = True
+        if not progress:  # a cycle of foreign keys: the rest as they are (the database defers the checks)
+            ordered += chosen
+            break
+    return ordered
+
+
+def serialized(queryset):
+    """Objects as Django's JSON serializer gives them, foreign keys to content types and
+    permissions by their natural keys (their pks differ between installations)."""
+    import json
+
+    from django.core import serializers
+
+    try:
+        text = serializers.serialize("json", queryset, use_natural_foreign_keys=True)
+    except TypeError:  # Django before 1.7
+        text = serializers.serialize("json", queryset, use_natural_keys=True)
+    return json.loads(text)
+
+
+def dump(site, request, replies):
+    objects = []
+    for model in dumped_models():
+        objects += serialized(model._default_manager.order_by("pk"))
+    replies.send(ok=True, objects=objects, **versions())
+
+
+class DryRunDone(Exception):
+    """Ends a dry run's savepoint: what it saved is rolled back."""
+
+
+def load_objects(site, request, dry_run):
+    """A dump's objects saved back, in its order: created where their pk is free, else updated.
+    A dry run saves them too, in a savepoint it then rolls back: every object checked as the real
+    load would (foreign keys by natural key resolve against what was saved before them)."""
+    import json
+
+    from django.core import serializers
+    from django.db import transaction
+
+    counts = {"created": 0, "updated": 0}
+    try:
+        with transaction.atomic():
+            for item in serializers.deserialize("json", json.dumps(request["objects"])):
+                model = type(item.object)
+                exists = model._default_manager.filter(pk=item.object.pk).exists()
+                if model is site.Token:  # a token the controller made as the user was saved (Deis does): the dump's wins
+                    site.Token.objects.filter(user_id=item.object.user_id).exclude(pk=item.object.pk).delete()
+                item.save()
+                counts["updated" if exists else "created"] += 1
+            if dry_run:
+                raise DryRunDone()
+    except DryRunDone:
+        pass
+    return dict(users=[], **counts)
+
+
 def prepare(site, request):
     """The change, made inside the caller's transaction: the reply's fields."""
     action, dry_run = request["action"], bool(request.get("dry_run"))
+    if action == LOAD:
+        return load_objects(site, request, dry_run)
     # Before any other query: on sqlite the lock must be the transaction's first statement.
     admins = active_admins(site, lock=not dry_run) if action in (DEMOTE, DELETE) else set()
     if action == CREATE:
@@ -490,6 +586,8 @@ def main(payload):
         replies.send(ok=True, username_max=site.name_limit, **versions())
     elif action == LIST:
         list_users(Site(), request, replies)
+    elif action == DUMP:
+        dump(Site(), request, replies)
     elif action in CHANGES:
         change(Site(), request, replies)
     else:

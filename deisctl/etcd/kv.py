@@ -153,12 +153,12 @@ def list_prefix(store, prefix: str) -> list[KV]:
     return _pages(store, key_bytes(prefix), prefix_range_end(prefix), 0)[1]
 
 
-def _pages(store, start: bytes, end: bytes, revision: int) -> tuple[int, list[KV]]:
-    """(revision, rows) of the range [start, end), read in pages at one revision (0: the
-    current one, fixed by the first page). A page too large for one message (etcd's values
-    are up to 1.5 MiB each; gRPC takes 64 MiB) is read again in halves."""
-    rows: list[KV] = []
-    limit, weight = FIRST_PAGE_KEYS, 0
+def pages(store, start: bytes, end: bytes, revision: int = 0):
+    """(revision, rows) of each page of the range [start, end), in key order, all read at one
+    revision (0: the current one, fixed by the first page): memory bounded by a page, not by the
+    range. A page too large for one message (etcd's values are up to 1.5 MiB each; gRPC takes
+    64 MiB) is read again in halves."""
+    limit, weight, count = FIRST_PAGE_KEYS, 0, 0
     while True:
         # No sort options: etcd returns keys in key order anyway, and any sort makes it read the
         # whole range for every page.
@@ -171,12 +171,21 @@ def _pages(store, start: bytes, end: bytes, revision: int) -> tuple[int, list[KV
             limit = max(1, limit // 2)
             continue
         revision = revision or response.header.revision
-        rows += [kv_from_proto(kv) for kv in response.kvs]
+        yield revision, [kv_from_proto(kv) for kv in response.kvs]
         if not response.more or not response.kvs:
-            return revision, rows
+            return
         start = response.kvs[-1].key + b"\0"  # the next key after the last one read
+        count += len(response.kvs)
         weight += sum(len(kv.key) + len(kv.value) for kv in response.kvs)
-        limit = max(1, min(MAX_PAGE_KEYS, PAGE_BYTES * len(rows) // max(weight, 1)))
+        limit = max(1, min(MAX_PAGE_KEYS, PAGE_BYTES * count // max(weight, 1)))
+
+
+def _pages(store, start: bytes, end: bytes, revision: int) -> tuple[int, list[KV]]:
+    """(revision, rows) of the range [start, end), read in pages at one revision (pages)."""
+    rows: list[KV] = []
+    for revision, page in pages(store, start, end, revision):
+        rows += page
+    return revision, rows
 
 
 def keys_under(store, prefix: str, serializable: bool = True) -> list[str]:

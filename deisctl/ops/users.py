@@ -91,38 +91,13 @@ def demote(inv, names: Sequence[str], flags: Flags, *, dry_run: bool = False, fo
     return result
 
 
-MAX_PASSWORD_BYTES = 4096  # more on standard input is not a password (a file piped by mistake)
-
-
 def read_password(inv, user: str, *, from_stdin: bool) -> str:
-    """The password for user: standard input's first line (--password-stdin, docker login's
-    convention: its final newline dropped), else asked twice on a terminal (hidden); never argv.
-    Refused, before anything is sent, when empty, when the two answers differ, or with no
-    terminal to ask on."""
-    if from_stdin:
-        reader = getattr(inv.stdin, "buffer", inv.stdin)
-        data = reader.read(MAX_PASSWORD_BYTES + 1)
-        if len(data) > MAX_PASSWORD_BYTES:
-            raise UsageError(f"standard input holds more than {MAX_PASSWORD_BYTES} bytes: not a password; "
-                             "nothing was sent")
-        try:
-            text = data.decode("utf-8") if isinstance(data, bytes) else data
-        except UnicodeDecodeError:
-            raise UsageError("the password on standard input is not UTF-8 text; nothing was sent") from None
-        password = text[:-1] if text.endswith("\n") else text
-        password = password[:-1] if password.endswith("\r") else password
-        if "\n" in password:
-            raise UsageError("standard input holds more than one line: give the password alone; nothing was sent")
-    else:
-        if inv.prompt is None:
-            raise UsageError(f"a password for {user} is needed, and there is no terminal to ask on",
-                             hint="pass --password-stdin and give it on standard input")
-        password = inv.prompt(f"Password for {user}: ", secret=True)
-        if password and inv.prompt(f"Password for {user} (again): ", secret=True) != password:
-            raise UsageError("the two passwords differ; nothing was sent")
-    if not password:
-        raise UsageError(f"empty password for {user}; nothing was sent")
-    return password
+    """The password for user (deisctl.ops.secrets: standard input with --password-stdin, else
+    asked twice on a terminal; never argv), refused before anything is sent."""
+    from deisctl.ops.secrets import read_secret
+
+    return read_secret(inv, "password", whose=f" for {user}", from_stdin=from_stdin, stdin_flag="--password-stdin",
+                       twice=True, consequence="nothing was sent")
 
 
 def create_user(inv, name: str, flags: Flags, *, password: str, admin: bool = False, email: Optional[str] = None,
@@ -198,6 +173,12 @@ def _change(inv, action: str, names: Sequence[str], flags: Flags, dry_run: bool,
     users = controller.validate_usernames(list(names))  # before anything is sent
     reply = _run(inv, flags, {"action": action, "users": users, "dry_run": dry_run, **options})
     return UserChanges(reply["users"], dry_run), reply
+
+
+def ask(inv, flags: Flags, request: dict) -> dict:
+    """The controller script's reply to a request of another operation (backup's dump and load),
+    over the same path, timeouts and commit protocol as the users'."""
+    return _run(inv, flags, request)
 
 
 def _run(inv, flags: Flags, request: dict, before_connect: Optional[Callable[[str], None]] = None) -> dict:
