@@ -20,7 +20,7 @@ class ExitCode(IntEnum):
     AUTH = 5  # authentication, permission or host-key verification refused
     CONFLICT = 6  # concurrent modification detected; nothing written
     COMPARISON_FAILED = 7  # `config diff` only: the comparison failed (its 1 means "different")
-    PARTIAL = 8  # `config apply`: its first transactions were written, the rest were not
+    PARTIAL = 8  # `config apply`, `restore`: their first transactions were written, the rest were not
     NOT_RECORDED = 9  # `users`: the change was made on the controller, its audit record was not written
     INTERRUPTED = 130  # Ctrl-C or SIGTERM (the shell's status for SIGINT)
 

@@ -137,6 +137,42 @@ def test_a_concurrent_writer_during_restore_means_nothing_written(etcd, second, 
         api.Client(endpoints=second.endpoints).restore(str(archive), not_after=plan.read_at)
 
 
+def test_a_writer_between_restores_transactions_stops_it_saying_exactly_what_landed(deis, etcd, second, tmp_path):
+    """More keys than one transaction holds: the range guard is on the first transaction only
+    (docs of txn.guarded_write), the later ones by their own keys. A key of the second batch
+    created meanwhile stops the restore with exit 8 and the first batch's keys named as landed."""
+    from deisctl.limits import MAX_TXN_OPS
+
+    keys = [f"/deis/bulk/k{i:04d}" for i in range(MAX_TXN_OPS + 20)]
+    import etcd3
+
+    host, port = etcd.endpoints.split("://")[1].split(",")[0].rsplit(":", 1)
+    raw = etcd3.client(host=host, port=int(port), timeout=10)
+    for key in keys:
+        raw.put(key, "v")
+    raw.close()
+    archive = tmp_path / "bulk.zip"
+    assert deis("--endpoints", etcd.endpoints, "backup", "-f", str(archive)).exit_code == 0
+    from deisctl import api
+    from deisctl.etcd.client import Store
+
+    def meanwhile(index, total):
+        if index == 1:
+            second.write(keys[-1], "someone else")
+
+    client = api.Client(endpoints=second.endpoints,
+                        stores=lambda settings, **kw: Store(settings, before_txn=meanwhile, **kw))
+    with pytest.raises(api.PartlyApplied) as caught:
+        client.restore(str(archive))
+    landed = sorted(c.full_key.decode() if isinstance(c.full_key, bytes) else c.full_key
+                    for c in caught.value.result.changes)
+    assert caught.value.exit_code == 8
+    assert 0 < len(landed) < len(keys) - 1 and landed == keys[:len(landed)]  # the first transaction, whole
+    stored = keys_of(second)
+    assert stored.pop(keys[-1].encode()) == b"someone else"
+    assert sorted(k.decode() for k in stored) == landed  # what it says landed is what is there
+
+
 def test_a_backup_under_writes_is_one_revision(deis, etcd, tmp_path):
     for n in range(300):
         etcd.write(f"/deis/load/k{n:04d}", "0")
@@ -276,3 +312,66 @@ def test_the_controllers_data_round_trip_on_every_generation(deis, etcd, control
                 "--passphrase-stdin", input=PASSPHRASE + "\n")
     assert done.exit_code == 0, done.stderr
     assert (controller.check_token(tokens[ann]), controller.check_token(tokens[ben])) == (200, 200)
+
+
+def test_the_backup_module_writes_and_verifies_in_check_mode_and_for_real(playbook, etcd, tmp_path):
+    populate(etcd)
+    archive = tmp_path / "from-ansible.zip"
+    clusters = {"one": {"deis_endpoints": [etcd.endpoints]}}
+    write = [{"deis.deisctl.backup": {"path": str(archive), "passphrase": PASSPHRASE}}]
+    checked = playbook(write, clusters, "--check")
+    assert checked.recap["one"]["changed"] == 1 and not archive.exists(), checked.out[-3000:]
+    done = playbook(write, clusters, "-vvv")
+    assert done.recap["one"]["changed"] == 1 and archive.exists(), done.out[-3000:]
+    assert PASSPHRASE not in done.out
+    verify = [{"deis.deisctl.backup": {"path": str(archive), "state": "verified", "passphrase": PASSPHRASE}}]
+    good = playbook(verify, clusters, "-v")
+    assert (good.recap["one"]["changed"], good.recap["one"]["failed"]) == (0, 0), good.out[-3000:]
+    archive.write_bytes(archive.read_bytes()[:-200])
+    bad = playbook(verify, clusters, "-v")
+    failed = bad.results("fatal")["one"]
+    assert failed["rc"] == 1 and "not a deisctl backup, or it was truncated" in failed["msg"], failed
+
+
+@pytest.mark.cluster
+def test_a_backup_of_the_three_member_cluster_restores_into_a_single_one(deis, cluster, second, tmp_path):
+    populate(cluster)
+    archive = tmp_path / "three.zip"
+    made = deis("--endpoints", cluster.endpoints, "backup", "-f", str(archive))
+    assert made.exit_code == 0, made.stderr
+    assert deis("--endpoints", second.endpoints, "restore", str(archive), "--yes").exit_code == 0
+    heartbeats = {b"/deis/controller/host", b"/deis/controller/port", b"/deis/router/hosts/10.0.0.1/host"}
+    assert keys_of(second) == {k: v for k, v in keys_of(cluster).items() if k not in heartbeats}
+
+
+def test_the_readmes_recovery_walk_through_as_it_is(etcd, second, controller_container, sshd_server, tmp_path):
+    """Each `$ deisctl ...` line of the README's walk-through, run by sh as written, in a folder
+    that holds passphrase.txt; DEISCTL_ENDPOINTS names the old cluster for step 1, the new one after."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("<!-- walk-through -->", 1)[1].split("<!-- end walk-through -->", 1)[0]
+    etcd.write("/deis/controller/registrationMode", "admin_only")
+    (tmp_path / "passphrase.txt").write_text(PASSPHRASE + "\n")
+    bin_dir = os.path.dirname(deisctl_command()[0])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEISCTL_")}
+    env.update(PATH=f"{bin_dir}:{env['PATH']}", XDG_STATE_HOME=str(tmp_path / "state"),
+               DEISCTL_CONFIG=str(tmp_path / "none.yaml"), DEISCTL_ENDPOINTS=etcd.endpoints,
+               DEISCTL_HOST=sshd_server.host, DEISCTL_SSH_PORT=str(sshd_server.port),
+               DEISCTL_SSH_USER=sshd_server.user, DEISCTL_SSH_KEY=sshd_server.client_key,
+               DEISCTL_KNOWN_HOSTS=sshd_server.known_hosts)
+    ran = []
+    for line in block.splitlines():
+        if line.startswith("# 2."):
+            env["DEISCTL_ENDPOINTS"] = second.endpoints
+        if not line.startswith("$ deisctl "):
+            continue
+        command = re.sub(r"\s+#.*$", "", line[2:])
+        done = subprocess.run(["sh", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=300, stdin=subprocess.DEVNULL)
+        assert done.returncode == 0, (command, done.stdout, done.stderr)
+        ran.append((command, done.stdout))
+    assert len(ran) == 6
+    assert ran[-1][1] == "admin_only\n"  # the settings are back, in the new cluster
+    assert second.read("/deis/controller/registrationMode") == "admin_only"

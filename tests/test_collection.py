@@ -18,7 +18,7 @@ from tests.helpers import new_users
 from tests.plugins.ansible import COLLECTION, ansible_env, ansible_tool
 from tests.rig.ports import free_port
 
-MODULES = ("config", "registration", "user", "info", "component")
+MODULES = ("config", "registration", "user", "info", "component", "backup")
 SECRET = "s3cr3t-Bu1lder-value"
 
 

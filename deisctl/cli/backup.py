@@ -7,7 +7,7 @@ from typing import Optional
 
 import click
 
-from deisctl.cli.groups import DeisctlGroup
+from deisctl.cli.groups import CommandGroup
 from deisctl.cli.node_options import DJANGO_ALL, layers, node_options
 from deisctl.cli.options import invocation, output_option
 from deisctl.errors import EXIT_CODE_HELP, UsageError
@@ -45,7 +45,7 @@ def _progress(inv):
     return progress
 
 
-@click.group("backup", cls=DeisctlGroup, invoke_without_command=True,
+@click.group("backup", cls=CommandGroup,
              short_help="Back up the keyspace, the audit trail and the controller's data into one archive.",
              epilog=EXIT_CODE_HELP)
 @click.option("-f", "--file", "path", metavar="FILE", help="The archive to write (mode 0600, written atomically).")

@@ -87,6 +87,11 @@ class DeisctlGroup(_KnowsWhere, click.Group):
         return super().resolve_command(ctx, args)
 
 
+class CommandGroup(DeisctlGroup):
+    """A group that is also a command: `deisctl backup -f FILE` does the work itself, and
+    `deisctl backup verify FILE` is its sub-command."""
+
+
 class LazyGroup(DeisctlGroup):
     """Click's documented pattern for lazily loading subcommands: `lazy_subcommands` maps a
     command name to "module.attribute", imported the first time the command is resolved, so that

@@ -329,10 +329,10 @@ class Store:
 
     def guarded_write(self, changes: Sequence[tuple[str, Optional[str]]], expected: dict,
                       progress: Optional[Callable[[int, int, int], None]] = None,
-                      unchanged_under: Optional[tuple[str, int]] = None) -> int:
+                      unchanged_under: Optional[tuple[str, int]] = None, guard_every_batch: bool = True) -> int:
         from deisctl.etcd import txn
 
-        return txn.guarded_write(self, changes, expected, progress, unchanged_under)
+        return txn.guarded_write(self, changes, expected, progress, unchanged_under, guard_every_batch)
 
     def get_at(self, key: str, revision: int) -> Optional[kv.KV]:
         from deisctl.etcd import history

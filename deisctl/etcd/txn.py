@@ -36,13 +36,16 @@ def _refused_as_too_big(error: DeisctlError) -> bool:
 
 def guarded_write(store, changes: Sequence[tuple[str, Optional[str]]], expected: dict,
                   progress: Optional[Callable[[int, int, int], None]] = None,
-                  unchanged_under: Optional[tuple[str, int]] = None) -> int:
+                  unchanged_under: Optional[tuple[str, int]] = None, guard_every_batch: bool = True) -> int:
     """Put (key, value) and delete (key, None), each key guarded by the mod_revision it had
     when it was read (expected[key]; missing or 0: the key must not exist).
 
     unchanged_under (prefix, revision): also no key under prefix may have been written or
     created after that revision (`config edit`: the whole component as it was read). One
-    compare over the range; each later transaction compares against the one before it.
+    compare over the range; each later transaction compares against the one before it, or, with
+    guard_every_batch False (`restore`: a whole keyspace, where a range compare in every
+    transaction would cost a scan of it each time), only the first does: the later ones are
+    guarded by their own keys' compares.
 
     Up to MAX_TXN_OPS changes that fit in one request: one transaction, all or nothing. More:
     consecutive transactions (batches_of), each all or nothing. A server that refuses a
@@ -65,7 +68,8 @@ def guarded_write(store, changes: Sequence[tuple[str, Optional[str]]], expected:
         total_batches = done + len(pending)
         if store.before_txn is not None:
             store.before_txn(done, total_batches)
-        under = None if unchanged_under is None else (unchanged_under[0], revision or unchanged_under[1])
+        under = None if unchanged_under is None or (done and not guard_every_batch) else \
+            (unchanged_under[0], revision or unchanged_under[1])
         try:
             revision = _write_batch(store, batch, expected, done, total_batches, len(written), len(changes), under)
         except DeisctlError as error:

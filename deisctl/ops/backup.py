@@ -235,7 +235,8 @@ def restore(inv, path: str, *, dry_run: bool = False, only: Sequence[str] = (), 
             if writes and not dry_run:  # first: a conflict here leaves everything as it was
                 guard = read_at if not_after is None else min(not_after, read_at)
                 try:
-                    revision = store.guarded_write(writes, expected, unchanged_under=(layout.prefix + "/", guard))
+                    revision = store.guarded_write(writes, expected, unchanged_under=(layout.prefix + "/", guard),
+                                                   guard_every_batch=False)
                 except PartlyApplied as stopped:
                     landed = set(stopped.written)
                     stopped.result = Restored([c for c in changes if c.full_key in landed], read_at, left_out, 0,

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from deisctl import api, commands, controller
+from deisctl.cli.groups import CommandGroup
 from deisctl.commands import DOORS, EXCLUDED
 from deisctl.ssh import options as ssh
 
@@ -28,6 +29,8 @@ def cli_commands() -> set[str]:
         for name in group.list_commands(ctx):
             command = group.get_command(ctx, name)
             if isinstance(command, click.Group):
+                if isinstance(command, CommandGroup):  # `backup -f FILE` is a command as well
+                    found.add(" ".join(path + [name]))
                 walk(command, path + [name])
             else:
                 found.add(" ".join(path + [name]))
