@@ -22,11 +22,9 @@ class Editing(NamedTuple):
     """A component as it was read for editing."""
 
     component: str
-    document: dict  # {component: {key: value}}, secrets masked unless shown
-    masked: bool  # some value is masked (kept as it is when left so)
+    document: dict  # {component: {key: value}}, secrets masked unless shown (a masked one left so is kept)
     revision: int  # etcd's revision it was read at: the write's guard
     rows: dict  # full key -> KV of the component at that revision
-    secret: bool  # the document holds secrets in clear (--show-secrets)
 
     @property
     def shown(self) -> dict:
@@ -34,7 +32,7 @@ class Editing(NamedTuple):
 
 
 class Edited(NamedTuple):
-    """What an edit changed. The fields `config apply`'s views read, plus the diff's."""
+    """What an edit changed: what its view (output.documents.edited) and its diff read."""
 
     changes: list  # [Change] written (or, when stopped part way, those that landed), by key
     revision: int  # etcd's revision after the last transaction (0: nothing written)
@@ -42,8 +40,6 @@ class Edited(NamedTuple):
     source: str  # the edited file
     unchanged: list = []  # [Change] of keys left as they were (the diff's context)
     not_written: list = []  # [Change] an edit that stopped part way did not write
-    dry_run: bool = False
-    held: list = []
 
     @property
     def compared(self):
@@ -68,10 +64,10 @@ def read_for_edit(inv, component: str, *, show_secrets: bool, new_component: boo
             targets.check_write(inv, store, component, [], [], new_component=new_component, new_key=False,
                                 strict=False)
     rows = [snap.rows[key] for key in sorted(snap.rows)]
-    document, warnings, masked = plan.export_document(rows, layout, [component], show_secrets, True)
+    document, warnings, _masked = plan.export_document(rows, layout, [component], show_secrets, True)
     for message in warnings:
         inv.warn(message + "; edit leaves them as they are")
-    return Editing(component, document, masked, snap.revision, snap.rows, show_secrets)
+    return Editing(component, document, snap.revision, snap.rows)
 
 
 def apply_edit(inv, editing: Editing, text: str, source: str, *, strict: bool = False,

@@ -69,22 +69,29 @@ def _is_public_key(path: str) -> bool:
         return False
 
 
+_AGENT_ENVIRONMENT = threading.Lock()  # one swap of os.environ at a time (status connects from threads)
+
+
 def open_agent(paramiko, socket_path: str):
     """The SSH agent at the invocation's SSH_AUTH_SOCK. paramiko.Agent() (its public API) finds
-    the agent only through os.environ, so the invocation's value is what it sees while it
-    connects; the process's own is restored at once."""
-    saved = os.environ.get("SSH_AUTH_SOCK")
-    try:
-        if socket_path:
-            os.environ["SSH_AUTH_SOCK"] = socket_path
-        else:
-            os.environ.pop("SSH_AUTH_SOCK", None)
+    the agent only through os.environ: when the invocation's value is the process's own (the CLI,
+    always), nothing is written; else (an API caller with its own environment) the value is put
+    there while the agent connects, under a lock, and the process's own restored at once."""
+    if (os.environ.get("SSH_AUTH_SOCK") or "") == socket_path:
         return paramiko.Agent()
-    finally:
-        if saved is None:
-            os.environ.pop("SSH_AUTH_SOCK", None)
-        else:
-            os.environ["SSH_AUTH_SOCK"] = saved
+    with _AGENT_ENVIRONMENT:
+        saved = os.environ.get("SSH_AUTH_SOCK")
+        try:
+            if socket_path:
+                os.environ["SSH_AUTH_SOCK"] = socket_path
+            else:
+                os.environ.pop("SSH_AUTH_SOCK", None)
+            return paramiko.Agent()
+        finally:
+            if saved is None:
+                os.environ.pop("SSH_AUTH_SOCK", None)
+            else:
+                os.environ["SSH_AUTH_SOCK"] = saved
 
 
 def authenticate(transport, opts: SSHOptions, label: str, key_file_key=None, user_from: Optional[str] = None) -> None:
