@@ -203,14 +203,18 @@ class Client:
         self.node = node or Node()
         self.invocation = Invocation(self.settings, _NoInput(), _Messages(self.messages.append),
                                      _Messages(on_message or self.messages.append), env, prompt=prompt,
-                                     confirm=confirm, stores=stores, sessions=sessions)
+                                     confirm=confirm, stores=stores, sessions=sessions, door="api")
 
     def __repr__(self) -> str:
         return f"deisctl.api.Client({self.settings!r})"
 
-    @property
-    def _node_flags(self) -> list[dict]:
-        return [{name: value for name, value in self.node._asdict().items() if value is not None}]
+    def _node(self):
+        """The Node given, over the environment given and the context, resolved and checked as
+        the CLI's flags are (deisctl.node.resolve); messages name its fields."""
+        from deisctl import node
+        from deisctl.ssh.options import FIELDS
+
+        return node.resolve(self.invocation.env, self.settings, [self.node._asdict()], FIELDS)
 
     # -- config COMPONENT set|get|rm, schema -------------------------------------------------------
 
@@ -273,10 +277,11 @@ class Client:
         from deisctl.ops import documents
 
         confirm = self.invocation.confirm
-        return documents.apply(self.invocation, document, dry_run=dry_run, prune=prune, strict=strict,
-                               keep_masked=keep_masked, any_file=any_file, yes=yes, delete_protected=delete_protected,
-                               base_dir=base_dir, progress=progress, new_component=new_component, new_key=new_key,
-                               write_published=write_published,
+        options = documents.DocumentOptions(prune=prune, strict=strict, keep_masked=keep_masked, any_file=any_file,
+                                            delete_protected=tuple(delete_protected or ()),
+                                            write_published=tuple(write_published or ()),
+                                            new_component=new_component, new_key=new_key, base_dir=base_dir)
+        return documents.apply(self.invocation, document, options, dry_run=dry_run, yes=yes, progress=progress,
                                confirm_prune=None if confirm is None else (
                                    lambda removals, emptied: confirm(f"Delete these {len(removals)} key(s)?")))
 
@@ -286,9 +291,10 @@ class Client:
         """What apply would change (etcd → the document), read at one revision."""
         from deisctl.ops import documents
 
-        return documents.diff(self.invocation, document, prune=prune, strict=strict, keep_masked=keep_masked,
-                              any_file=any_file, delete_protected=delete_protected, base_dir=base_dir,
-                              write_published=write_published)
+        return documents.diff(self.invocation, document, documents.DocumentOptions(
+            prune=prune, strict=strict, keep_masked=keep_masked, any_file=any_file,
+            delete_protected=tuple(delete_protected or ()), write_published=tuple(write_published or ()),
+            base_dir=base_dir))
 
     def edit(self, component: str, change: Union[Callable[[dict], Mapping[str, Any]], Mapping[str, Any]], *,
              show_secrets: bool = False, strict: bool = False, new_component: bool = False,
@@ -390,7 +396,7 @@ class Client:
         passphrase when given."""
         from deisctl.ops import backup
 
-        return backup.backup(self.invocation, path, controller=controller, flags=self._node_flags,
+        return backup.backup(self.invocation, path, controller=controller, node=self._node(),
                              passphrase=passphrase)
 
     def verify_backup(self, path: str, *, passphrase: Optional[str] = None) -> BackupVerified:
@@ -406,7 +412,7 @@ class Client:
         from deisctl.ops import backup
 
         return backup.restore(self.invocation, path, dry_run=dry_run, only=only, include_published=include_published,
-                              flags=self._node_flags, passphrase=passphrase, not_after=not_after)
+                              node=self._node(), passphrase=passphrase, not_after=not_after)
 
     # -- users, check -----------------------------------------------------------------------------------
 
@@ -414,44 +420,44 @@ class Client:
                      dry_run: bool = False) -> UserChanges:
         from deisctl.ops import users as ops
 
-        return ops.revoke_token(self.invocation, users, self._node_flags, all_users=all_users, yes=yes,
+        return ops.revoke_token(self.invocation, users, self._node(), all_users=all_users, yes=yes,
                                 dry_run=dry_run)
 
     def promote(self, users: Sequence[str], *, dry_run: bool = False) -> UserChanges:
         from deisctl.ops import users as ops
 
-        return ops.promote(self.invocation, users, self._node_flags, dry_run=dry_run)
+        return ops.promote(self.invocation, users, self._node(), dry_run=dry_run)
 
     def demote(self, users: Sequence[str], *, dry_run: bool = False, force: bool = False) -> UserChanges:
         from deisctl.ops import users as ops
 
-        return ops.demote(self.invocation, users, self._node_flags, dry_run=dry_run, force=force)
+        return ops.demote(self.invocation, users, self._node(), dry_run=dry_run, force=force)
 
     def create_user(self, user: str, password: str, *, admin: bool = False, email: Optional[str] = None,
                     dry_run: bool = False) -> UserChanges:
         """A new controller user; the password goes to the controller on the SSH channel's stdin."""
         from deisctl.ops import users as ops
 
-        return ops.create_user(self.invocation, user, self._node_flags, password=password, admin=admin, email=email,
+        return ops.create_user(self.invocation, user, self._node(), password=password, admin=admin, email=email,
                                dry_run=dry_run)
 
     def set_password(self, user: str, password: str, *, revoke_token: bool = False,
                      dry_run: bool = False) -> UserChanges:
         from deisctl.ops import users as ops
 
-        return ops.set_password(self.invocation, user, self._node_flags, password=password,
+        return ops.set_password(self.invocation, user, self._node(), password=password,
                                 revoke_token=revoke_token, dry_run=dry_run)
 
     def delete_users(self, users: Sequence[str], *, yes: bool = False, dry_run: bool = False) -> UserChanges:
         """Without yes, the client's confirm= is asked (none: refused), as the CLI asks on a terminal."""
         from deisctl.ops import users as ops
 
-        return ops.delete_users(self.invocation, users, self._node_flags, yes=yes, dry_run=dry_run)
+        return ops.delete_users(self.invocation, users, self._node(), yes=yes, dry_run=dry_run)
 
     def users(self) -> UserList:
         from deisctl.ops import users as ops
 
-        return ops.list_users(self.invocation, self._node_flags)
+        return ops.list_users(self.invocation, self._node())
 
     # -- the platform: status, logs, restart (the node options of `node`; nodes from the heartbeats) ----
 
@@ -460,7 +466,7 @@ class Client:
         when every component that should run does, 1 when one is down."""
         from deisctl.ops import platform
 
-        return platform.status(self.invocation, self._node_flags, components)
+        return platform.status(self.invocation, self._node(), components)
 
     def logs(self, component: str, *, only_node: Optional[str] = None, follow: bool = False,
              since: Optional[str] = None, tail: Optional[int] = None) -> LogStream:
@@ -468,7 +474,7 @@ class Client:
         (node, stream, text) and NodeEnded (node, problem) events; close it to stop following."""
         from deisctl.ops import platform
 
-        return platform.logs(self.invocation, self._node_flags, component, only=only_node, follow=follow,
+        return platform.logs(self.invocation, self._node(), component, only=only_node, follow=follow,
                              since=since, tail=None if tail is None else str(tail))
 
     def restart(self, component: str, *, only_node: Optional[str] = None, rolling: bool = False,
@@ -477,11 +483,11 @@ class Client:
         client's confirm= is asked (none: refused), as the CLI asks on a terminal."""
         from deisctl.ops import platform
 
-        return platform.restart(self.invocation, self._node_flags, component, only=only_node, rolling=rolling,
+        return platform.restart(self.invocation, self._node(), component, only=only_node, rolling=rolling,
                                 wait=None if wait is None else str(wait), yes=yes, dry_run=dry_run)
 
     def check(self, *, controller: bool = False) -> CheckResult:
         """The smoke checks; the result's exit_code is the CLI's (0, 1, or 4 when no endpoint answered)."""
         from deisctl.ops import check
 
-        return check.check(self.invocation, controller=controller, flags=self._node_flags)
+        return check.check(self.invocation, controller=controller, node=self._node())

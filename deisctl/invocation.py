@@ -28,6 +28,7 @@ class Invocation(NamedTuple):
     stores: Optional[Callable] = None  # stores(settings, via=, on_close=) -> etcd.client.Store
     sessions: Optional[Callable] = None  # sessions(host, ssh_options, via=, note=, passphrase_prompt=) -> Session
     terminal_out: bool = False  # stdout is a terminal: a person reads it (`get KEY` escapes what it prints)
+    door: str = "cli"  # who called: "cli" (messages name --flags) or "api" (they name keyword arguments)
 
     @property
     def output(self) -> str:
@@ -36,6 +37,21 @@ class Invocation(NamedTuple):
     @property
     def debug(self) -> bool:
         return self.settings.debug
+
+    def name_of(self, name: str, *, flag: Optional[str] = None) -> str:
+        """An option's name as the caller spells it, for messages: `--tail` on the CLI, `tail`
+        through deisctl.api and the collection (whose options are the API's names). name: the
+        API's keyword; flag: the CLI's, when it is not --name-with-dashes (`--all` for all_users)."""
+        if self.door == "api":
+            return name
+        return flag or "--" + name.replace("_", "-")
+
+    def option(self, name: str, value: Optional[str] = None, *, flag: Optional[str] = None) -> str:
+        """An option given, for hints: `--yes`, `--tail 100` on the CLI; `yes=True`, `tail=100`
+        through deisctl.api."""
+        if self.door == "api":
+            return f"{name}={'True' if value is None else value}"
+        return self.name_of(name, flag=flag) + ("" if value is None else f" {value}")
 
     def note(self, message: str) -> None:
         """A message for people (progress, what was done): stderr, never stdout; one line, escaped

@@ -94,7 +94,7 @@ def test_confirmation_comes_only_from_the_callable_given(client, etcd):
         etcd.write(f"/deis/bulk/k{i}", "v")
     with pytest.raises(api.UsageError) as refused:
         client().apply({"bulk": {"k0": "v"}}, prune=True)  # nobody to ask: refused
-    assert "nothing was written (pass --yes" in refused.value.render()
+    assert "nothing was written (pass yes=True" in refused.value.render()
     assert len(etcd.read_prefix("/deis/bulk/")) == 7
     asked = []
     with pytest.raises(api.UsageError, match="not confirmed"):
@@ -175,7 +175,7 @@ def test_user_operations_on_the_real_controller(etcd, sshd_server, controller_co
     assert [row["result"] for row in c.promote([bob, alice]).users] == ["promoted", "promoted"]
     assert c.demote([bob]).users[0]["result"] == "demoted"  # alice is still an administrator
     assert bob in [row["username"] for row in c.users().users]
-    with pytest.raises(api.UsageError, match="--yes"):
+    with pytest.raises(api.UsageError, match="all_users revokes every user.s token: confirm with yes=True"):
         c.revoke_token(all_users=True)  # nobody to ask: refused before connecting
     assert c.check(controller=True).rows[-1][1] is True  # the controller's container runs
 

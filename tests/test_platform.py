@@ -260,7 +260,7 @@ def test_the_api_status_logs_and_restart(up, etcd_server):
     assert stream.nodes == [up.nodes[0].address]
     assert [type(event) for event in events] == [LogLine, NodeEnded] and events[-1].problem is None
     assert events[0].text.startswith(("heartbeat ", "started "))
-    with pytest.raises(api.UsageError, match="--yes"):
+    with pytest.raises(api.UsageError, match="confirm with yes=True"):
         deis.restart("controller")  # nobody to ask
     assert deis.restart("controller", dry_run=True).rows[0].outcome == "would-restart"
 

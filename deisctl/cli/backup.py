@@ -8,7 +8,7 @@ from typing import Optional
 import click
 
 from deisctl.cli.groups import CommandGroup
-from deisctl.cli.node_options import DJANGO_ALL, layers, node_options
+from deisctl.cli.node_options import DJANGO_ALL, node_options, resolved
 from deisctl.cli.options import invocation, output_option
 from deisctl.errors import EXIT_CODE_HELP, UsageError
 from deisctl.output import emit
@@ -74,7 +74,7 @@ def backup(ctx: click.Context, path: Optional[str], controller: bool, encrypt: b
                  "in the archive")
     progress = _progress(inv)
     try:
-        result = ops.backup(inv, path, controller=controller, flags=layers(ctx, node_values), passphrase=passphrase,
+        result = ops.backup(inv, path, node=resolved(ctx, inv, node_values), controller=controller, passphrase=passphrase,
                             progress=progress)
     finally:
         if progress:
@@ -146,8 +146,8 @@ def restore(ctx: click.Context, path: str, dry_run: bool, only: tuple[str, ...],
 
     inv = invocation(ctx, fmt)
     passphrase = _maybe_passphrase(inv, path, passphrase_stdin)
-    flags = layers(ctx, node_values)
-    options = dict(only=only, include_published=include_published, flags=flags, passphrase=passphrase)
+    options = dict(node=resolved(ctx, inv, node_values), only=only, include_published=include_published,
+                   passphrase=passphrase)
     plan = ops.restore(inv, path, dry_run=True, **options)
     if dry_run:
         emit(inv, views.restored(plan))

@@ -10,7 +10,7 @@ from typing import Optional
 import click
 
 from deisctl.cli.groups import DeisctlCommand
-from deisctl.cli.node_options import CONTAINER_ONLY, layers, node_options
+from deisctl.cli.node_options import CONTAINER_ONLY, node_options, resolved
 from deisctl.cli.options import invocation, output_option
 from deisctl.output import emit
 
@@ -32,6 +32,6 @@ def check(ctx: click.Context, controller: bool, fmt: Optional[str], **node_value
     from deisctl.output import check as views
 
     inv = invocation(ctx, fmt)
-    result = ops.check(inv, controller=controller, flags=layers(ctx, node_values))
+    result = ops.check(inv, resolved(ctx, inv, node_values), controller=controller)
     emit(inv, views.checks(result))  # printed before the boundary's error line, whatever the outcome
     return result

@@ -71,6 +71,13 @@ def document_options(prune_help: str):
     return decorate
 
 
+def document_options_of(values: dict) -> ops.DocumentOptions:
+    """The DocumentOptions of the flags given (--allow-any-file is any_file)."""
+    values = dict(values)
+    values["any_file"] = values.pop("allow_any_file")
+    return ops.DocumentOptions(**values)
+
+
 @click.command("apply", cls=DeisctlCommand)
 @document_options("Also delete keys of the listed components that the file does not name (asks first on a "
                   "terminal; refused without one unless --yes).")
@@ -79,9 +86,8 @@ def document_options(prune_help: str):
               help="With --prune: delete without asking. Needed for any deletion when there is no terminal.")
 @target_options
 @click.pass_context
-def apply(ctx: click.Context, file: str, dry_run: bool, prune: bool, strict: bool, keep_masked: bool,
-          allow_any_file: bool, yes: bool, delete_protected: tuple[str, ...], write_published: tuple[str, ...],
-          new_component: bool, new_key: bool, show_secrets: bool, fmt: Optional[str]):
+def apply(ctx: click.Context, file: str, dry_run: bool, yes: bool, show_secrets: bool, fmt: Optional[str],
+          **options):
     """Make etcd match FILE, writing only the keys that differ.
 
     The whole file is validated first (exit 2, nothing written), and so are its components and
@@ -95,9 +101,7 @@ def apply(ctx: click.Context, file: str, dry_run: bool, prune: bool, strict: boo
     """
     inv = invocation(ctx, fmt)
     try:
-        result = ops.apply(inv, file, dry_run=dry_run, prune=prune, strict=strict, keep_masked=keep_masked,
-                           any_file=allow_any_file, yes=yes, delete_protected=delete_protected,
-                           write_published=write_published, new_component=new_component, new_key=new_key,
+        result = ops.apply(inv, file, document_options_of(options), dry_run=dry_run, yes=yes,
                            confirm_prune=prune_confirmation(inv), progress=apply_progress(inv))
     except PartlyApplied as stopped:  # what landed, on stdout (JSON too), before the error line
         emit(inv, views.applied(stopped.result, show_secrets), wrote=True)
@@ -109,16 +113,14 @@ def apply(ctx: click.Context, file: str, dry_run: bool, prune: bool, strict: boo
 @click.command("diff", cls=DeisctlCommand)
 @document_options("Also show keys that 'apply --prune' would delete.")
 @click.pass_context
-def diff(ctx: click.Context, file: str, prune: bool, strict: bool, keep_masked: bool, allow_any_file: bool,
-         delete_protected: tuple[str, ...], write_published: tuple[str, ...], show_secrets: bool, fmt: Optional[str]):
+def diff(ctx: click.Context, file: str, show_secrets: bool, fmt: Optional[str], **options):
     """Show what 'config apply' would change, as a unified diff (etcd → FILE).
 
     Exit status (kubectl's convention): 0 no differences, 1 differences, >1 trouble: 2-6 as
     for every command, and 7 when the comparison failed (what other commands report as 1).
     """
     inv = invocation(ctx, fmt)
-    result = ops.diff(inv, file, prune=prune, strict=strict, keep_masked=keep_masked, any_file=allow_any_file,
-                      delete_protected=delete_protected, write_published=write_published)
+    result = ops.diff(inv, file, document_options_of(options))
     emit(inv, views.compared(result, inv.settings.prefix, show_secrets))
     return result
 

@@ -10,7 +10,7 @@ import click
 
 from deisctl.cli.groups import DeisctlCommand
 from deisctl.cli.node_options import flags as node_flags
-from deisctl.cli.node_options import layers, node_options
+from deisctl.cli.node_options import node_options, resolved
 from deisctl.cli.options import invocation
 from deisctl.errors import EXIT_CODE_HELP
 
@@ -46,4 +46,5 @@ def dock(ctx: click.Context, component: str, command: tuple[str, ...], **node_va
                          hint=f"put it before COMPONENT, as in 'deisctl dock {option} ... {component} ...'; to pass "
                               f"it to the command itself, write 'deisctl dock {component} -- {shlex.join(command)}'")
     inv = invocation(ctx)
-    return ops.dock(inv, component, command, layers(ctx, node_values))  # nothing to render: the command's own output
+    node = resolved(ctx, inv, node_values, where="before COMPONENT")  # the later words are CMD's
+    return ops.dock(inv, component, command, node)  # nothing to render: the command's own output

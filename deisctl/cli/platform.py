@@ -11,7 +11,7 @@ import click
 
 from deisctl.cli.groups import DeisctlCommand
 from deisctl.cli.node_options import flags as node_flags
-from deisctl.cli.node_options import layers, node_options
+from deisctl.cli.node_options import node_options, resolved
 from deisctl.cli.options import invocation, output_option
 from deisctl.errors import EXIT_CODE_HELP, ExitCode, UsageError, declares_outcome
 from deisctl.output import emit
@@ -30,7 +30,7 @@ def _status(ctx: click.Context, components: tuple[str, ...], fmt: Optional[str],
     from deisctl.output import platform as views
 
     inv = invocation(ctx, fmt)
-    result = ops.status(inv, layers(ctx, node_values), components)
+    result = ops.status(inv, resolved(ctx, inv, node_values), components)
     emit(inv, views.status(result))
     return result
 
@@ -73,7 +73,7 @@ def logs(ctx: click.Context, component: str, only: Optional[str], follow: bool, 
     from deisctl.output import platform as views
 
     inv = invocation(ctx)
-    stream = ops.logs(inv, layers(ctx, node_values), component, only=only, follow=follow, since=since, tail=tail)
+    stream = ops.logs(inv, resolved(ctx, inv, node_values), component, only=only, follow=follow, since=since, tail=tail)
     several, failed = len(stream.nodes) > 1, []
     try:
         for event in stream.events:
@@ -117,7 +117,7 @@ def restart(ctx: click.Context, component: str, only: Optional[str], rolling: bo
     from deisctl.output import platform as views
 
     inv = invocation(ctx, fmt)
-    result = ops.restart(inv, layers(ctx, node_values), component, only=only, rolling=rolling, wait=wait, yes=yes,
+    result = ops.restart(inv, resolved(ctx, inv, node_values), component, only=only, rolling=rolling, wait=wait, yes=yes,
                          dry_run=dry_run)
     emit(inv, views.restarted(result), wrote=not dry_run)
     return result
@@ -145,4 +145,4 @@ def ssh(ctx: click.Context, target: str, command: tuple[str, ...], **node_values
                          hint=f"put it before {target}, as in 'deisctl ssh {option} ... {target} ...'; to pass it to "
                               f"the command itself, write 'deisctl ssh {target} -- {shlex.join(command)}'")
     inv = invocation(ctx)
-    return ops.ssh(inv, layers(ctx, node_values), target, command)
+    return ops.ssh(inv, resolved(ctx, inv, node_values, where="before COMPONENT|HOST"), target, command)

@@ -46,7 +46,7 @@ def list_records(inv, component: Optional[str] = None, key: Optional[str] = None
         except ValueError:
             count = 0
         if count <= 0:
-            raise UsageError(f"--limit must be a positive whole number, got {limit!r}")
+            raise UsageError(f"{inv.name_of('limit')} must be a positive whole number, got {limit!r}")
     with open_store(inv) as store:
         state = audit.entries(store, inv.settings.prefix)
     if state.head is None:
@@ -148,8 +148,9 @@ def policy(inv, keep: Optional[str] = None, max_age: Optional[str] = None) -> Po
         current = audit.entries(store, inv.settings.prefix).policy
         if keep is None and max_age is None:
             return PolicyShown(current.keep, current.max_age_days, current.stored, False, current.damaged)
-        new_keep = current.keep if keep is None else _limit(keep, "--keep", int, "all")
-        new_age = current.max_age_days if max_age is None else _limit(max_age, "--max-age", float, "none")
+        new_keep = current.keep if keep is None else _limit(keep, inv.name_of("keep"), int, "all")
+        new_age = current.max_age_days if max_age is None else _limit(max_age, inv.name_of("max_age_days", flag="--max-age"),
+                                                                       float, "none")
         audit.set_policy(store, inv.settings.prefix, dict(inv.settings.actor), new_keep, new_age, _anchors(inv))
     return PolicyShown(new_keep, new_age, True, True)
 

@@ -13,13 +13,13 @@ beside the new one's, never into its chain.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
+from typing import Callable, NamedTuple, Optional, Sequence
 
 from deisctl.change import Change
 from deisctl.errors import ExitCode, PartlyApplied, UsageError, declares_outcome
+from deisctl.node import NodeOptions
 from deisctl.ops.access import open_store
 
-Flags = Sequence[Mapping[str, Any]]
 IMPORTED_ROOT = "/deisctl-audit-imported"  # the audit trails of the clusters restored from, each under its id
 
 
@@ -74,7 +74,7 @@ def _classify(layout, key: str, value: bytes, lease: int) -> dict:
             "secret": keyspec.is_secret(relative) or keyspec.holds_private_key(text)}
 
 
-def backup(inv, path: str, *, controller: bool = False, flags: Flags = (), passphrase: Optional[str] = None,
+def backup(inv, path: str, *, node: NodeOptions, controller: bool = False, passphrase: Optional[str] = None,
            progress: Optional[Callable[[int], None]] = None) -> BackupMade:
     """Write the archive at path (atomically; never over what is not a regular file; mode 0600)."""
     import base64
@@ -94,7 +94,7 @@ def backup(inv, path: str, *, controller: bool = False, flags: Flags = (), passp
         from deisctl.controller import script as words
         from deisctl.ops import users
 
-        dump = users.ask(inv, flags, {"action": words.DUMP})
+        dump = users.ask(inv, node, {"action": words.DUMP})
     target = expand_user(path, inv.env)
     counts: dict = {}
     try:
@@ -185,8 +185,8 @@ def verify(inv, path: str, passphrase: Optional[str] = None) -> BackupVerified:
     return BackupVerified(target, reader.manifest, counts, decrypted, None)
 
 
-def restore(inv, path: str, *, dry_run: bool = False, only: Sequence[str] = (), include_published: bool = False,
-            flags: Flags = (), passphrase: Optional[str] = None, not_after: Optional[int] = None) -> Restored:
+def restore(inv, path: str, *, node: NodeOptions, dry_run: bool = False, only: Sequence[str] = (),
+            include_published: bool = False, passphrase: Optional[str] = None, not_after: Optional[int] = None) -> Restored:
     """What the archive holds written back: the keys that differ (guarded by the revision read,
     or not_after: the revision a dry run showed the changes at; someone else wrote meanwhile:
     ConflictError, nothing written), the old audit trail beside the new one's, the controller's
@@ -209,7 +209,7 @@ def restore(inv, path: str, *, dry_run: bool = False, only: Sequence[str] = (), 
     sealer = reader.sealer(passphrase) if reader.encryption else None
     if reader.manifest.get("prefix") != inv.settings.layout.prefix:
         raise UsageError(f"{path} is a backup of the prefix {reader.manifest.get('prefix')!r}, not "
-                         f"{inv.settings.layout.prefix!r}", hint=f"pass --prefix {reader.manifest.get('prefix')}")
+                         f"{inv.settings.layout.prefix!r}", hint=f"pass {inv.option('prefix', reader.manifest.get('prefix'))}")
     layout = inv.settings.layout
     changes, writes, expected, left_out, revision, imported, controller = [], [], {}, 0, 0, 0, None
     try:
@@ -245,7 +245,7 @@ def restore(inv, path: str, *, dry_run: bool = False, only: Sequence[str] = (), 
             if "audit" in sections:
                 imported = _import_trail(store, reader, audit, dry_run)
             if "controller" in sections:
-                controller = _restore_controller(inv, flags, reader, sealer, dry_run)
+                controller = _restore_controller(inv, node, reader, sealer, dry_run)
     finally:
         reader.close()
     return Restored(sorted(changes, key=lambda c: c.full_key), read_at, left_out, revision, imported, controller,
@@ -280,7 +280,7 @@ def _import_trail(store, reader, audit, dry_run: bool) -> int:
     return done
 
 
-def _restore_controller(inv, flags: Flags, reader, sealer, dry_run: bool) -> dict:
+def _restore_controller(inv, node: NodeOptions, reader, sealer, dry_run: bool) -> dict:
     from deisctl.controller import script as words
     from deisctl.ops import users
 
@@ -289,7 +289,7 @@ def _restore_controller(inv, flags: Flags, reader, sealer, dry_run: bool) -> dic
         from deisctl.backup import BackupDamaged
 
         raise BackupDamaged(f"{reader.path}: the controller section is not a list of objects")
-    reply = users.ask(inv, flags, {"action": words.LOAD, "objects": objects, "dry_run": dry_run})
+    reply = users.ask(inv, node, {"action": words.LOAD, "objects": objects, "dry_run": dry_run})
     if not dry_run and inv.settings.audit:  # the load, in the trail as the keys' writes are
         from deisctl.etcd import audit
 

@@ -7,9 +7,10 @@ carries the rows, the exit code and the one-line error.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, NamedTuple, Optional, Sequence
+from typing import NamedTuple, Optional
 
 from deisctl.errors import DeisctlError, ExitCode, UnreachableError, declares_outcome
+from deisctl.node import NodeOptions
 
 REQUIRED_SETTINGS = ("platform/domain",)
 HEARTBEAT_KEYS = ("controller/host", "controller/port")  # published by the controller while it runs
@@ -27,17 +28,16 @@ class CheckResult(NamedTuple):
     error: Optional[str]  # the one-line message for stderr, None when every check passed
 
 
-def check(inv, *, controller: bool = False, flags: Sequence[Mapping[str, Any]] = ()) -> CheckResult:
+def check(inv, node: NodeOptions, *, controller: bool = False) -> CheckResult:
     """Every etcd check; with controller, also SSH to the controller's node and its container.
     With --tunnel, one bastion connection carries both, logged in with check's own SSH options
-    (its flags > DEISCTL_SSH_* > context), as users and dock do."""
+    (node.ssh: its flags > DEISCTL_SSH_* > context), as users and dock do."""
     from deisctl.ops.access import open_store
-    from deisctl.ops.reach import ssh_login
 
-    with open_store(inv, ssh=ssh_login(inv, flags) if inv.settings.tunnel else None) as store:
+    with open_store(inv, ssh=node.ssh if inv.settings.tunnel else None) as store:
         rows, reachable = cluster_checks(inv, store)
         if controller and reachable is True:
-            rows += controller_checks(inv, flags, store.via)
+            rows += controller_checks(inv, node, store.via)
     if isinstance(reachable, str):  # the outage a read met
         return CheckResult(rows, int(ExitCode.UNREACHABLE), reachable)
     if not reachable:
@@ -155,11 +155,10 @@ def _setting_rows(keys: dict, found: dict, problem: Optional[str]) -> list[Row]:
     return rows
 
 
-def controller_checks(inv, flags: Sequence[Mapping[str, Any]], tunnel=None) -> list[Row]:
+def controller_checks(inv, node: NodeOptions, tunnel=None) -> list[Row]:
     """SSH to the controller's node (--host, else its heartbeat key) and its container's state."""
-    from deisctl.ops.reach import Reach, is_missing_container, missing_container, node_options
+    from deisctl.ops.reach import Reach, is_missing_container, missing_container
 
-    node = node_options(inv, flags)  # bad options: a usage error, before any connection
     with Reach(inv, node, tunnel) as reach:
         try:
             host = reach.host_of("controller")
@@ -168,7 +167,7 @@ def controller_checks(inv, flags: Sequence[Mapping[str, Any]], tunnel=None) -> l
             return [("controller ssh", False, exc.message)]
         rows: list[Row] = [("controller ssh", True, f"{node.ssh.user}@{host}:{node.ssh.port}")]
         if node.runtime == "none":
-            rows.append(("controller container", True, "--runtime none: the controller runs on the node"))
+            rows.append(("controller container", True, f"{node.naming.setting('runtime', 'none')}: the controller runs on the node"))
             return rows + [_software_row(session, node, host)]
         name = f"controller container {node.container}"
         try:

@@ -45,7 +45,7 @@ def set_values(inv, component: str, pairs: Sequence[str], *, strict: bool, dry_r
     not_after = None
     if if_revision is not None:
         if not str(if_revision).isdigit() or int(if_revision) <= 0:
-            raise UsageError(f"--if-revision must be a positive etcd revision, got {if_revision!r}")
+            raise UsageError(f"{inv.name_of('if_revision')} must be a positive etcd revision, got {if_revision!r}")
         not_after = int(if_revision)
     checked = {}
     if from_stdin:
@@ -171,7 +171,7 @@ def remove(inv, component: str, keys: Sequence[str], *, ignore_missing: bool, dr
 
                 raise NotFoundError(f"not found: {first_few(missing)}; nothing would be deleted"
                                     + targets.key_suggestion(inv, store, component, missing[0][len(layout.component(
-                                        component)):]), hint="--ignore-missing deletes the others")
+                                        component)):]), hint=f"{inv.option('ignore_missing')} deletes the others")
             removed = list(found.values())
             inv.note("dry run: nothing deleted")
         else:

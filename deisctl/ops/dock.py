@@ -3,11 +3,12 @@ invocation's streams attached; deisctl then exits with the command's own status.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import NamedTuple, Sequence
 
 from deisctl import keys
 from deisctl.errors import declares_outcome
-from deisctl.ops.reach import Reach, node_options
+from deisctl.node import NodeOptions
+from deisctl.ops.reach import Reach
 
 DEFAULT_COMMAND = ("sh",)
 
@@ -26,13 +27,12 @@ def command_argv(runtime: str, component: str, command: Sequence[str], tty: bool
     return [runtime, "exec", "-i", *(["-t"] if tty else []), f"deis-{component}", *argv]
 
 
-def dock(inv, component: str, command: Sequence[str], flags: Sequence[Mapping[str, Any]]) -> DockResult:
+def dock(inv, component: str, command: Sequence[str], node: NodeOptions) -> DockResult:
     """Run command (default sh) in the component's container; stream stdin/stdout/stderr, a pty
     when the invocation is on a terminal; no --remote-timeout by default."""
     from deisctl.ssh.stream import stream
 
     keys.validate_component(component)
-    node = node_options(inv, flags, component, where="before COMPONENT")  # later words are CMD's
     tty = inv.pty
     argv = command_argv(node.runtime, component, command, tty)
     with Reach(inv, node) as reach:

@@ -15,13 +15,13 @@ import queue
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterator, Mapping, NamedTuple, Optional, Sequence
+from typing import Iterator, NamedTuple, Optional, Sequence
 
 from deisctl.errors import DeisctlError, ExitCode, NotFoundError, UsageError, declares_outcome, first_few
 from deisctl.ops.access import open_store
-from deisctl.ops.reach import NodeOptions, Reach, node_options
+from deisctl.node import NodeOptions
+from deisctl.ops.reach import Reach
 
-Flags = Sequence[Mapping[str, Any]]  # the node option layers the CLI collected (see ops.reach)
 
 CONTAINER_PREFIX = "deis-"  # deis-<component>: how Deis named its containers
 # Lists the deis-* containers and inspects them, in one remote command; the runtime is its
@@ -135,7 +135,7 @@ def _nodes_of_context(inv) -> tuple:
     return tuple(contexts.value(inv.settings, "nodes", ()) or ())
 
 
-def status(inv, flags: Flags, components: Sequence[str] = ()) -> Status:
+def status(inv, node: NodeOptions, components: Sequence[str] = ()) -> Status:
     """One row per component and node: its heartbeat and its container there. Exit 0 when every
     component that should run does (its container runs; its heartbeat is published, for those
     that publish one), 1 when one does not (a node that does not answer counts as down)."""
@@ -143,7 +143,6 @@ def status(inv, flags: Flags, components: Sequence[str] = ()) -> Status:
 
     for component in components:
         keyspec.validate_component(component)
-    node = node_options(inv, flags, None)
     with Reach(inv, node) as reach:
         reach.open()
         with open_store(inv, via=reach.tunnel) as store:
@@ -216,7 +215,7 @@ def _nodes_for(inv, node: NodeOptions, component: str, only: Optional[str]) -> l
     if only:
         from deisctl.ssh import options as ssh_options
 
-        return [ssh_options.check_host(only, "--node")]
+        return [ssh_options.check_host(only, inv.name_of("only_node", flag="--node"))]
     with Reach(inv, node) as reach:
         reach.open()
         with open_store(inv, via=reach.tunnel) as store:
@@ -225,7 +224,7 @@ def _nodes_for(inv, node: NodeOptions, component: str, only: Optional[str]) -> l
     if not hosts:
         layout = inv.settings.layout
         raise NotFoundError(f"no node runs the {component}: no heartbeat under {layout.component(component)} and "
-                            "no nodes in the context", hint="pass --node HOST, or list the nodes in the context "
+                            "no nodes in the context", hint=f"pass {inv.option('only_node', 'HOST', flag='--node')}, or list the nodes in the context "
                                                             "(nodes: [...])")
     return hosts
 
@@ -235,7 +234,7 @@ class LogStream(NamedTuple):
     events: Iterator  # LogLine and NodeEnded events (a generator: close it to stop)
 
 
-def logs(inv, flags: Flags, component: str, *, only: Optional[str] = None, follow: bool = False,
+def logs(inv, node: NodeOptions, component: str, *, only: Optional[str] = None, follow: bool = False,
          since: Optional[str] = None, tail: Optional[str] = None) -> LogStream:
     """The container's log on each of its nodes, as it comes: LogLine events (stdout and stderr
     kept apart), and a NodeEnded for each node when its log ends or its stream stops (a node that
@@ -243,11 +242,10 @@ def logs(inv, flags: Flags, component: str, *, only: Optional[str] = None, follo
     from deisctl import keys as keyspec
 
     keyspec.validate_component(component)
-    node = node_options(inv, flags, None)
     if tail is not None and not tail.isdigit():
-        raise UsageError(f"--tail takes a number of lines, got {tail!r}")
+        raise UsageError(f"{inv.name_of('tail')} takes a number of lines, got {tail!r}")
     if node.runtime == "none":
-        raise UsageError("logs reads a container's log: --runtime none has none", hint="use deisctl ssh NODE -- "
+        raise UsageError(f"logs reads a container's log: {node.naming.setting('runtime', 'none')} has none", hint="use deisctl ssh NODE -- "
                                                                                        "journalctl ...")
     hosts = _nodes_for(inv, node, component, only)
     argv = [node.runtime, "logs", *(["--follow"] if follow else []), *(["--since", since] if since else []),
@@ -305,7 +303,7 @@ class RestartResult(NamedTuple):
     error: Optional[str]
 
 
-def restart(inv, flags: Flags, component: str, *, only: Optional[str] = None, rolling: bool = False,
+def restart(inv, node: NodeOptions, component: str, *, only: Optional[str] = None, rolling: bool = False,
             wait: Optional[str] = None, yes: bool = False, dry_run: bool = False) -> RestartResult:
     """Restart deis-COMPONENT on its nodes (all at once, or one at a time with rolling, stopping at
     the first that does not come back) and wait until each runs again and its heartbeat is
@@ -315,15 +313,14 @@ def restart(inv, flags: Flags, component: str, *, only: Optional[str] = None, ro
     from deisctl import keys as keyspec
 
     keyspec.validate_component(component)
-    node = node_options(inv, flags, None)
-    seconds = DEFAULT_WAIT if wait is None else _seconds(wait, "--wait")
+    seconds = DEFAULT_WAIT if wait is None else _seconds(wait, inv.name_of("wait"))
     if node.runtime == "none":
-        raise UsageError("restart restarts a container: --runtime none has none")
+        raise UsageError(f"restart restarts a container: {node.naming.setting('runtime', 'none')} has none")
     hosts = _nodes_for(inv, node, component, only)
     asking = not (yes or dry_run)
     if asking and inv.confirm is None:
-        raise UsageError(f"restarting {CONTAINER_PREFIX}{component} on {first_few(hosts)}: confirm with --yes "
-                         "(no terminal to ask on)", hint="pass --yes")
+        raise UsageError(f"restarting {CONTAINER_PREFIX}{component} on {first_few(hosts)}: confirm with "
+                         f"{inv.option('yes')} (no terminal to ask on)", hint=f"pass {inv.option('yes')}")
     if asking and not inv.confirm(f"Restart {CONTAINER_PREFIX}{component} on {first_few(hosts)}"
                                   f"{' one node at a time' if rolling else ''}?"):
         raise UsageError("not confirmed; nothing was restarted")
@@ -432,7 +429,7 @@ class SSHResult(NamedTuple):
 LOGIN_SHELL = ("sh", "-c", 'exec "${SHELL:-/bin/sh}" -l')  # no CMD: the user's login shell on the node
 
 
-def ssh(inv, flags: Flags, target: str, command: Sequence[str]) -> SSHResult:
+def ssh(inv, node: NodeOptions, target: str, command: Sequence[str]) -> SSHResult:
     """CMD (default: a login shell) on the node of a component (its heartbeat; the first node when
     several publish one) or on the host named, with deisctl's host-key policy and node options;
     streams attached, a pty on a terminal. dock is the way into the container."""
@@ -440,7 +437,6 @@ def ssh(inv, flags: Flags, target: str, command: Sequence[str]) -> SSHResult:
     from deisctl.ssh import options as ssh_options
     from deisctl.ssh.stream import stream
 
-    node = node_options(inv, flags, None, where="before COMPONENT|HOST")
     with Reach(inv, node) as reach:
         reach.open()
         host = None

@@ -1,58 +1,13 @@
-"""Getting to a node: its options resolved once, and what one command opens to reach it (the
-bastion tunnel, etcd for the node's address, the SSH session), closed together.
-
-Precedence of every node option is deisctl.ssh.options.resolve's: flag (a sub-command's over
-its group's) > DEISCTL_<NAME> > context > default. Nothing here imports paramiko; the ssh
-modules do when something is dialled.
+"""Getting to a node: what one command opens to reach it (the bastion tunnel, etcd for the
+node's address, the SSH session), closed together, from the node options its door resolved
+(deisctl.node). Nothing here imports paramiko; the ssh modules do when something is dialled.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping, NamedTuple, Optional, Sequence
-
-from deisctl.errors import NotFoundError, UsageError
+from deisctl.errors import NotFoundError
+from deisctl.node import NodeOptions
 from deisctl.ssh import options as ssh_options
-from deisctl.ssh.options import SSHOptions
-
-# Beyond the SSH login (ssh_options.SSH_NAMES): where the node is and how to run things there.
-NODE_NAMES = (*ssh_options.SSH_NAMES, "host", "remote_timeout", "runtime", "container", "app_dir", "python")
-
-
-class NodeOptions(NamedTuple):
-    """Resolved, checked node options of one command."""
-
-    host: Optional[str]  # None: the component's heartbeat key in etcd
-    ssh: SSHOptions
-    remote_timeout: Optional[float]  # None: the command's own default
-    runtime: str
-    container: str
-    app_dir: Optional[str]
-    python: str
-
-
-def node_options(inv, flags: Sequence[Mapping[str, Any]], component: str = "controller", *,
-                 where: str = "") -> NodeOptions:
-    """Node options from the flag layers the CLI collected (group flags first, then the
-    sub-command's), inv.env and the context; checked before any I/O. where: where the command's
-    flags go, for hints ("before COMPONENT" for dock)."""
-    from deisctl import controller
-
-    values, naming = _resolve(inv, NODE_NAMES, flags, component, where)
-    ssh = ssh_options.from_values(values, naming, inv.env)
-    remote_timeout = ssh_options.number(float, "remote_timeout", values["remote_timeout"], naming)
-    if remote_timeout is not None and not remote_timeout > 0:
-        raise UsageError(f"--remote-timeout must be a positive number of seconds, got {remote_timeout:g}")
-    runtime = (values["runtime"] or "docker").lower()
-    if runtime not in controller.RUNTIMES:
-        raise UsageError(f"invalid --runtime {runtime!r}", hint="docker, podman or none")
-    container = controller.validate_container(values["container"] or controller.DEFAULT_CONTAINER)
-    app_dir = values["app_dir"]
-    if app_dir is not None and not app_dir.startswith("/"):
-        raise UsageError(f"--app-dir must be an absolute path, got {app_dir!r}")
-    python = values["python"] or controller.DEFAULT_PYTHON
-    if python.startswith("-") or not python.strip():
-        raise UsageError(f"invalid --python {python!r}")
-    return NodeOptions(values["host"], ssh, remote_timeout, runtime, container, app_dir, python)
 
 
 def missing_container(session, node: NodeOptions) -> NotFoundError:
@@ -71,7 +26,7 @@ def missing_container(session, node: NodeOptions) -> NotFoundError:
     meant = closest(node.container, names)
     message = f"{session.label}: no container named {node.container!r}"
     if meant:
-        return NotFoundError(f"{message}; did you mean {meant!r}?", hint=f"pass --container {meant}")
+        return NotFoundError(f"{message}; did you mean {meant!r}?", hint=node.naming.give("container", meant))
     return NotFoundError(message, hint=f"running there: {first_few(names)}" if names else
                          f"no container is running there ({node.runtime} ps)")
 
@@ -80,26 +35,6 @@ def is_missing_container(text: str) -> bool:
     """docker's `No such container: X` (inspect: `No such object: X`), podman's `no such container`."""
     text = text.lower()
     return "no such container" in text or "no such object" in text
-
-
-def ssh_login(inv, flags: Sequence[Mapping[str, Any]]) -> SSHOptions:
-    """The SSH login of a command that takes the SSH flags (check), for the --tunnel bastion
-    too: flag > DEISCTL_<NAME> > context > default, the node options' rule."""
-    values, naming = _resolve(inv, ssh_options.SSH_NAMES, flags, None, "")
-    return ssh_options.from_values(values, naming, inv.env)
-
-
-def _resolve(inv, names, flags, component: Optional[str], where: str):
-    """The values of names (flag > env > context) and the Naming of a command with these flags."""
-    from deisctl import contexts
-
-    from_context = dict(ssh_options.SSH_CONTEXT_KEYS)
-    if component == "controller":  # the context names the controller's node only
-        from_context["host"] = "controller_host"
-    context = {ours: contexts.value(inv.settings, theirs) for ours, theirs in from_context.items()}
-    origins: dict = {}
-    values = ssh_options.resolve(names, flags, inv.env, context, origins)
-    return values, ssh_options.Naming(flags=True, where=where, origins=tuple(sorted(origins.items())))
 
 
 class Reach:
@@ -147,9 +82,12 @@ class Reach:
             return audit.record_only(store, changes)
 
     def host_of(self, component: str) -> str:
-        """--host, else the component's heartbeat key <prefix>/<component>/host in etcd."""
+        """--host, else (for the controller) the context's controller_host, else the component's
+        heartbeat key <prefix>/<component>/host in etcd."""
         if self.node.host:
-            return ssh_options.check_host(self.node.host, "--host")
+            return ssh_options.check_host(self.node.host, self.node.naming.of("host"))
+        if component == "controller" and self.node.controller_host:
+            return ssh_options.check_host(self.node.controller_host, "the context's controller_host")
         from deisctl.ops.access import open_store  # gRPC: only when etcd is needed
 
         key = self.inv.settings.layout.key(component, "host")

@@ -61,7 +61,7 @@ def rollback(inv, component: str, key: str, to_revision: str) -> Rolledback:
     """Restore the value the key had at a revision, guarded against a concurrent change."""
     keyspec.validate_key(key)
     if not to_revision.isdigit() or int(to_revision) <= 0:
-        raise UsageError(f"--to-revision must be a positive etcd revision, got {to_revision!r}")
+        raise UsageError(f"{inv.name_of('to_revision')} must be a positive etcd revision, got {to_revision!r}")
     revision = int(to_revision)
     full = inv.settings.layout.key(component, key)
     with open_store(inv) as store:
@@ -87,9 +87,9 @@ def watch(inv, component: str, key: Optional[str], *, count: Optional[str] = Non
     from deisctl.etcd.kv import prefix_range_end
 
     if count is not None and (not count.isdigit() or int(count) <= 0):
-        raise UsageError(f"--count must be a positive number of changes, got {count!r}")
+        raise UsageError(f"{inv.name_of('count')} must be a positive number of changes, got {count!r}")
     limit = int(count) if count is not None else None
-    seconds = positive_seconds("--timeout", timeout) if timeout is not None else None
+    seconds = positive_seconds(inv.name_of("timeout"), timeout) if timeout is not None else None
     layout = inv.settings.layout
     base = layout.component(component)
     if key is not None:

@@ -55,9 +55,9 @@ def check_write(inv, store, component: str, keys: Sequence[str], existing, *, ne
         needed = (not known and not new_component) or (bool(outside_schema) and not new_key)
         existing = existing() if needed else []
     if strict and not known:
-        raise UsageError(f"--strict: {component!r} is not a component the schema knows"
+        raise UsageError(f"{inv.name_of('strict')}: {component!r} is not a component the schema knows"
                          + typos.did_you_mean(component, schema.COMPONENTS),
-                         hint="drop --strict to write it anyway; 'deisctl config schema' lists the known ones")
+                         hint=f"drop {inv.name_of('strict')} to write it anyway; 'deisctl config schema' lists the known ones")
     if not known and not existing and not new_component:
         where = inv.settings.layout.component(component)
         raise UsageError(f"unknown component {component!r}: neither the schema nor etcd ({where}) has it; "

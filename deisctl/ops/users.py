@@ -8,13 +8,13 @@ with the request on stdin, a prepared change committed only when deisctl says so
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
+from typing import Callable, NamedTuple, Optional, Sequence
 
 from deisctl.controller import script as words
 from deisctl.errors import DeisctlError, Interrupted, UnreachableError, UsageError, first_few
-from deisctl.ops.reach import Reach, is_missing_container, missing_container, node_options
+from deisctl.node import NodeOptions
+from deisctl.ops.reach import Reach, is_missing_container, missing_container
 
-Flags = Sequence[Mapping[str, Any]]  # the node option layers the CLI collected (see ops.reach)
 
 
 def _ordered(rows: list, fields: tuple) -> list:
@@ -53,38 +53,39 @@ def _record(inv, reach, action: str, reply: dict) -> None:
                           f"but its audit record could not be written: {exc.message}") from None
 
 
-def revoke_token(inv, names: Sequence[str], flags: Flags, *, all_users: bool = False, yes: bool = False,
+def revoke_token(inv, names: Sequence[str], node: NodeOptions, *, all_users: bool = False, yes: bool = False,
                  dry_run: bool = False) -> UserChanges:
     """Delete the API tokens of the named users, or (all_users) of every user who has one; --all
     asks first on a terminal unless yes (or dry_run), and is refused without one."""
     if all_users and names:
-        raise UsageError("give either USER... or --all, not both")
+        raise UsageError(f"give either USER... or {inv.name_of('all_users', flag='--all')}, not both")
     if not all_users:
-        return _change(inv, words.REVOKE, names, flags, dry_run)[0]
+        return _change(inv, words.REVOKE, names, node, dry_run)[0]
     asking = not (dry_run or yes)
     if asking and inv.confirm is None:  # nobody to ask: refused before anything is sent
-        raise UsageError("--all revokes every user's token: confirm with --yes (no terminal to ask on)")
+        raise UsageError(f"{inv.name_of('all_users', flag='--all')} revokes every user's token: confirm with "
+                         f"{inv.option('yes')} (no terminal to ask on)")
 
     def confirm(host: str) -> None:
         if asking and not inv.confirm(f"Revoke the API token of EVERY user of the controller on {host}?"):
             raise UsageError("not confirmed; nothing was changed")
 
-    reply = _run(inv, flags, {"action": words.REVOKE, "all": True, "dry_run": dry_run}, before_connect=confirm)
+    reply = _run(inv, node, {"action": words.REVOKE, "all": True, "dry_run": dry_run}, before_connect=confirm)
     if not reply["users"]:
         inv.note("no user has a token; nothing to revoke")
     return UserChanges(reply["users"], dry_run)
 
 
-def promote(inv, names: Sequence[str], flags: Flags, *, dry_run: bool = False) -> UserChanges:
+def promote(inv, names: Sequence[str], node: NodeOptions, *, dry_run: bool = False) -> UserChanges:
     """Make users administrators (is_superuser and is_staff)."""
-    return _change(inv, words.PROMOTE, names, flags, dry_run)[0]
+    return _change(inv, words.PROMOTE, names, node, dry_run)[0]
 
 
-def demote(inv, names: Sequence[str], flags: Flags, *, dry_run: bool = False, force: bool = False) -> UserChanges:
+def demote(inv, names: Sequence[str], node: NodeOptions, *, dry_run: bool = False, force: bool = False) -> UserChanges:
     """Make administrators normal users again. Refused (a usage error, nothing changed, dry run
     or not) when no active administrator would remain, unless force: decided by the controller
     inside the demote's own transaction, so two concurrent demotes cannot both pass."""
-    result, reply = _change(inv, words.DEMOTE, names, flags, dry_run, force=force)
+    result, reply = _change(inv, words.DEMOTE, names, node, dry_run, force=force)
     if reply.get("no_admin_left"):
         would = "would have" if dry_run else "has"
         inv.warn(f"the controller {would} no active administrator (deisctl users promote USER makes one)")
@@ -100,7 +101,7 @@ def read_password(inv, user: str, *, from_stdin: bool) -> str:
                        twice=True, consequence="nothing was sent")
 
 
-def create_user(inv, name: str, flags: Flags, *, password: str, admin: bool = False, email: Optional[str] = None,
+def create_user(inv, name: str, node: NodeOptions, *, password: str, admin: bool = False, email: Optional[str] = None,
                 dry_run: bool = False) -> UserChanges:
     """A new user with password (checked by the controller's own password validators), an
     e-mail address and, with admin, administrator rights; an existing name is refused (exit 6)."""
@@ -109,10 +110,10 @@ def create_user(inv, name: str, flags: Flags, *, password: str, admin: bool = Fa
     (user,) = controller.validate_usernames([name])
     request = {"action": words.CREATE, "users": [user], "password": password, "admin": admin, "email": email or "",
                "dry_run": dry_run}
-    return _password_changes(inv, _run(inv, flags, request)["users"], dry_run)
+    return _password_changes(inv, _run(inv, node, request)["users"], dry_run)
 
 
-def set_password(inv, name: str, flags: Flags, *, password: str, revoke_token: bool = False,
+def set_password(inv, name: str, node: NodeOptions, *, password: str, revoke_token: bool = False,
                  dry_run: bool = False) -> UserChanges:
     """A new password for a user (Django's `changepassword`, without the old one), checked by
     the controller's validators; with revoke_token, the user's API token goes in the same
@@ -122,7 +123,7 @@ def set_password(inv, name: str, flags: Flags, *, password: str, revoke_token: b
     (user,) = controller.validate_usernames([name])
     request = {"action": words.SET_PASSWORD, "users": [user], "password": password, "revoke_token": revoke_token,
                "dry_run": dry_run}
-    return _password_changes(inv, _run(inv, flags, request)["users"], dry_run)
+    return _password_changes(inv, _run(inv, node, request)["users"], dry_run)
 
 
 def _password_changes(inv, rows: list, dry_run: bool) -> UserChanges:
@@ -134,7 +135,7 @@ def _password_changes(inv, rows: list, dry_run: bool) -> UserChanges:
     return UserChanges(rows, dry_run)
 
 
-def delete_users(inv, names: Sequence[str], flags: Flags, *, yes: bool = False, dry_run: bool = False) -> UserChanges:
+def delete_users(inv, names: Sequence[str], node: NodeOptions, *, yes: bool = False, dry_run: bool = False) -> UserChanges:
     """Delete users (and their API tokens), all or none. Asks first on a terminal unless yes;
     refused without one unless yes. Never the last active administrator, and never a user who
     owns anything the deletion would take along (a Deis user's apps): decided inside the
@@ -146,24 +147,24 @@ def delete_users(inv, names: Sequence[str], flags: Flags, *, yes: bool = False, 
     users = controller.validate_usernames(list(names))
     asking = not (dry_run or yes)
     if asking and inv.confirm is None:  # nobody to ask: refused before anything is sent
-        raise UsageError(f"deleting {first_few(users)} cannot be undone: confirm with --yes (no terminal to ask on)",
-                         hint="pass --yes")
+        raise UsageError(f"deleting {first_few(users)} cannot be undone: confirm with {inv.option('yes')} (no terminal to "
+                         "ask on)", hint=f"pass {inv.option('yes')}")
 
     def confirm(host: str) -> None:
         if asking and not inv.confirm(f"Delete {first_few(users)} from the controller on {host}? It cannot be "
                                       "undone."):
             raise UsageError("not confirmed; nothing was changed")
 
-    reply = _run(inv, flags, {"action": words.DELETE, "users": users, "dry_run": dry_run}, before_connect=confirm)
+    reply = _run(inv, node, {"action": words.DELETE, "users": users, "dry_run": dry_run}, before_connect=confirm)
     return UserChanges(reply["users"], dry_run)
 
 
-def list_users(inv, flags: Flags) -> UserList:
+def list_users(inv, node: NodeOptions) -> UserList:
     """Every user of the controller."""
-    return UserList(_run(inv, flags, {"action": words.LIST})["users"])
+    return UserList(_run(inv, node, {"action": words.LIST})["users"])
 
 
-def _change(inv, action: str, names: Sequence[str], flags: Flags, dry_run: bool,
+def _change(inv, action: str, names: Sequence[str], node: NodeOptions, dry_run: bool,
             **options: bool) -> tuple[UserChanges, dict]:
     """The result, and the controller's whole reply."""
     from deisctl import controller
@@ -171,20 +172,19 @@ def _change(inv, action: str, names: Sequence[str], flags: Flags, dry_run: bool,
     if not names:
         raise UsageError("name at least one user")
     users = controller.validate_usernames(list(names))  # before anything is sent
-    reply = _run(inv, flags, {"action": action, "users": users, "dry_run": dry_run, **options})
+    reply = _run(inv, node, {"action": action, "users": users, "dry_run": dry_run, **options})
     return UserChanges(reply["users"], dry_run), reply
 
 
-def ask(inv, flags: Flags, request: dict) -> dict:
+def ask(inv, node: NodeOptions, request: dict) -> dict:
     """The controller script's reply to a request of another operation (backup's dump and load),
     over the same path, timeouts and commit protocol as the users'."""
-    return _run(inv, flags, request)
+    return _run(inv, node, request)
 
 
-def _run(inv, flags: Flags, request: dict, before_connect: Optional[Callable[[str], None]] = None) -> dict:
+def _run(inv, node: NodeOptions, request: dict, before_connect: Optional[Callable[[str], None]] = None) -> dict:
     """One SSH connection, one Django process: the fixed script, and for a change the commit
     order once the controller holds it ready (deisctl.controller.Exchange)."""
-    node = node_options(inv, flags)
     with Reach(inv, node) as reach:
         host = reach.host_of("controller")
         if before_connect:
@@ -226,7 +226,7 @@ def converse(session, node, request: dict, host: str) -> dict:
     finally:
         command.close()
     if reply is None:
-        raise _timed_out(exchange, session.label, timeout)
+        raise _timed_out(exchange, session.label, timeout, node.naming.of("remote_timeout"))
     if "users" in reply:
         fields = words.LIST_FIELDS if request["action"] == words.LIST else words.CHANGE_FIELDS
         reply["users"] = _ordered(reply["users"], fields)
@@ -252,13 +252,13 @@ def _interrupted(exchange, action: str, host: str, grace: float) -> Interrupted:
                        f"{what_changed(final['users'])}")
 
 
-def _timed_out(exchange, label: str, timeout: float) -> UnreachableError:
+def _timed_out(exchange, label: str, timeout: float, option: str) -> UnreachableError:
     if exchange.ordered:
-        return UnreachableError(f"{label}: the controller did not confirm within --remote-timeout {timeout:g}s "
+        return UnreachableError(f"{label}: the controller did not confirm within {option} {timeout:g}s "
                                 "after it was told to commit: the change may or may not have been made",
                                 hint="see what it did with 'users list' and the same node options before retrying")
     nothing = "; nothing was changed" if exchange.request["action"] in words.CHANGES else ""
-    return UnreachableError(f"{label}: the controller did not answer within --remote-timeout {timeout:g}s{nothing}")
+    return UnreachableError(f"{label}: the controller did not answer within {option} {timeout:g}s{nothing}")
 
 
 def what_changed(rows: list) -> str:

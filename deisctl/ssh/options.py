@@ -59,16 +59,20 @@ class Naming:
     """How messages and hints name an SSH option, so that what they tell the user works in the
     command at hand: its flag where the command takes the SSH flags (`where`: where they go, e.g.
     "before COMPONENT" for dock, whose later words belong to the remote command), else
-    DEISCTL_<NAME>, which beats the context. `origins`: (name, "flag"|"env"|"context") pairs, for
-    hints that must undo a value where it was set."""
+    DEISCTL_<NAME>, which beats the context; with `fields`, the name itself (deisctl.api's Node
+    and the collection's options). `origins`: (name, "flag"|"env"|"context") pairs, for hints
+    that must undo a value where it was set."""
 
     flags: bool = True
     where: str = ""
     origins: tuple = ()
+    fields: bool = False
 
     def of(self, name: str) -> str:
         """What names the option's value in this command: --ssh-timeout, DEISCTL_SSH_TIMEOUT, or
         the context's key when the value came from there (in a command without the flags)."""
+        if self.fields:
+            return name
         if self.flags:
             return flag(name)
         if dict(self.origins).get(name) == "context":
@@ -78,13 +82,15 @@ class Naming:
     def setting(self, name: str, value: str) -> str:
         """What gives the option a value here: `--strict-host-key-checking accept-new` or
         `DEISCTL_STRICT_HOST_KEY_CHECKING=accept-new` (the environment beats the context)."""
+        if self.fields:
+            return f"{name}={value}"
         if self.flags:
             return f"{flag(name)} {value}" + (f" {self.where}" if self.where else "")
         return f"{env_name(name)}={value}"
 
     def give(self, name: str, value: str) -> str:
         """The advice to give the option a value: `pass --ssh-key FILE` or `set DEISCTL_SSH_KEY=FILE`."""
-        return ("pass " if self.flags else "set ") + self.setting(name, value)
+        return ("pass " if self.flags and not self.fields else "set ") + self.setting(name, value)
 
     def drop(self, name: str) -> str:
         """The advice to take a value away where it was set: omit the flag, unset the variable or
@@ -94,10 +100,11 @@ class Naming:
             return f"unset {env_name(name)}"
         if origin == "context":
             return f"remove {SSH_CONTEXT_KEYS.get(name, name)} from the context"
-        return f"omit {flag(name)}"
+        return f"leave {name} unset" if self.fields else f"omit {flag(name)}"
 
 
 FLAGS = Naming()  # a command with the SSH flags (users, check)
+FIELDS = Naming(fields=True)  # deisctl.api.Node and the collection: the options by name
 
 
 def number(kind, name: str, value, naming: Naming = FLAGS):

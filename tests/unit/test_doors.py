@@ -91,18 +91,77 @@ def _module_utils():
 
 
 def test_the_node_options_are_the_same_in_every_door():
-    """The CLI's node options, api.Node's fields and the collection's NODE_ARGS: the same names,
-    the same choices (from their one home: ssh.options and deisctl.controller)."""
+    """The CLI's node options, api.Node's fields and the collection's NODE_ARGS against their one
+    declaration (deisctl.node.NODE_OPTIONS): the same names, types and choices."""
+    import typing
+
+    from deisctl import node
     from deisctl.cli.users import users_group
 
+    declared = {option.name: option for option in node.NODE_OPTIONS}
     cli_names = {param.name for param in users_group.params if isinstance(param, click.Option)} - {"help"}
+    assert cli_names == set(declared) == set(api.Node._fields)
+    hints = typing.get_type_hints(api.Node)
     module_utils = _module_utils()
-    assert cli_names == set(api.Node._fields) == set(module_utils.NODE_ARGS)
-    assert module_utils.NODE_ARGS["runtime"]["choices"] == list(controller.RUNTIMES)
-    assert module_utils.NODE_ARGS["strict_host_key_checking"]["choices"] == list(ssh.HOST_KEY_POLICIES)
+    assert set(module_utils.NODE_ARGS) == set(declared)
+    for name, option in declared.items():
+        assert hints[name] == typing.Optional[option.type], f"api.Node.{name}"
+        spec = module_utils.NODE_ARGS[name]
+        assert spec["type"] == ("path" if option.path else option.type.__name__), f"NODE_ARGS[{name!r}]"
+        assert tuple(spec.get("choices", ())) == option.choices, f"NODE_ARGS[{name!r}] choices"
+    assert list(controller.RUNTIMES) == list(declared["runtime"].choices)
+    assert list(ssh.HOST_KEY_POLICIES) == list(declared["strict_host_key_checking"].choices)
 
 
 def test_the_connection_options_are_the_clients():
     """What every collection module takes to reach etcd is what api.Client takes."""
     parameters = set(inspect.signature(api.Client.__init__).parameters)
     assert set(_module_utils().CONNECTION_ARGS) <= parameters
+
+
+def test_each_door_is_told_its_own_words():
+    """An operation's refusals name the option as the caller gives it: `--yes` on the CLI,
+    `yes=True` through the API (refused before anything is dialled: no cluster needed)."""
+    import pytest
+
+    client = api.Client(endpoints="http://127.0.0.1:9")
+    with pytest.raises(api.UsageError) as refused:
+        client.delete_users(["alice"])
+    assert "confirm with yes=True" in refused.value.message and refused.value.hint == "pass yes=True"
+    with pytest.raises(api.UsageError, match="^invalid runtime 'lxc'"):
+        api.Client(endpoints="http://127.0.0.1:9", node=api.Node(runtime="lxc")).users()
+    with pytest.raises(api.UsageError, match="^ssh_port must be a number"):
+        api.Client(endpoints="http://127.0.0.1:9", node=api.Node(ssh_port="x")).users()
+
+
+def test_the_document_options_are_the_same_in_every_door():
+    """apply's and diff's options (ops.documents.DocumentOptions, declared once) are the CLI's
+    flags, deisctl.api's keywords and the collection's config options, with the stated
+    exceptions: the CLI has no base_dir (a file's folder is its base) and spells any_file
+    --allow-any-file; the collection reads no file outside the document's folder."""
+    import ast
+    import dataclasses
+
+    from deisctl.cli.declarative import apply as cli_apply
+    from deisctl.cli.declarative import diff as cli_diff
+    from deisctl.ops.documents import DocumentOptions
+
+    fields = {field.name: field.default for field in dataclasses.fields(DocumentOptions)}
+    cli = {"any_file" if p.name == "allow_any_file" else p.name for p in cli_apply.params}
+    assert set(fields) - {"base_dir"} <= cli
+    assert set(fields) - {"base_dir", "new_component", "new_key"} <= \
+        {"any_file" if p.name == "allow_any_file" else p.name for p in cli_diff.params}
+    assert set(fields) <= set(inspect.signature(api.Client.apply).parameters)
+    assert set(fields) - {"new_component", "new_key"} <= set(inspect.signature(api.Client.diff).parameters)
+    for name, default in fields.items():  # the API's defaults are the declaration's
+        assert inspect.signature(api.Client.apply).parameters[name].default in (default, None), name
+
+    source = (COLLECTION / "modules" / "config.py").read_text()
+    call = next(node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "argument_spec")
+    spec = {kw.arg: {k.arg: ast.literal_eval(k.value) for k in kw.value.keywords}  # name=dict(type=..., ...)
+            for kw in call.args[0].keywords}
+    assert set(fields) - {"any_file", "base_dir"} <= set(spec)
+    for name in set(fields) - {"any_file", "base_dir"}:
+        wanted = list(fields[name]) if isinstance(fields[name], tuple) else fields[name]
+        assert spec[name].get("default") == wanted, name

@@ -10,7 +10,7 @@ import pytest
 
 from deisctl.errors import UsageError
 from deisctl.invocation import Invocation
-from deisctl.ops.reach import node_options
+from deisctl.node import resolve as resolve_node
 from deisctl.settings import Settings
 from deisctl.ssh import options
 from deisctl.ssh.options import SSHOptions, bastion_options, check_host, from_values, resolve, ssh_options
@@ -79,7 +79,7 @@ def test_check_host_rejects(host):
         check_host(host, "the key")
 
 
-# -- node options as an operation resolves them (deisctl.ops.reach) ------------------------------------
+# -- node options as every door resolves them (deisctl.node) ---------------------------------------
 
 
 def inv(env=None, context=None) -> Invocation:
@@ -87,15 +87,29 @@ def inv(env=None, context=None) -> Invocation:
     return Invocation(settings, io.StringIO(), io.StringIO(), io.StringIO(), env or {})
 
 
+def node_options(invocation, layers, where=""):
+    return resolve_node(invocation.env, invocation.settings, layers, options.Naming(where=where))
+
+
 def test_node_options_precedence_and_defaults():
     context = {"ssh_user": "ctx", "ssh_port": 2022, "controller_host": "10.0.0.12"}
     env = {"DEISCTL_SSH_PORT": "2200", "DEISCTL_CONTAINER": "env-container", "DEISCTL_RUNTIME": "podman"}
     node = node_options(inv(env, context), [{"container": "group-container"}, {"ssh_user": "flag"}])
-    assert (node.host, node.ssh.user, node.ssh.port) == ("10.0.0.12", "flag", 2200)
+    assert (node.host, node.ssh.user, node.ssh.port) == (None, "flag", 2200)
     assert (node.runtime, node.container, node.app_dir, node.python, node.remote_timeout) == \
         ("podman", "group-container", None, "python", None)
-    # controller_host names the controller's node only.
-    assert node_options(inv(env, context), [], component="router").host is None
+    # the context's controller_host is kept apart: the controller's node alone (ops.reach.Reach.host_of)
+    assert node.controller_host == "10.0.0.12"
+    assert node_options(inv({"DEISCTL_HOST": "10.9.9.9"}, context), []).host == "10.9.9.9"
+
+
+def test_the_apis_node_is_named_by_its_fields():
+    node = resolve_node({}, Settings(), [{"ssh_port": 2200, "ssh_timeout": 1.5}], options.FIELDS)
+    assert (node.ssh.port, node.ssh.timeout) == (2200, 1.5)
+    with pytest.raises(UsageError, match="invalid runtime 'lxc'"):
+        resolve_node({}, Settings(), [{"runtime": "lxc"}], options.FIELDS)
+    assert options.FIELDS.give("ssh_key", "FILE") == "set ssh_key=FILE"
+    assert options.FIELDS.drop("ssh_key") == "leave ssh_key unset"
 
 
 @pytest.mark.parametrize("flags, fragment", [
@@ -151,16 +165,13 @@ def test_the_bastion_login_of_config_names_the_variables():
 
 
 def test_node_options_name_their_flags_and_where_they_go():
-    node = node_options(inv({"DEISCTL_SSH_KEY": "/k"}), [{"ssh_user": "u"}], component="router",
-                        where="before COMPONENT")
+    node = node_options(inv({"DEISCTL_SSH_KEY": "/k"}), [{"ssh_user": "u"}], where="before COMPONENT")
     assert node.ssh.naming.flags and node.ssh.naming.where == "before COMPONENT"
     assert dict(node.ssh.naming.origins) == {"ssh_user": "flag", "ssh_key": "env"}
     assert node.ssh.naming.drop("ssh_key") == "unset DEISCTL_SSH_KEY"
 
 
-def test_ssh_login_of_check_follows_the_node_rule():
-    from deisctl.ops.reach import ssh_login
-
-    opts = ssh_login(inv({"DEISCTL_SSH_PORT": "2200"}, {"ssh_user": "ctx"}), [{"ssh_key": "/flag/key"}])
+def test_the_login_of_check_follows_the_node_rule():
+    opts = node_options(inv({"DEISCTL_SSH_PORT": "2200"}, {"ssh_user": "ctx"}), [{"ssh_key": "/flag/key"}]).ssh
     assert (opts.user, opts.port, opts.key_file) == ("ctx", 2200, "/flag/key")
     assert opts.naming.flags
