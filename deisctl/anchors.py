@@ -10,7 +10,6 @@ best-effort: a file that cannot be read or written costs the check, never the wr
 
 from __future__ import annotations
 
-import json
 import os
 from typing import NamedTuple, Optional
 
@@ -28,6 +27,8 @@ class Anchors:
         self.path = path
 
     def _load(self) -> dict:
+        import json  # here, not at the top: settings name this file on every command, few read it
+
         try:
             with open(self.path, encoding="utf-8") as handle:
                 data = json.load(handle)
@@ -45,6 +46,7 @@ class Anchors:
     def saw(self, cluster_id: int, prefix: str, seq: int, hash_: str) -> None:
         """Keep this head as the anchor, unless the one kept is newer."""
         import datetime
+        import json
 
         from deisctl.localfiles import Unwritable, write_atomic
 

@@ -26,12 +26,11 @@ from deisctl import keys as keyspec
 from deisctl import schema
 from deisctl.errors import UsageError, first_few
 from deisctl.keys import MASK, require_utf8
-from deisctl.limits import MAX_DOCUMENT_BYTES, MAX_DOCUMENT_DEPTH
-from deisctl.localfiles import expand_user
-
-
+from deisctl.limits import MAX_DOCUMENT_BYTES, MAX_DOCUMENT_DEPTH, MAX_VALUE_BYTES, too_large
+from deisctl.localfiles import Unreadable, expand_user, read_bounded
 
 # -- reading a document ---------------------------------------------------------------
+
 
 def _load_yaml(text: str, source: str):
     """YAML with every scalar as the text written (no bool/int/null guessing), duplicate keys
@@ -178,9 +177,6 @@ def _local_file(name: str, given: str, base_dir: str, any_file: bool, env: Mappi
 def _text_of_file(name: str, given: str, path: str) -> str:
     """{file: PATH} of a plain key: the file's UTF-8 text without its final newlines (as
     `$(cat PATH)` gives), a regular file of at most what etcd takes in one value."""
-    from deisctl.limits import MAX_VALUE_BYTES, too_large
-    from deisctl.localfiles import Unreadable, read_bounded
-
     try:
         data = read_bounded(path, MAX_VALUE_BYTES)
     except Unreadable as exc:
@@ -238,8 +234,6 @@ def _check_entry(component: str, key: str, raw: Any, doc: Document, base_dir: st
 def _read_document(path: str, stdin, env: Mapping[str, str]) -> tuple[str, str, str]:
     """(text, source name, folder for {file:} paths): a regular file or stdin, at most
     MAX_DOCUMENT_BYTES, UTF-8."""
-    from deisctl.localfiles import Unreadable, read_bounded
-
     if path == "-":
         source, base_dir = "standard input", os.getcwd()
         reader = getattr(stdin, "buffer", stdin)

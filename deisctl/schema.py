@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Optional
 
+from deisctl.commands import NEW_KEY
 from deisctl.errors import UsageError
-from deisctl.keys import is_secret
+from deisctl.keys import holds_private_key, is_secret
 
 Validator = Callable[[str], Optional[str]]  # returns an error message, or None when valid
 
@@ -89,8 +90,6 @@ def host_address(value: str) -> Optional[str]:
 def pem(marker: str) -> Validator:
     @described(f"a PEM {marker.lower()} file")
     def check(value: str) -> Optional[str]:
-        from deisctl.keys import holds_private_key
-
         if marker == "PRIVATE KEY":
             found = holds_private_key(value)
         else:
@@ -293,7 +292,6 @@ def _check(component: str, key: str, value: str, *, strict: bool, env: Mapping[s
             if close:
                 msg += f"; did you mean {close!r}?"
             if strict:
-                from deisctl.commands import NEW_KEY
                 from deisctl.typos import near_miss
 
                 typo = near_miss(key, COMPONENTS[component].keys)  # then the write needs --new-key too
@@ -343,6 +341,4 @@ def published(component: str, key: str) -> bool:
 def protected(component: str, key: str) -> bool:
     """Keys `apply --prune` keeps unless named: what components publish themselves (*/host, */port,
     generated secrets such as controller/secretKey) and every secret."""
-    from deisctl.keys import is_secret
-
     return published(component, key) or is_secret(key)

@@ -17,7 +17,7 @@ from typing import Mapping, Optional, Sequence, TextIO
 
 import click
 
-from deisctl.cli.completion import COMPLETE_VAR
+from deisctl.cli.completion import COMPLETE_VAR, respond
 from deisctl.cli.process import Process
 from deisctl.cli.root import root
 from deisctl.cli.usage import usage_message
@@ -81,8 +81,6 @@ def run(argv: Sequence[str], *, stdin: TextIO, stdout: TextIO, stderr: TextIO, e
     """Run one command line with these streams and this environment; return its exit code."""
     process = Process(stdin, stdout, stderr, dict(env), tuple(argv))
     if COMPLETE_VAR in process.env:
-        from deisctl.cli.completion import respond
-
         return respond(root, process)
     ctx = None
     try:

@@ -10,7 +10,7 @@ import click
 from deisctl.cli.groups import CommandGroup
 from deisctl.cli.node_options import DJANGO_ALL, node_options, resolved
 from deisctl.cli.options import invocation, output_option
-from deisctl.errors import EXIT_CODE_HELP, UsageError
+from deisctl.errors import EXIT_CODE_HELP, PartlyApplied, UsageError
 from deisctl.output import emit
 
 PASSPHRASE_ENV = "DEISCTL_BACKUP_PASSPHRASE"
@@ -140,7 +140,6 @@ def restore(ctx: click.Context, path: str, dry_run: bool, only: tuple[str, ...],
     (under /deisctl-audit-imported/), and the controller's data in one transaction on the
     controller. Asks on a terminal; without one, refused unless --yes or --dry-run. A restore that
     stops part way says what landed (exit 8)."""
-    from deisctl.errors import PartlyApplied
     from deisctl.ops import backup as ops
     from deisctl.output import backup as views
 

@@ -15,6 +15,7 @@ from typing import Callable, Mapping, Optional
 import click
 
 from deisctl.cli.process import process_of
+from deisctl.errors import DeisctlError, UsageError
 
 SHELLS = ("bash", "zsh", "fish")
 COMPLETE_VAR = "_DEISCTL_COMPLETE"
@@ -83,7 +84,6 @@ def context_names(ctx: click.Context, param, incomplete: str) -> list:
     """The contexts of the config file (--context, `context use|show`); none when it is unreadable."""
     from click.shell_completion import CompletionItem
 
-    from deisctl.errors import DeisctlError
     from deisctl.ops import contexts
 
     try:
@@ -216,8 +216,6 @@ def respond(root: click.Command, process) -> int:
 def _shell(ctx: click.Context, value: str) -> str:
     shell = value or os.path.basename(process_of(ctx).env.get("SHELL", ""))
     if shell not in SHELLS:
-        from deisctl.errors import UsageError
-
         raise UsageError(f"cannot tell the shell ({shell or 'SHELL is not set'})", hint="name it: bash, zsh or fish")
     return shell
 

@@ -11,6 +11,7 @@ from deisctl import keys as keyspec
 from deisctl.cli import completion
 from deisctl.cli.groups import DeisctlCommand, LazyGroup, help_if_bare
 from deisctl.cli.options import component_of, invocation, output_option, target_options
+from deisctl.errors import UsageError
 from deisctl.ops import config as ops
 from deisctl.output import config as views
 from deisctl.output import emit
@@ -35,8 +36,6 @@ class ConfigGroup(LazyGroup):
         if len(args) >= 2 and args[0] in commands.COMPONENT and args[1] not in commands.COMPONENT \
                 and keyspec.COMPONENT_RE.match(args[1]) and not ctx.resilient_parsing:
             import shlex
-
-            from deisctl.errors import UsageError
 
             fixed = shlex.join(["deisctl", "config", args[1], args[0], *args[2:]])
             raise UsageError(f"'{args[0]}' is a verb of a component, and the component comes first",

@@ -12,7 +12,7 @@ from deisctl.cli.groups import DeisctlCommand
 from deisctl.cli.node_options import flags as node_flags
 from deisctl.cli.node_options import node_options, resolved
 from deisctl.cli.options import invocation
-from deisctl.errors import EXIT_CODE_HELP
+from deisctl.errors import EXIT_CODE_HELP, UsageError
 
 
 # Everything after COMPONENT belongs to CMD, options included (`dock router ls -la`), except a
@@ -39,7 +39,6 @@ def dock(ctx: click.Context, component: str, command: tuple[str, ...], **node_va
         command = command[1:]
     elif command and command[0].split("=", 1)[0] in node_flags():
         # `dock controller --ssh-port 2222 ls`: meant for deisctl, never sent to the node.
-        from deisctl.errors import UsageError
 
         option = command[0].split("=", 1)[0]
         raise UsageError(f"{option} after COMPONENT would be part of the remote command",

@@ -8,6 +8,9 @@ import importlib
 
 import click
 
+from deisctl.cli.process import process_of
+from deisctl.errors import UsageError
+
 HELP_OPTION_NAMES = ("-h", "--help")
 
 
@@ -19,8 +22,6 @@ def _show_help(ctx: click.Context, _param, value: bool) -> None:
 
 def print_help(ctx: click.Context) -> None:
     """The command's help on the run's stdout (the Process the boundary was given)."""
-    from deisctl.cli.process import process_of
-
     click.echo(ctx.get_help(), file=process_of(ctx).stdout)
 
 
@@ -78,8 +79,6 @@ class DeisctlGroup(_KnowsWhere, click.Group):
         name = args[0] if args else ""
         if name and not name.startswith("-") and not ctx.resilient_parsing and self.get_command(ctx, name) is None:
             import difflib
-
-            from deisctl.errors import UsageError
 
             close = difflib.get_close_matches(name, self.list_commands(ctx), n=1)
             raise UsageError(f"unknown command {name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),

@@ -8,14 +8,15 @@ from typing import Mapping, Optional
 
 import click
 
+from deisctl import settings as settings_mod
+from deisctl.cli.completion import choices
 from deisctl.cli.process import Process, process_of  # noqa: F401  (the commands' way to their run)
+from deisctl.commands import NEW_COMPONENT, NEW_KEY
+from deisctl.settings import OUTPUT_FORMATS
 
 
 def output_option(fn):
     """-o/--output after the command: the same as the global -o, and it wins over it."""
-    from deisctl.cli.completion import choices
-    from deisctl.settings import OUTPUT_FORMATS
-
     return click.option("-o", "--output", "fmt", metavar="FORMAT", shell_complete=choices(OUTPUT_FORMATS),
                         help="text, json or yaml (the same as the global -o). [default: text]")(fn)
 
@@ -23,8 +24,6 @@ def output_option(fn):
 def target_options(fn):
     """--new-component and --new-key, for the commands that write (set, apply): what makes a
     write to a new component, or to a key that looks like a typo of a known one, deliberate."""
-    from deisctl.commands import NEW_COMPONENT, NEW_KEY
-
     fn = click.option(NEW_KEY, "new_key", is_flag=True,
                       help="Write keys that differ from a known or existing key only by case or one character "
                            "(refused otherwise, as likely typos).")(fn)
@@ -83,7 +82,6 @@ def terminal_confirm(prompt):
 def invocation(ctx: click.Context, fmt: Optional[str] = None, *, lenient_context: bool = False):
     """The command's Invocation: settings (flag > environment > context > default, checked before
     any I/O), the process's streams and environment, and the ways to ask when may_ask."""
-    from deisctl import settings as settings_mod
     from deisctl.invocation import Invocation
 
     process = process_of(ctx)

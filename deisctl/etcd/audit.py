@@ -25,7 +25,7 @@ import json
 from typing import NamedTuple, Optional, Sequence
 
 from deisctl.errors import AuthError, ConflictError, DeisctlError, UsageError
-from deisctl.etcd.kv import key_bytes, raw_call
+from deisctl.etcd.kv import key_bytes, prefix_range_end, raw_call, snapshot
 from deisctl.limits import AUDIT_BYTES, AUDIT_KEEP, AUDIT_MAX_AGE_DAYS, AUDIT_OPS  # noqa: F401
 
 AUDIT_ROOT = "/deisctl-audit"
@@ -281,9 +281,8 @@ def send(store, client, request, changes: Sequence[tuple[str, str]], trail: Opti
     trail = trail or store.trail
     if trail is None or not changes:
         return raw_call(client, "kvstub", "Txn", request)
-    from etcd3.etcdrpc import TxnRequest
-
     import grpc
+    from etcd3.etcdrpc import TxnRequest
 
     for _ in range(HEAD_RETRIES):
         try:
@@ -320,8 +319,6 @@ def send(store, client, request, changes: Sequence[tuple[str, str]], trail: Opti
 def at_revisions(store, prefix: str, low: int, high: int) -> dict:
     """{revision: record} of the records written between two revisions (one filtered read)."""
     from etcd3.etcdrpc import RangeRequest
-
-    from deisctl.etcd.kv import prefix_range_end
 
     base = root(prefix) + "records/"
     request = RangeRequest(key=key_bytes(base), range_end=prefix_range_end(base), min_mod_revision=low,
@@ -362,8 +359,6 @@ class State(NamedTuple):
 
 def entries(store, prefix: str) -> State:
     """The head, every record kept (oldest first) and the policy, read at one revision."""
-    from deisctl.etcd.kv import snapshot
-
     base = root(prefix)
     snap = snapshot(store, [base + "records/"], [base + "head", base + "policy"])
     head_kv, policy_kv = snap.rows.get(base + "head"), snap.rows.get(base + "policy")

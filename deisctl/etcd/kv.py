@@ -10,7 +10,7 @@ import etcd3
 from etcd3.etcdrpc import Compare, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest
 
 from deisctl.errors import ConflictError, NotFoundError, UsageError, first_few
-from deisctl.limits import MAX_REQUEST_BYTES, MAX_TXN_OPS, REQUEST_OVERHEAD
+from deisctl.limits import AUDIT_OPS, MAX_REQUEST_BYTES, MAX_TXN_OPS, REQUEST_OVERHEAD
 
 # Sent with every request: a member without a leader refuses it at once ("etcdserver: no
 # leader", before executing it) instead of holding it until the deadline (lost quorum).
@@ -86,8 +86,6 @@ def raw_call(client, stub: str, method: str, request):
 
 
 def _check_txn_size(count: int, store=None) -> None:
-    from deisctl.limits import AUDIT_OPS
-
     limit = MAX_TXN_OPS - (AUDIT_OPS if store is not None and store.settings.audit else 0)
     if count > limit:
         raise UsageError(

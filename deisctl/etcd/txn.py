@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from typing import Callable, Optional, Sequence
 
-from deisctl.errors import LIST_LIMIT, ConflictError, DeisctlError, PartlyApplied, UnreachableError, UsageError, first_few
-from deisctl.etcd.kv import key_bytes, key_text, request_bytes, value_bytes
-from deisctl.limits import MAX_REQUEST_BYTES, MAX_TXN_OPS, REQUEST_OVERHEAD
+from deisctl.errors import (
+    LIST_LIMIT,
+    ConflictError,
+    DeisctlError,
+    PartlyApplied,
+    UnreachableError,
+    UsageError,
+    first_few,
+)
+from deisctl.etcd.kv import get_many, key_bytes, key_text, prefix_range_end, request_bytes, value_bytes
+from deisctl.limits import AUDIT_BYTES, AUDIT_OPS, MAX_REQUEST_BYTES, MAX_TXN_OPS, REQUEST_OVERHEAD
 
 
 def batches_of(changes: Sequence[tuple[str, Optional[str]]], max_ops: int = MAX_TXN_OPS,
@@ -55,8 +63,6 @@ def guarded_write(store, changes: Sequence[tuple[str, Optional[str]]], expected:
     failure itself (nothing was written). Returns the revision of the last transaction.
     progress(transactions done, transactions, changes written).
     """
-    from deisctl.limits import AUDIT_BYTES, AUDIT_OPS
-
     audited = store.settings.audit  # each transaction carries its record: room for it
     max_ops = MAX_TXN_OPS - (AUDIT_OPS if audited else 0) - (1 if unchanged_under else 0)
     room = MAX_REQUEST_BYTES - REQUEST_OVERHEAD - (AUDIT_BYTES if audited else 0)
@@ -96,8 +102,6 @@ def _write_batch(store, batch, expected: dict, index: int, batches: int, written
                  under: Optional[tuple[str, int]] = None) -> int:
     """One guarded transaction; its revision. under (prefix, revision): see guarded_write."""
     from etcd3.etcdrpc import Compare, TxnRequest
-
-    from deisctl.etcd.kv import prefix_range_end
 
     request = TxnRequest()
     compare, success, failure = request.compare.add, request.success.add, request.failure.add
@@ -150,8 +154,6 @@ def _write_batch(store, batch, expected: dict, index: int, batches: int, written
 
 def _landed(store, batch) -> Optional[int]:
     """The revision the batch was written at if every key holds what it wrote, else None."""
-    from deisctl.etcd.kv import get_many
-
     now = get_many(store, [key for key, _ in batch])
     for key, value in batch:
         if (key in now) != (value is not None) or (value is not None and now[key].value != value_bytes(value)):

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple, Optional, Sequence
 
+from deisctl import __version__
+from deisctl import keys as keyspec
 from deisctl.change import Change
+from deisctl.controller import script as words
 from deisctl.errors import ExitCode, PartlyApplied, UsageError, declares_outcome
 from deisctl.node import NodeOptions
 from deisctl.ops.access import open_store
@@ -63,7 +66,6 @@ def _classify(layout, key: str, value: bytes, lease: int) -> dict:
     """What restore needs to know of a key: a heartbeat (the `host`/`port` a component publishes
     about its own node, or any key that lived by a lease: they would point another cluster at the
     old nodes), lived by a lease, secret (masked by deisctl)."""
-    from deisctl import keys as keyspec
     from deisctl import schema
 
     relative = key[len(layout.prefix) + 1:]
@@ -81,7 +83,6 @@ def backup(inv, path: str, *, node: NodeOptions, controller: bool = False, passp
     import datetime
     import json
 
-    from deisctl import __version__
     from deisctl import backup as archive
     from deisctl.etcd import audit
     from deisctl.etcd.kv import key_bytes, pages, prefix_range_end
@@ -91,7 +92,6 @@ def backup(inv, path: str, *, node: NodeOptions, controller: bool = False, passp
     sealer = archive.Sealer(passphrase) if passphrase else None
     dump = None
     if controller:
-        from deisctl.controller import script as words
         from deisctl.ops import users
 
         dump = users.ask(inv, node, {"action": words.DUMP})
@@ -258,9 +258,10 @@ def _import_trail(store, reader, audit, dry_run: bool) -> int:
     second restore of the same archive finds them there, the same)."""
     import base64
 
+    from etcd3.etcdrpc import Compare, PutRequest, RequestOp, TxnRequest
+
     from deisctl.backup import decode_key
     from deisctl.etcd.kv import raw_call
-    from etcd3.etcdrpc import Compare, PutRequest, RequestOp, TxnRequest
 
     base = f"{IMPORTED_ROOT}/{reader.manifest.get('cluster') or 'unknown'}"
     entries = [(base + decode_key(entry), base64.b64decode(entry["v"])) for entry in reader.entries("audit")]
@@ -281,7 +282,6 @@ def _import_trail(store, reader, audit, dry_run: bool) -> int:
 
 
 def _restore_controller(inv, node: NodeOptions, reader, sealer, dry_run: bool) -> dict:
-    from deisctl.controller import script as words
     from deisctl.ops import users
 
     objects = reader.controller(sealer)

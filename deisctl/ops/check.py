@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional
 
+from deisctl.controller import script as words
 from deisctl.errors import DeisctlError, ExitCode, UnreachableError, declares_outcome
 from deisctl.node import NodeOptions
 
@@ -189,7 +190,6 @@ def controller_checks(inv, node: NodeOptions, tunnel=None) -> list[Row]:
 
 def _software_row(session, node, host: str) -> Row:
     """The controller's Python, Django and DRF, asked of its own Django (the script's version)."""
-    from deisctl.controller import script as words
     from deisctl.ops.users import converse
 
     try:

@@ -17,11 +17,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator, NamedTuple, Optional, Sequence
 
+from deisctl import keys as keyspec
 from deisctl.errors import DeisctlError, ExitCode, NotFoundError, UsageError, declares_outcome, first_few
-from deisctl.ops.access import open_store
 from deisctl.node import NodeOptions
+from deisctl.ops.access import open_store
 from deisctl.ops.reach import Reach
-
+from deisctl.ssh import options as ssh_options
 
 CONTAINER_PREFIX = "deis-"  # deis-<component>: how Deis named its containers
 # Lists the deis-* containers and inspects them, in one remote command; the runtime is its
@@ -139,8 +140,6 @@ def status(inv, node: NodeOptions, components: Sequence[str] = ()) -> Status:
     """One row per component and node: its heartbeat and its container there. Exit 0 when every
     component that should run does (its container runs; its heartbeat is published, for those
     that publish one), 1 when one does not (a node that does not answer counts as down)."""
-    from deisctl import keys as keyspec
-
     for component in components:
         keyspec.validate_component(component)
     with Reach(inv, node) as reach:
@@ -213,8 +212,6 @@ class NodeEnded(NamedTuple):
 
 def _nodes_for(inv, node: NodeOptions, component: str, only: Optional[str]) -> list:
     if only:
-        from deisctl.ssh import options as ssh_options
-
         return [ssh_options.check_host(only, inv.name_of("only_node", flag="--node"))]
     with Reach(inv, node) as reach:
         reach.open()
@@ -239,8 +236,6 @@ def logs(inv, node: NodeOptions, component: str, *, only: Optional[str] = None, 
     """The container's log on each of its nodes, as it comes: LogLine events (stdout and stderr
     kept apart), and a NodeEnded for each node when its log ends or its stream stops (a node that
     disappears is one event; the others go on). A generator: close it to stop (Ctrl-C)."""
-    from deisctl import keys as keyspec
-
     keyspec.validate_component(component)
     if tail is not None and not tail.isdigit():
         raise UsageError(f"{inv.name_of('tail')} takes a number of lines, got {tail!r}")
@@ -310,8 +305,6 @@ def restart(inv, node: NodeOptions, component: str, *, only: Optional[str] = Non
     published anew (for a component that publishes one). Asks first (inv.confirm) unless yes or
     dry_run; refused with nobody to ask. Each restart leaves an audit record (the node, the
     outcome)."""
-    from deisctl import keys as keyspec
-
     keyspec.validate_component(component)
     seconds = DEFAULT_WAIT if wait is None else _seconds(wait, inv.name_of("wait"))
     if node.runtime == "none":
@@ -433,8 +426,6 @@ def ssh(inv, node: NodeOptions, target: str, command: Sequence[str]) -> SSHResul
     """CMD (default: a login shell) on the node of a component (its heartbeat; the first node when
     several publish one) or on the host named, with deisctl's host-key policy and node options;
     streams attached, a pty on a terminal. dock is the way into the container."""
-    from deisctl import keys as keyspec
-    from deisctl.ssh import options as ssh_options
     from deisctl.ssh.stream import stream
 
     with Reach(inv, node) as reach:

@@ -5,7 +5,7 @@ node's address, the SSH session), closed together, from the node options its doo
 
 from __future__ import annotations
 
-from deisctl.errors import NotFoundError
+from deisctl.errors import DeisctlError, NotFoundError, first_few
 from deisctl.node import NodeOptions
 from deisctl.ssh import options as ssh_options
 
@@ -13,7 +13,6 @@ from deisctl.ssh import options as ssh_options
 def missing_container(session, node: NodeOptions) -> NotFoundError:
     """The container the command ran in does not exist on the node: said so, with the name meant
     when one of the node's running containers is close (`deis-controler`), else what runs there."""
-    from deisctl.errors import DeisctlError, first_few
     from deisctl.typos import closest
 
     names: list[str] = []

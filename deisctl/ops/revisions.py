@@ -7,7 +7,7 @@ from typing import Iterator, NamedTuple, Optional
 
 from deisctl import keys as keyspec
 from deisctl.change import Change
-from deisctl.errors import DeisctlError, NotFoundError, UsageError
+from deisctl.errors import AuthError, DeisctlError, NotFoundError, UsageError
 from deisctl.ops.access import open_store
 
 
@@ -44,7 +44,6 @@ def history(inv, component: str, key: str) -> History:
                                 + targets.key_suggestion(inv, store, component, key))
         authors = {}
         if entries:
-            from deisctl.errors import AuthError
             from deisctl.etcd import audit
 
             try:  # who wrote each revision, where deisctl recorded it
@@ -83,8 +82,8 @@ def watch(inv, component: str, key: Optional[str], *, count: Optional[str] = Non
     """Each change of the component's keys (or of one key) from now on, until --count changes or
     --timeout. Survives the failure of a member: resumes at the next revision on another one.
     Timing out before --count is an error (exit 1)."""
-    from deisctl.settings import positive_seconds
     from deisctl.etcd.kv import prefix_range_end
+    from deisctl.settings import positive_seconds
 
     if count is not None and (not count.isdigit() or int(count) <= 0):
         raise UsageError(f"{inv.name_of('count')} must be a positive number of changes, got {count!r}")

@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 from typing import Callable, NamedTuple, Optional, Sequence
 
+from deisctl import controller
 from deisctl.controller import script as words
-from deisctl.errors import DeisctlError, Interrupted, UnreachableError, UsageError, first_few
+from deisctl.errors import DeisctlError, Interrupted, NotRecorded, UnreachableError, UsageError, first_few
 from deisctl.node import NodeOptions
 from deisctl.ops.reach import Reach, is_missing_container, missing_container
-
 
 
 def _ordered(rows: list, fields: tuple) -> list:
@@ -43,7 +43,6 @@ def _record(inv, reach, action: str, reply: dict) -> None:
     changed = [row for row in reply["users"] if row["changed"]]
     if not changed or not inv.settings.audit:
         return
-    from deisctl.errors import DeisctlError, NotRecorded, first_few
 
     layout = inv.settings.layout
     try:
@@ -105,8 +104,6 @@ def create_user(inv, name: str, node: NodeOptions, *, password: str, admin: bool
                 dry_run: bool = False) -> UserChanges:
     """A new user with password (checked by the controller's own password validators), an
     e-mail address and, with admin, administrator rights; an existing name is refused (exit 6)."""
-    from deisctl import controller
-
     (user,) = controller.validate_usernames([name])
     request = {"action": words.CREATE, "users": [user], "password": password, "admin": admin, "email": email or "",
                "dry_run": dry_run}
@@ -118,8 +115,6 @@ def set_password(inv, name: str, node: NodeOptions, *, password: str, revoke_tok
     """A new password for a user (Django's `changepassword`, without the old one), checked by
     the controller's validators; with revoke_token, the user's API token goes in the same
     transaction (a stolen one stops working)."""
-    from deisctl import controller
-
     (user,) = controller.validate_usernames([name])
     request = {"action": words.SET_PASSWORD, "users": [user], "password": password, "revoke_token": revoke_token,
                "dry_run": dry_run}
@@ -140,8 +135,6 @@ def delete_users(inv, names: Sequence[str], node: NodeOptions, *, yes: bool = Fa
     refused without one unless yes. Never the last active administrator, and never a user who
     owns anything the deletion would take along (a Deis user's apps): decided inside the
     controller's transaction."""
-    from deisctl import controller
-
     if not names:
         raise UsageError("name at least one user")
     users = controller.validate_usernames(list(names))
@@ -167,8 +160,6 @@ def list_users(inv, node: NodeOptions) -> UserList:
 def _change(inv, action: str, names: Sequence[str], node: NodeOptions, dry_run: bool,
             **options: bool) -> tuple[UserChanges, dict]:
     """The result, and the controller's whole reply."""
-    from deisctl import controller
-
     if not names:
         raise UsageError("name at least one user")
     users = controller.validate_usernames(list(names))  # before anything is sent
@@ -204,8 +195,6 @@ def converse(session, node, request: dict, host: str) -> dict:
     """The controller script's reply to one request, over an open SSH session to its node (rows
     in deisctl's field order); its refusal or failure raised as a DeisctlError. An interrupt
     during a change says what is known of it."""
-    from deisctl import controller
-
     changing = request["action"] in words.CHANGES and not request.get("dry_run")
     argv = controller.remote_command(node.runtime, node.container, node.app_dir, node.python)
     timeout = controller.DEFAULT_REMOTE_TIMEOUT if node.remote_timeout is None else node.remote_timeout
@@ -263,7 +252,5 @@ def _timed_out(exchange, label: str, timeout: float, option: str) -> Unreachable
 
 def what_changed(rows: list) -> str:
     """The users a committed change changed, in a few words."""
-    from deisctl.errors import first_few
-
     changed = [row["user"] for row in rows if row["changed"]]
     return f"changed {first_few(changed)}" if changed else "no user needed a change"

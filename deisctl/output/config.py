@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from deisctl.keys import shown
-from deisctl.output import View
+from deisctl.keys import is_secret, shown
+from deisctl.output import View, table
 
 
 def set_result(result, show_secrets: bool) -> View:
@@ -32,9 +32,6 @@ def removed(result) -> View:
 
 def schema_table(result) -> View:
     """Per component: KEY, ACCEPTS, DEIS (versions that read it), NOTES, DESCRIPTION."""
-    from deisctl.keys import is_secret
-    from deisctl.output import table
-
     def notes(key, spec) -> str:
         flags = [name for name, on in (("secret", is_secret(key)), (f"file ({spec.file})", bool(spec.file)),
                                        ("published", spec.published)) if on]

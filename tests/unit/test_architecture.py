@@ -115,3 +115,50 @@ def test_the_graph_reader_sees_in_function_imports():
     graph = import_graph()
     assert "deisctl.etcd.audit" in graph["deisctl.etcd.client"]  # imported inside Store.send_audited
     assert "deisctl.ops.backup" in graph["deisctl.cli.backup"]  # imported inside its commands
+
+
+# deisctl.api's methods each import their operation: its module-level names are its public API
+# (`deisctl.api.config` must not be an ops module), although the operations are loaded with it.
+IMPORTS_INSIDE_FOR_NAMES = {"deisctl.api"}
+
+
+def in_function_imports(path: Path):
+    """(line, module) of each import of a deisctl module inside a function."""
+    import ast
+
+    modules = {_module_name(p) for p in PACKAGE.rglob("*.py")}
+    for function in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("deisctl") and not node.level:
+                for alias in node.names:
+                    sub = f"{node.module}.{alias.name}"
+                    yield node.lineno, sub if sub in modules else node.module
+            elif isinstance(node, ast.Import):
+                yield from ((node.lineno, alias.name) for alias in node.names if alias.name.startswith("deisctl"))
+
+
+def test_every_import_inside_a_function_keeps_start_up_lean():
+    """An import of deisctl's own module inside a function is there to load it only when the
+    function runs (`config get` must not load paramiko, YAML, the schema...). One that names a
+    module already loaded with its own module saves nothing and belongs at the top."""
+    import json
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    modules = {_module_name(path): path for path in PACKAGE.rglob("*.py") if path.stem != "__main__"}
+
+    def loaded_with(module: str) -> set:
+        out = subprocess.run([sys.executable, "-c", f"import {module}, sys, json; print(json.dumps(list(sys.modules)))"],
+                             capture_output=True, text=True, check=True, cwd=ROOT, timeout=120)
+        return set(json.loads(out.stdout))
+
+    with ThreadPoolExecutor(4) as pool:
+        loaded = dict(zip(modules, pool.map(loaded_with, modules)))
+    saving_nothing = [f"{module}:{line} imports {target}" for module, path in sorted(modules.items())
+                      if module not in IMPORTS_INSIDE_FOR_NAMES
+                      for line, target in in_function_imports(path) if target in loaded[module]]
+    assert saving_nothing == []
+    assert any(True for _ in in_function_imports(modules["deisctl.cli.backup"]))  # the reader sees them
