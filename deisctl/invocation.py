@@ -28,6 +28,7 @@ class Invocation(NamedTuple):
     stores: Optional[Callable] = None  # stores(settings, via=, on_close=) -> etcd.client.Store
     sessions: Optional[Callable] = None  # sessions(host, ssh_options, via=, note=, passphrase_prompt=) -> Session
     terminal_out: bool = False  # stdout is a terminal: a person reads it (`get KEY` escapes what it prints)
+    terminal_err: bool = False  # stderr is a terminal: progress lines rewritten in place are shown there
     door: str = "cli"  # who called: "cli" (messages name --flags) or "api" (they name keyword arguments)
 
     @property

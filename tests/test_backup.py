@@ -375,3 +375,29 @@ def test_the_readmes_recovery_walk_through_as_it_is(etcd, second, controller_con
     assert len(ran) == 6
     assert ran[-1][1] == "admin_only\n"  # the settings are back, in the new cluster
     assert second.read("/deis/controller/registrationMode") == "admin_only"
+
+
+def test_progress_shows_on_a_terminal_and_nowhere_else(deis, etcd, tmp_path):
+    """Long work says how far it is on a terminal (a line rewritten in place on stderr), and
+    prints nothing of it to a pipe or a file: the same for backup and for a large apply."""
+    import re
+
+    from tests.helpers import run_on_terminal
+
+    populate(etcd)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEISCTL_")}
+    env.update(XDG_STATE_HOME=str(tmp_path / "state"), DEISCTL_CONFIG=str(tmp_path / "none.yaml"))
+    code, printed = run_on_terminal([*deisctl_command(), "--endpoints", etcd.endpoints, "backup", "-f",
+                                     str(tmp_path / "tty.zip")], env=env, prompt=b"")
+    assert code == 0 and re.search(r"\rbackup: \d+ keys", printed), printed
+    piped = deis("--endpoints", etcd.endpoints, "backup", "-f", str(tmp_path / "pipe.zip"))
+    assert piped.exit_code == 0 and "backup:" not in piped.stderr and "\r" not in piped.stderr
+
+    document = tmp_path / "big.yaml"
+    document.write_text("bulk:\n" + "".join(f"  k{i}: v{i}\n" for i in range(600)))
+    code, printed = run_on_terminal([*deisctl_command(), "--endpoints", etcd.endpoints, "config", "apply", "-f",
+                                     str(document), "--new-component"], env=env, prompt=b"")
+    assert code == 0 and re.search(r"\rapplying: \d+/\d+ transactions \(\d+/600 changes\)", printed), printed
+    document.write_text("bulk:\n" + "".join(f"  k{i}: w{i}\n" for i in range(600)))
+    piped = deis("--endpoints", etcd.endpoints, "config", "apply", "-f", str(document))
+    assert piped.exit_code == 0 and "applying:" not in piped.stderr, piped.stderr

@@ -31,11 +31,7 @@ def _passphrase(inv, from_stdin: bool, twice: bool, consequence: str) -> str:
 
 def _progress(inv):
     """`backup: N keys` on stderr, rewritten in place, on a terminal; None otherwise."""
-    try:
-        terminal = inv.stderr.isatty()
-    except (AttributeError, ValueError):
-        terminal = False
-    if not terminal:
+    if not inv.terminal_err:
         return None
 
     def progress(done: int) -> None:

@@ -149,11 +149,7 @@ def prune_confirmation(inv):
 def apply_progress(inv):
     """`applying: 12/79 transactions (1536/10000 changes)` on stderr, rewritten in place, for large
     change sets on a terminal; None otherwise."""
-    try:
-        terminal = inv.stderr.isatty()
-    except (AttributeError, ValueError):
-        terminal = False
-    if not terminal:
+    if not inv.terminal_err:
         return None
 
     def progress(done: int, batches: int, written: int, total: int) -> None:

@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import Optional
 
 import click
 
 from deisctl.cli.groups import DeisctlCommand
-from deisctl.cli.node_options import flags as node_flags
-from deisctl.cli.node_options import node_options, resolved
+from deisctl.cli.node_options import node_options, remote_command, resolved
 from deisctl.cli.options import invocation
-from deisctl.errors import EXIT_CODE_HELP, UsageError
+from deisctl.errors import EXIT_CODE_HELP
 
 
 # Everything after COMPONENT belongs to CMD, options included (`dock router ls -la`), except a
@@ -35,15 +33,7 @@ def dock(ctx: click.Context, component: str, command: tuple[str, ...], **node_va
     """
     from deisctl.ops import dock as ops
 
-    if command[:1] == ("--",):  # `dock COMPONENT -- CMD`, as in `kubectl exec POD -- CMD`: only that one goes
-        command = command[1:]
-    elif command and command[0].split("=", 1)[0] in node_flags():
-        # `dock controller --ssh-port 2222 ls`: meant for deisctl, never sent to the node.
-
-        option = command[0].split("=", 1)[0]
-        raise UsageError(f"{option} after COMPONENT would be part of the remote command",
-                         hint=f"put it before COMPONENT, as in 'deisctl dock {option} ... {component} ...'; to pass "
-                              f"it to the command itself, write 'deisctl dock {component} -- {shlex.join(command)}'")
+    command = remote_command(command, "dock", component, "COMPONENT")
     inv = invocation(ctx)
     node = resolved(ctx, inv, node_values, where="before COMPONENT")  # the later words are CMD's
     return ops.dock(inv, component, command, node)  # nothing to render: the command's own output

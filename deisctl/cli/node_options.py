@@ -16,6 +16,7 @@ import click
 
 from deisctl import node
 from deisctl.cli import completion
+from deisctl.errors import UsageError
 from deisctl.settings import env_name
 from deisctl.ssh.options import Naming, flag
 
@@ -45,6 +46,22 @@ def node_options(*, django: tuple = ()) -> Callable:
         return fn
 
     return decorate
+
+
+def remote_command(command: tuple, name: str, target: str, placeholder: str) -> tuple:
+    """The words after `deisctl dock|ssh [options] TARGET` that go to the node: a leading `--`
+    dropped (`dock controller -- ls`, as kubectl exec's); a node option there refused, as it
+    was meant for deisctl (`dock controller --ssh-port 2222 ls`) and would be run remotely."""
+    import shlex
+
+    if command[:1] == ("--",):
+        return command[1:]
+    if command and command[0].split("=", 1)[0] in flags():
+        option = command[0].split("=", 1)[0]
+        raise UsageError(f"{option} after {placeholder} would be part of the remote command",
+                         hint=f"put it before {placeholder}, as in 'deisctl {name} {option} ... {target} ...'; to "
+                              f"pass it to the command itself, write 'deisctl {name} {target} -- {shlex.join(command)}'")
+    return command
 
 
 def remember(ctx: click.Context, values: dict) -> None:

@@ -92,7 +92,7 @@ def invocation(ctx: click.Context, fmt: Optional[str] = None, *, lenient_context
                                   password_prompt=password_prompt, command=command_line(process.argv))
     return Invocation(settings, process.stdin, process.stdout, process.stderr, process.env, prompt=prompt,
                       confirm=confirm, pty=isatty(process.stdin) and isatty(process.stdout),
-                      terminal_out=isatty(process.stdout))
+                      terminal_out=isatty(process.stdout), terminal_err=isatty(process.stderr))
 
 
 def command_line(argv) -> str:

@@ -4,16 +4,14 @@ without fleet."""
 
 from __future__ import annotations
 
-import shlex
 from typing import NamedTuple, Optional
 
 import click
 
 from deisctl.cli.groups import DeisctlCommand
-from deisctl.cli.node_options import flags as node_flags
-from deisctl.cli.node_options import node_options, resolved
+from deisctl.cli.node_options import node_options, remote_command, resolved
 from deisctl.cli.options import invocation, output_option
-from deisctl.errors import EXIT_CODE_HELP, ExitCode, UsageError, declares_outcome
+from deisctl.errors import EXIT_CODE_HELP, ExitCode, declares_outcome
 from deisctl.output import emit
 
 STATUS_HELP = """One row per component and node: its heartbeat in etcd (host:port and the time its
@@ -137,12 +135,6 @@ def ssh(ctx: click.Context, target: str, command: tuple[str, ...], **node_values
     leading `--` after it is dropped."""
     from deisctl.ops import platform as ops
 
-    if command[:1] == ("--",):
-        command = command[1:]
-    elif command and command[0].split("=", 1)[0] in node_flags():
-        option = command[0].split("=", 1)[0]
-        raise UsageError(f"{option} after {target} would be part of the remote command",
-                         hint=f"put it before {target}, as in 'deisctl ssh {option} ... {target} ...'; to pass it to "
-                              f"the command itself, write 'deisctl ssh {target} -- {shlex.join(command)}'")
+    command = remote_command(command, "ssh", target, target)
     inv = invocation(ctx)
     return ops.ssh(inv, resolved(ctx, inv, node_values, where="before COMPONENT|HOST"), target, command)
