@@ -102,6 +102,7 @@ def run_on_terminal(argv: list, answer: bytes = b"", *, env: dict, prompt: bytes
     printed, each prompt answered shown as <asked>). A prompt that never comes is a failure."""
     import os
     import pty
+    import select
 
     master, slave = pty.openpty()
     proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, close_fds=True, env=env)
@@ -119,15 +120,21 @@ def run_on_terminal(argv: list, answer: bytes = b"", *, env: dict, prompt: bytes
             if expected:
                 seen = seen.replace(expected, b"<asked>", 1)
             os.write(master, typed)
-        code = proc.wait(timeout=timeout)
-        try:
-            while True:
-                data = os.read(master, 1024)
+        # Read to the end before waiting: a command that prints more than the terminal holds
+        # blocks until someone reads it (EIO once the last writer has closed the terminal).
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:
+                    break
                 if not data:
                     break
                 seen += data
-        except OSError:
-            pass
+            elif proc.poll() is not None:
+                break
+        code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
     finally:
         os.close(master)
         if proc.poll() is None:

@@ -49,6 +49,8 @@ def make_tls(directory: Path) -> TLSFiles:
     for name in ("ca", "other-ca"):
         _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                  "-keyout", f"{name}.key", "-out", f"{name}.crt", "-days", "2", "-subj", f"/CN=deisctl-test-{name}",
+                 # Python 3.13 verifies strictly (VERIFY_X509_STRICT): a CA must say what its key is for
+                 "-addext", "keyUsage=critical,keyCertSign,cRLSign",
                  cwd=d)
     (d / "server.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n"
                                   "extendedKeyUsage=serverAuth,clientAuth\n")

@@ -173,7 +173,8 @@ class NetnsEtcd:
     def start(self, timeout: float = 20) -> "NetnsEtcd":
         d = self.dir
         _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                 "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=deisctl-tunnel-ca", cwd=d)
+                 "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=deisctl-tunnel-ca",
+                 "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)  # what Python 3.13's strict check wants
         (d / "server.ext").write_text(f"subjectAltName=DNS:{ETCD_NAME}\nextendedKeyUsage=serverAuth\n")
         _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                  "-keyout", "server.key", "-out", "server.csr", "-subj", f"/CN={ETCD_NAME}", cwd=d)
