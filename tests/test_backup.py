@@ -401,3 +401,17 @@ def test_progress_shows_on_a_terminal_and_nowhere_else(deis, etcd, tmp_path):
     document.write_text("bulk:\n" + "".join(f"  k{i}: w{i}\n" for i in range(600)))
     piped = deis("--endpoints", etcd.endpoints, "config", "apply", "-f", str(document))
     assert piped.exit_code == 0 and "applying:" not in piped.stderr, piped.stderr
+
+
+def test_an_archive_of_another_prefix_is_refused_and_the_hint_works_as_written(deis, etcd, second, tmp_path):
+    populate(etcd)
+    archive = tmp_path / "deis.zip"
+    assert deis("--endpoints", etcd.endpoints, "backup", "-f", str(archive)).exit_code == 0
+    out = deis("--endpoints", second.endpoints, "--prefix", "/elsewhere", "restore", str(archive), "--yes")
+    assert_error(out, 2, f"{archive} is a backup of the prefix '/deis', not '/elsewhere'")
+    hint = hint_of(out)
+    assert hint == "pass --prefix /deis before the command: deisctl --prefix ... restore ...", hint
+    given = hint.split()[1:3]  # --prefix /deis, where the hint says it goes
+    again = deis("--endpoints", second.endpoints, *given, "restore", str(archive), "--yes")
+    assert again.exit_code == 0, again.stderr
+    assert second.read("/deis/platform/domain") == "example.com" and keys_of(second, "/elsewhere/") == {}

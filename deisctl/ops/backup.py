@@ -208,8 +208,10 @@ def restore(inv, path: str, *, node: NodeOptions, dry_run: bool = False, only: S
         raise UsageError(f"{path} holds no {missing[0]} section (it holds {', '.join(reader.sections)})")
     sealer = reader.sealer(passphrase) if reader.encryption else None
     if reader.manifest.get("prefix") != inv.settings.layout.prefix:
-        raise UsageError(f"{path} is a backup of the prefix {reader.manifest.get('prefix')!r}, not "
-                         f"{inv.settings.layout.prefix!r}", hint=f"pass {inv.option('prefix', reader.manifest.get('prefix'))}")
+        theirs = reader.manifest.get("prefix")
+        where = " before the command: deisctl --prefix ... restore ..." if inv.door == "cli" else ""  # a global option
+        raise UsageError(f"{path} is a backup of the prefix {theirs!r}, not {inv.settings.layout.prefix!r}",
+                         hint=f"pass {inv.option('prefix', theirs)}{where}")
     layout = inv.settings.layout
     changes, writes, expected, left_out, revision, imported, controller = [], [], {}, 0, 0, 0, None
     try:
