@@ -486,8 +486,9 @@ class Client:
         return platform.restart(self.invocation, self._node(), component, only=only_node, rolling=rolling,
                                 wait=None if wait is None else str(wait), yes=yes, dry_run=dry_run)
 
-    def check(self, *, controller: bool = False) -> CheckResult:
-        """The smoke checks; the result's exit_code is the CLI's (0, 1, or 4 when no endpoint answered)."""
+    def check(self, *, controller: bool = False, status: bool = False) -> CheckResult:
+        """The smoke checks (with status: a row per component and node, as status() gives them);
+        the result's exit_code is the CLI's (0, 1, or 4 when no endpoint answered)."""
         from deisctl.ops import check
 
-        return check.check(self.invocation, controller=controller, node=self._node())
+        return check.check(self.invocation, controller=controller, status=status, node=self._node())

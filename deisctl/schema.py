@@ -132,6 +132,9 @@ class KeySpec:
 class ComponentSpec:
     description: str
     keys: dict[str, KeySpec] = field(default_factory=dict)
+    # Runs on every node, each publishing its own heartbeat under hosts/<HOST>/ (Deis's routers),
+    # where the others publish host and port once.
+    per_node: bool = False
 
 
 def _image() -> KeySpec:
@@ -202,6 +205,7 @@ COMPONENTS: dict[str, ComponentSpec] = {
             "maxWorkerConnections": KeySpec("nginx worker_connections", positive_int),
             "image": _image(),
         },
+        per_node=True,
     ),
     **{
         name: ComponentSpec(desc, {
@@ -243,6 +247,13 @@ def suggest(component: str, key: str) -> Optional[str]:
 def key_spec(component: str, key: str) -> Optional[KeySpec]:
     spec = COMPONENTS.get(component)
     return spec.keys.get(key) if spec else None
+
+
+def publishes_heartbeat(component: str) -> bool:
+    """The component publishes where it runs while it runs (its host key, or one per node): when
+    none is there, it is not running."""
+    spec = COMPONENTS.get(component)
+    return bool(spec and (spec.per_node or (spec.keys.get("host") and spec.keys["host"].published)))
 
 
 def read_file(path: str, key: str) -> bytes:

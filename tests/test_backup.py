@@ -29,9 +29,9 @@ def deis(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEISCTL_")}
     env.update(XDG_STATE_HOME=str(tmp_path / "state"), DEISCTL_CONFIG=str(tmp_path / "none.yaml"))
 
-    def run(*args, input=None, extra_env=None):
+    def run(*args, input=None, extra_env=None, cwd=None):
         proc = subprocess.run([*deisctl_command(), *args], capture_output=True, text=True,
-                              env={**env, **(extra_env or {})}, timeout=300,
+                              env={**env, **(extra_env or {})}, timeout=300, cwd=cwd,
                               **({"input": input} if input is not None else {"stdin": subprocess.DEVNULL}))
         return Outcome(proc)
 
@@ -268,6 +268,22 @@ def test_unattended_refusals(deis, etcd, second, tmp_path):
                  "unknown section 'users'")
     assert_error(deis("--endpoints", etcd.endpoints, "backup", "-f", str(tmp_path)), 2,
                  "not a regular file")
+
+
+def test_a_dash_is_not_taken_for_a_stream_nor_silently_for_a_file_and_the_way_to_name_one_works(deis, etcd, tmp_path):
+    """`-f -` used to write a file named `-` in the working directory, saying "to -"."""
+    work = tmp_path / "work"
+    work.mkdir()
+    populate(etcd)
+    for args, stream in ((("backup", "-f", "-"), "standard output"), (("backup", "verify", "-"), "standard input"),
+                         (("restore", "-", "--yes"), "standard input"), (("restore", "-", "--dry-run"), "standard input")):
+        out = deis("--endpoints", etcd.endpoints, *args, cwd=work)
+        assert_error(out, 2, f"an archive is a file, not {stream}: name it (./- for a file named '-')")
+        assert os.listdir(work) == []
+    # the message's way, as written: ./- is a file named '-'
+    assert deis("--endpoints", etcd.endpoints, "backup", "-f", "./-", cwd=work).exit_code == 0
+    assert os.listdir(work) == ["-"]
+    assert deis("backup", "verify", "./-", cwd=work).exit_code == 0
 
 
 def test_a_disk_that_fills_leaves_nothing_under_the_final_name(deis, etcd, tmp_path):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import contextlib
 import signal
 import socket
 import subprocess
@@ -28,6 +29,7 @@ def platform(etcd_server):
 
     if not (_which("dockerd") and os.path.exists("/usr/sbin/sshd")):
         pytest.skip("needs dockerd and sshd")
+    etcd_server.wipe("/deis/")  # what other modules left: a component with keys there is one status expects
     with Platform(etcd_server.endpoints) as rig:
         rig.run(rig.nodes[0], "controller")
         rig.run_everywhere("router", per_host=True)
@@ -138,6 +140,72 @@ def test_status_a_node_down_and_a_node_that_never_answers_are_rows_not_waits(dei
         assert not row["ok"] and row["problem"].startswith("node does not answer: ") and why in row["problem"], row
     assert all(row["ok"] for (_, node), row in rows.items() if node not in ("127.0.0.5", "127.0.0.6"))
     assert out.stderr == "error: down: * on 127.0.0.5, * on 127.0.0.6\n"
+
+
+def test_a_component_gone_from_every_node_is_still_a_row_and_down(deis, up, etcd_server):
+    """The controller's container removed and its lease expired: neither etcd nor a node says it
+    ran any more, but its other keys say the cluster has one (Deis's controller publishes its
+    secretKey): it is a row, down, not a component the table forgets (exit 0 before)."""
+    etcd_server.write("/deis/controller/secretKey", "django-s3cret")
+    etcd_server.write("/deis/platform/domain", "example.com")  # check's own setting, not a component that runs
+    up.nodes[0].docker("rm", "-f", "deis-controller")  # started again by the next test's `up`
+    up.wait_published(etcd_server, "/deis/controller/host", present=False)
+    out = deis("status", "-o", "json")
+    assert out.exit_code == 1 and out.stderr == "error: down: controller\n", out.stderr
+    rows = rows_of(out)
+    nodes = ", ".join(sorted(node.address for node in up.nodes))
+    assert rows[("controller", None)] == {
+        "component": "controller", "node": None, "ok": False, "heartbeat": None, "container": None,
+        "problem": f"no heartbeat in etcd and no deis-controller container on {nodes}"}
+    assert all(row["ok"] for (component, _), row in rows.items() if component == "router")
+    text = deis("status", "controller")
+    assert text.exit_code == 1 and text.stdout.splitlines()[1].split()[:4] == ["controller", "-", "missing", "-"]
+    checked = deis("check", "--status", *up.node_flags(), "-o", "json")
+    assert checked.exit_code == 1 and checked.stderr.startswith("error: 2 check(s) failed: controller heartbeat, "
+                                                                "status controller\n"), checked.stderr
+    row = {row["check"]: row for row in json.loads(checked.stdout)}["status controller"]
+    assert (row["ok"], row["detail"]) == (False, f"no heartbeat in etcd and no deis-controller container on {nodes}")
+
+
+def test_routers_that_all_stopped_publishing_are_down(deis, up, etcd_server):
+    """Every router's container runs and none publishes: each row is down (the routers publish one
+    heartbeat per node; when none is left, that is still what a router must do)."""
+    with contextlib.ExitStack() as paused:
+        for node in up.nodes:
+            paused.enter_context(up.steered(node, "router", "pause-heartbeat"))
+        for node in up.nodes:
+            up.wait_published(etcd_server, f"/deis/router/hosts/{node.address}/host", present=False)
+        out = deis("status", "router", "-o", "json")
+        for node in up.nodes:
+            node.docker("rm", "-f", "deis-router")  # started again by the next test's `up`
+    assert out.exit_code == 1, out.stderr
+    rows = rows_of(out)
+    assert set(rows) == {("router", node.address) for node in up.nodes}
+    assert {(row["container"]["state"], row["problem"]) for row in rows.values()} == {
+        ("running", "no heartbeat published")}
+
+
+def test_status_and_check_status_of_a_platform_that_is_all_up(deis, up, etcd_server):
+    etcd_server.write("/deis/platform/domain", "example.com")
+    out = deis("check", "--status", *up.node_flags(), "-o", "json")
+    assert (out.exit_code, out.stderr) == (0, ""), out.stderr
+    rows = {row["check"]: row for row in json.loads(out.stdout)}
+    first = up.nodes[0].address
+    assert rows[f"status controller on {first}"] == {"check": f"status controller on {first}", "ok": True,
+                                                     "detail": f"container running, heartbeat {first}:8000"}
+    assert {name for name in rows if name.startswith("status router on ")} == {
+        f"status router on {node.address}" for node in up.nodes}
+
+
+def test_nothing_found_is_not_all_up(deis, up, etcd_server):
+    """A prefix with no component under it and no nodes to ask: exit 1, not a green smoke check."""
+    env = {**{k: v for k, v in deis.env.items() if k != "DEISCTL_CONFIG"}, "DEISCTL_ENDPOINTS": etcd_server.endpoints,
+           "DEISCTL_CONFIG": os.devnull}
+    out = subprocess.run([*deisctl_command(), "--prefix", "/elsewhere", "status"], capture_output=True, text=True,
+                         env=env, stdin=subprocess.DEVNULL, timeout=60)
+    assert (out.returncode, out.stdout) == (1, "")
+    assert out.stderr == ("error: no component found: no heartbeat under /elsewhere/ and no deis-* container on the "
+                          "context's nodes\n")
 
 
 # -- restart -----------------------------------------------------------------------------------------
@@ -263,6 +331,9 @@ def test_the_api_status_logs_and_restart(up, etcd_server):
     with pytest.raises(api.UsageError, match="confirm with yes=True"):
         deis.restart("controller")  # nobody to ask
     assert deis.restart("controller", dry_run=True).rows[0].outcome == "would-restart"
+    checked = api.check_rows(deis.check(status=True))
+    assert {row["check"] for row in checked if row["check"].startswith("status router on ")} == {
+        f"status router on {n.address}" for n in up.nodes}
 
 
 def test_the_component_module_in_check_mode_and_for_real_and_info_with_the_status(playbook, up, etcd_server):

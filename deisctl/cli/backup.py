@@ -103,10 +103,10 @@ def verify(ctx: click.Context, path: str, passphrase_stdin: bool, fmt: Optional[
 def _maybe_passphrase(inv, path: str, from_stdin: bool) -> Optional[str]:
     """The passphrase, when the archive is encrypted (asked only then)."""
     from deisctl import backup as archive
-    from deisctl.localfiles import expand_user
+    from deisctl.ops.backup import archive_path
 
     try:
-        reader = archive.Reader(expand_user(path, inv.env))
+        reader = archive.Reader(archive_path(inv, path, writing=False))
     except archive.BackupDamaged:
         return None  # verify says what is wrong with it
     try:

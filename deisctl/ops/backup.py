@@ -76,6 +76,18 @@ def _classify(layout, key: str, value: bytes, lease: int) -> dict:
             "secret": keyspec.is_secret(relative) or keyspec.holds_private_key(text)}
 
 
+def archive_path(inv, path: str, writing: bool) -> str:
+    """The archive's path, ~ expanded. `-` is refused rather than taken for a file of that name:
+    an archive is a file (written atomically, read by seeking), never a stream on stdin/stdout."""
+    from deisctl.localfiles import expand_user
+
+    if path == "-":
+        stream = "standard output" if writing else "standard input"
+        raise UsageError(f"an archive is a file, not {stream}: name it (./- for a file named '-')"
+                         + ("; nothing was written" if writing else ""))
+    return expand_user(path, inv.env)
+
+
 def backup(inv, path: str, *, node: NodeOptions, controller: bool = False, passphrase: Optional[str] = None,
            progress: Optional[Callable[[int], None]] = None) -> BackupMade:
     """Write the archive at path (atomically; never over what is not a regular file; mode 0600)."""
@@ -86,8 +98,9 @@ def backup(inv, path: str, *, node: NodeOptions, controller: bool = False, passp
     from deisctl import backup as archive
     from deisctl.etcd import audit
     from deisctl.etcd.kv import key_bytes, pages, prefix_range_end
-    from deisctl.localfiles import Unwritable, atomic_file, expand_user
+    from deisctl.localfiles import Unwritable, atomic_file
 
+    target = archive_path(inv, path, writing=True)
     layout = inv.settings.layout
     sealer = archive.Sealer(passphrase) if passphrase else None
     dump = None
@@ -95,7 +108,6 @@ def backup(inv, path: str, *, node: NodeOptions, controller: bool = False, passp
         from deisctl.ops import users
 
         dump = users.ask(inv, node, {"action": words.DUMP})
-    target = expand_user(path, inv.env)
     counts: dict = {}
     try:
         with open_store(inv) as store, atomic_file(target, private=True) as handle:
@@ -152,9 +164,8 @@ def verify(inv, path: str, passphrase: Optional[str] = None) -> BackupVerified:
     """Structure, every section's checksum and count, and every encrypted value decrypted (with
     the passphrase): the first damaged part named."""
     from deisctl import backup as archive
-    from deisctl.localfiles import expand_user
 
-    target = expand_user(path, inv.env)
+    target = archive_path(inv, path, writing=False)
     counts: dict = {}
     try:
         reader = archive.Reader(target)
@@ -195,9 +206,8 @@ def restore(inv, path: str, *, node: NodeOptions, dry_run: bool = False, only: S
     from deisctl import backup as archive
     from deisctl.etcd import audit
     from deisctl.etcd.kv import snapshot
-    from deisctl.localfiles import expand_user
 
-    target = expand_user(path, inv.env)
+    target = archive_path(inv, path, writing=False)
     reader = archive.Reader(target)
     unknown = [name for name in only if name not in archive.SECTIONS]
     if unknown:

@@ -29,9 +29,10 @@ class CheckResult(NamedTuple):
     error: Optional[str]  # the one-line message for stderr, None when every check passed
 
 
-def check(inv, node: NodeOptions, *, controller: bool = False) -> CheckResult:
-    """Every etcd check; with controller, also SSH to the controller's node and its container.
-    With --tunnel, one bastion connection carries both, logged in with check's own SSH options
+def check(inv, node: NodeOptions, *, controller: bool = False, status: bool = False) -> CheckResult:
+    """Every etcd check; with controller, also SSH to the controller's node and its container;
+    with status, a row per component and node of `deisctl status`. With --tunnel, one bastion
+    connection carries etcd and the controller's node, logged in with check's own SSH options
     (node.ssh: its flags > DEISCTL_SSH_* > context), as users and dock do."""
     from deisctl.ops.access import open_store
 
@@ -39,6 +40,8 @@ def check(inv, node: NodeOptions, *, controller: bool = False) -> CheckResult:
         rows, reachable = cluster_checks(inv, store)
         if controller and reachable is True:
             rows += controller_checks(inv, node, store.via)
+    if status and reachable is True:
+        rows += status_checks(inv, node)
     if isinstance(reachable, str):  # the outage a read met
         return CheckResult(rows, int(ExitCode.UNREACHABLE), reachable)
     if not reachable:
@@ -185,6 +188,27 @@ def controller_checks(inv, node: NodeOptions, tunnel=None) -> list[Row]:
             rows.append((name, state == "running", f"{state} ({node.runtime} on {host})"))
         if rows[-1][1]:
             rows.append(_software_row(session, node, host))
+    return rows
+
+
+def status_checks(inv, node: NodeOptions) -> list[Row]:
+    """`deisctl status` as check rows: `status COMPONENT on NODE`, up or its problem."""
+    from deisctl.ops import platform
+
+    result = platform.status(inv, node)
+    if not result.rows:
+        return [("status", False, result.error)]
+    rows: list[Row] = []
+    for row in result.rows:
+        name = f"status {row.component}" + (f" on {row.node}" if row.node else "")
+        if not row.ok:
+            rows.append((name, False, row.problem))
+            continue
+        seen = [f"container {row.container.state}"] if row.container else []
+        if row.heartbeat is not None:
+            beat = row.heartbeat
+            seen.append(f"heartbeat {beat.node}:{beat.port}" if beat.port else f"heartbeat {beat.node}")
+        rows.append((name, True, ", ".join(seen) or "up"))
     return rows
 
 

@@ -52,7 +52,7 @@ class Container(NamedTuple):
 
 class StatusRow(NamedTuple):
     component: str
-    node: str
+    node: Optional[str]  # None: found on no node (no heartbeat, no container on the nodes asked)
     heartbeat: Optional[Heartbeat]  # None: none published from that node
     container: Optional[Container]  # None: not asked (the node did not answer, or --runtime none)
     problem: Optional[str]  # why the row is down (None: up)
@@ -73,17 +73,21 @@ class Status(NamedTuple):
 def _published_components(component: str) -> bool:
     from deisctl import schema
 
-    spec = schema.key_spec(component, "host")
-    return bool(spec and spec.published)
+    return schema.publishes_heartbeat(component)
+
+
+def _components_under_prefix(inv, store) -> list[str]:
+    from deisctl.etcd.kv import first_segments
+
+    return first_segments(store, inv.settings.layout.prefix + "/")
 
 
 def heartbeats(inv, store, components: Sequence[str] = ()) -> list[Heartbeat]:
     """The heartbeats in etcd (of the components named, else of every component under the prefix)."""
     from deisctl.etcd import leases
-    from deisctl.etcd.kv import first_segments
 
     layout = inv.settings.layout
-    names = list(components) or first_segments(store, layout.prefix + "/")
+    names = list(components) or _components_under_prefix(inv, store)
     rows = {}
     for name in names:
         snap = store.snapshot([layout.key(name, "hosts/")], [layout.key(name, "host"), layout.key(name, "port")])
@@ -145,7 +149,12 @@ def status(inv, node: NodeOptions, components: Sequence[str] = ()) -> Status:
     with Reach(inv, node) as reach:
         reach.open()
         with open_store(inv, via=reach.tunnel) as store:
-            beats = heartbeats(inv, store, components)
+            names = list(components) or _components_under_prefix(inv, store)
+            beats = heartbeats(inv, store, names)
+        # What should run: the components named, else those the cluster has keys of and that
+        # publish a heartbeat while they run (an expired lease takes the heartbeat away: the
+        # component must not vanish from the table with it).
+        expected = list(components) or [name for name in names if _published_components(name)]
         hosts = sorted({beat.node for beat in beats} | set(_nodes_of_context(inv)))
         answers: dict = {}
         if node.runtime != "none" and hosts:
@@ -157,10 +166,16 @@ def status(inv, node: NodeOptions, components: Sequence[str] = ()) -> Status:
                     except DeisctlError as exc:
                         answers[host] = exc
     rows = _rows(beats, answers, components, node.runtime)
-    down = [f"{row.component} on {row.node}" for row in rows if not row.ok]
-    if components and not rows:
-        return Status(rows, int(ExitCode.FAILED), f"{first_few(components)}: no heartbeat in etcd and no "
-                                                  "container on the context's nodes")
+    asked = [host for host, answer in answers.items() if isinstance(answer, dict)]
+    for component in sorted(set(expected) - {row.component for row in rows}):
+        where = f" and no {CONTAINER_PREFIX}{component} container on {first_few(asked)}" if asked else ""
+        rows.append(StatusRow(component, None, None, None, f"no heartbeat in etcd{where}", True))
+    rows.sort(key=lambda row: (row.component, row.node or ""))
+    if not rows:
+        layout = inv.settings.layout
+        return Status(rows, int(ExitCode.FAILED), f"no component found: no heartbeat under {layout.prefix}/ and no "
+                                                  f"{CONTAINER_PREFIX}* container on the context's nodes")
+    down = [row.component if row.node is None else f"{row.component} on {row.node}" for row in rows if not row.ok]
     if down:
         return Status(rows, int(ExitCode.FAILED), f"down: {first_few(down)}")
     return Status(rows, int(ExitCode.OK), None)

@@ -27,10 +27,10 @@ def status(result) -> View:
 
     def lines():
         if not rows:
-            return ["no component found: no heartbeat in etcd, no container on the context's nodes"]
+            return []  # the error line says that nothing was found
         head = ("COMPONENT", "NODE", "HEARTBEAT", "CONTAINER", "SINCE", "RESTARTS", "IMAGE", "PROBLEM")
-        body = [(row.component, row.node, _heartbeat(row),
-                 row.container.state if row.container else "?", row.container.since if row.container else "",
+        body = [(row.component, row.node or "-", _heartbeat(row),
+                 row.container.state if row.container else "-" if row.node is None else "?", row.container.since if row.container else "",
                  str(row.container.restarts) if row.container else "", row.container.image if row.container else "",
                  row.problem or "") for row in rows]
         if all(row.ok for row in rows):
