@@ -208,6 +208,34 @@ def test_nothing_found_is_not_all_up(deis, up, etcd_server):
                           "context's nodes\n")
 
 
+def test_a_heartbeat_that_names_no_host_is_never_resolved_nor_connected_to(deis, up, etcd_server, tmp_path):
+    """A hostile writer's heartbeats: an option for ssh, terminal escapes. Their rows say where they
+    came from and that the node was not asked (before: a name lookup, then "cannot resolve", the
+    escape bytes sent to the resolver); the real nodes are asked all the same; logs and ssh refuse
+    them (exit 2) naming the key."""
+    option = f"-oProxyCommand=touch {tmp_path}/pwned"
+    escapes = "10.0.0.9\x1b]0;pwned\x07"
+    etcd_server.write("/deis/builder/host", option)
+    etcd_server.write("/deis/router/hosts/evil/host", escapes)
+    try:
+        out = deis("status", "-o", "json")
+        logs = deis("logs", "builder")
+        ssh = deis("ssh", "builder", "--", "true")
+    finally:
+        etcd_server.wipe("/deis/builder/")
+        etcd_server.wipe("/deis/router/hosts/evil/")
+    assert out.exit_code == 1
+    rows = rows_of(out)
+    assert rows[("builder", option)]["problem"] == f"not asked: invalid host {option!r} from /deis/builder/host"
+    assert rows[("router", escapes)]["problem"] == \
+        f"not asked: invalid host {escapes!r} from /deis/router/hosts/evil/host"
+    assert all(rows[("router", node.address)]["ok"] for node in up.nodes)
+    assert "\x1b" not in out.stderr and "router on 10.0.0.9\\x1b]0;pwned\\x07" in out.stderr
+    assert_error(logs, 2, f"invalid host {option!r} from /deis/builder/host")
+    assert_error(ssh, 2, f"invalid host {option!r} from /deis/builder/host")
+    assert not (tmp_path / "pwned").exists()
+
+
 # -- restart -----------------------------------------------------------------------------------------
 
 

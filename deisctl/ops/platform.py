@@ -40,6 +40,7 @@ class Heartbeat(NamedTuple):
     left: Optional[int]  # seconds its lease has left; None: published without a lease (kept for good)
     revision: int  # the revision its host key was written at (a new one: published anew)
     lease: int
+    key: str = ""  # its host key: where a host that is not one came from
 
 
 class Container(NamedTuple):
@@ -92,7 +93,7 @@ def heartbeats(inv, store, components: Sequence[str] = ()) -> list[Heartbeat]:
     for name in names:
         snap = store.snapshot([layout.key(name, "hosts/")], [layout.key(name, "host"), layout.key(name, "port")])
         rows.update(snap.rows)
-    found = []
+    found, found_keys = [], []
     base = layout.prefix + "/"
     for key, kv in sorted(rows.items()):
         parts = key[len(base):].split("/")
@@ -100,10 +101,36 @@ def heartbeats(inv, store, components: Sequence[str] = ()) -> list[Heartbeat]:
             continue
         port = rows.get(key[:-len("host")] + "port")
         found.append((parts[0], kv, port))
+        found_keys.append(key)
     left = leases.time_left(store, [kv.lease for _, kv, _ in found if kv.lease])
     return [Heartbeat(component, kv.text.strip(), port.text.strip() if port else None,
-                      left.get(kv.lease) if kv.lease else None, kv.mod_revision, kv.lease)
-            for component, kv, port in found]
+                      left.get(kv.lease) if kv.lease else None, kv.mod_revision, kv.lease, key)
+            for key, (component, kv, port) in zip(found_keys, found)]
+
+
+class NotAsked(NamedTuple):
+    """A node never asked: what names it is not a host (written into etcd or the context by
+    someone), so deisctl neither resolves nor connects to it."""
+    problem: str
+
+
+def _hosts_checked(beats, hosts) -> dict:
+    """{host: NotAsked} for each of hosts that is not a host name or address, naming where it came from."""
+    where = {beat.node: beat.key for beat in beats}
+    refused = {}
+    for host in hosts:
+        try:
+            ssh_options.check_host(host, where.get(host, "the context's nodes"))
+        except UsageError as exc:
+            refused[host] = NotAsked(f"not asked: {exc.message}")
+    return refused
+
+
+def _checked(beats, hosts) -> list:
+    """hosts, each a host name or address, else UsageError naming where it came from."""
+    for refused in _hosts_checked(beats, hosts).values():
+        raise UsageError(refused.problem.removeprefix("not asked: "))
+    return hosts
 
 
 def _containers(reach: Reach, node: NodeOptions, host: str) -> dict:
@@ -156,7 +183,8 @@ def status(inv, node: NodeOptions, components: Sequence[str] = ()) -> Status:
         # component must not vanish from the table with it).
         expected = list(components) or [name for name in names if _published_components(name)]
         hosts = sorted({beat.node for beat in beats} | set(_nodes_of_context(inv)))
-        answers: dict = {}
+        answers: dict = _hosts_checked(beats, hosts)
+        hosts = [host for host in hosts if host not in answers]
         if node.runtime != "none" and hosts:
             with ThreadPoolExecutor(max_workers=min(16, len(hosts))) as pool:
                 futures = {host: pool.submit(_containers, reach, node, host) for host in hosts}
@@ -195,7 +223,9 @@ def _rows(beats, answers: dict, components: Sequence[str], runtime: str) -> list
         publishes = component in publishing or _published_components(component)
         container = answer.get(component, Container("missing", "", 0, "")) if isinstance(answer, dict) else None
         problem = None
-        if isinstance(answer, DeisctlError):
+        if isinstance(answer, NotAsked):
+            problem = answer.problem
+        elif isinstance(answer, DeisctlError):
             problem = f"node does not answer: {answer.message}"
         elif container is not None and container.state != "running":
             problem = f"container {CONTAINER_PREFIX}{component} is {container.state}"
@@ -205,8 +235,9 @@ def _rows(beats, answers: dict, components: Sequence[str], runtime: str) -> list
             problem = "heartbeat expired"
         rows.append(StatusRow(component, host, beat, container, problem, publishes))
     for host, answer in sorted(answers.items()):  # a node that did not answer, and that no row names yet
-        if isinstance(answer, DeisctlError) and not any(row.node == host for row in rows):
-            rows.append(StatusRow(ANY_COMPONENT, host, None, None, f"node does not answer: {answer.message}", False))
+        if isinstance(answer, (DeisctlError, NotAsked)) and not any(row.node == host for row in rows):
+            problem = answer.problem if isinstance(answer, NotAsked) else f"node does not answer: {answer.message}"
+            rows.append(StatusRow(ANY_COMPONENT, host, None, None, problem, False))
     if runtime == "none":  # nothing to ask of a container runtime: the heartbeats say it all
         rows = [row._replace(container=None) for row in rows]
     return rows
@@ -232,7 +263,7 @@ def _nodes_for(inv, node: NodeOptions, component: str, only: Optional[str]) -> l
         reach.open()
         with open_store(inv, via=reach.tunnel) as store:
             beats = heartbeats(inv, store, [component])
-    hosts = sorted({beat.node for beat in beats}) or list(_nodes_of_context(inv))
+    hosts = _checked(beats, sorted({beat.node for beat in beats}) or list(_nodes_of_context(inv)))
     if not hosts:
         layout = inv.settings.layout
         raise NotFoundError(f"no node runs the {component}: no heartbeat under {layout.component(component)} and "
@@ -450,7 +481,7 @@ def ssh(inv, node: NodeOptions, target: str, command: Sequence[str]) -> SSHResul
             with open_store(inv, via=reach.tunnel) as store:
                 beats = heartbeats(inv, store, [target])
             if beats:
-                host = ssh_options.check_host(beats[0].node, inv.settings.layout.key(target, "host"))
+                host = _checked(beats, [beats[0].node])[0]
         host = host or ssh_options.check_host(target, "HOST")
         session = reach.connect(host)
         status = stream(session, list(command or LOGIN_SHELL), stdin=inv.stdin, stdout=inv.stdout, stderr=inv.stderr,

@@ -116,6 +116,7 @@ def one_line(value: Optional[str], limit: int = 60) -> str:
 
 
 def table(rows: list[tuple[str, ...]]) -> list[str]:
-    """Columns padded to the widest cell; the last column is not padded."""
+    """Columns padded to the widest cell as shown (escaped); the last column is not padded."""
+    rows = [tuple(map(escape, row)) for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return ["  ".join([cell.ljust(w) for cell, w in zip(row, widths)] + [row[-1]]).rstrip() for row in rows]

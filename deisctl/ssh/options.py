@@ -210,6 +210,6 @@ def check_host(host: str, where: str) -> str:
     host = host.strip()
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
-    if not host or host.startswith("-") or any(c.isspace() or c in "/@\\'\"`$;" for c in host):
+    if not host or host.startswith("-") or any(c.isspace() or not c.isprintable() or c in "/@\\'\"`$;" for c in host):
         raise UsageError(f"invalid host {host!r} from {where}")
     return host

@@ -73,7 +73,8 @@ def test_check_host(host, expected):
     assert check_host(host, "--host") == expected
 
 
-@pytest.mark.parametrize("host", ["", "-oProxyCommand=x", "a b", "a;b", "$(x)", "a/b", "u@h", "`x`", "'h'"])
+@pytest.mark.parametrize("host", ["", "-oProxyCommand=x", "a b", "a;b", "$(x)", "a/b", "u@h", "`x`", "'h'",
+                                  "10.0.0.1\x1b]0;pwned\x07", "host\x01x", "a\u202eb", "a\x00b"])
 def test_check_host_rejects(host):
     with pytest.raises(UsageError, match="invalid host"):
         check_host(host, "the key")
