@@ -12,6 +12,12 @@ MAX_VALUE_BYTES = MAX_REQUEST_BYTES - REQUEST_OVERHEAD
 MAX_DOCUMENT_BYTES = 128 * 1024 * 1024  # room for an export of a component larger than one gRPC message
 # YAML aliases are refused; nesting deeper than this is too.
 MAX_DOCUMENT_DEPTH = 50
+# What a command on a node may print (one line of it, or all of a command whose output is read
+# whole) before deisctl stops reading: room for a controller's dump of its database (one reply
+# line), where a hostile or broken node could otherwise fill memory until the remote timeout.
+MAX_NODE_OUTPUT_BYTES = 256 * 1024 * 1024
+# Of a node command's stderr, the end is kept (its last line goes into the error line).
+NODE_STDERR_KEPT_BYTES = 64 * 1024
 
 
 def too_large(name: str, size: int) -> str:

@@ -61,6 +61,34 @@ def test_a_nodes_error_line_is_escaped_in_the_error(cli, sshd_server, tmp_path):
     assert_shown_escaped(out.stderr)
 
 
+@pytest.mark.parametrize("spew", ["stdout", "stderr"])
+def test_a_node_that_prints_without_end_is_cut_off_not_read_into_memory(sshd_server, tmp_path, spew):
+    """A node whose command prints an endless line (stdout) or 600 MB of noise (stderr): deisctl
+    stops reading at its bound (stdout) or keeps only the end (stderr), instead of filling memory
+    until the remote timeout. Its peak memory, measured by a parent that runs only it, says so."""
+    hostile = tmp_path / "spewing-python"
+    hostile.write_text("#!/bin/sh\n" + ("exec cat /dev/zero\n" if spew == "stdout" else
+                                        "head -c 600000000 /dev/zero >&2; printf '\\nthe last line\\n' >&2; exit 3\n"))
+    hostile.chmod(0o755)
+    measure = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]); "
+               "sys.stderr.write('peak %d\\n' % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+               "sys.exit(done.returncode)")
+    proc = subprocess.run([sys.executable, "-c", measure, *deisctl_command(), "users", *node_flags(sshd_server),
+                           "--runtime", "none", "--app-dir", str(tmp_path), "--python", str(hostile),
+                           "--remote-timeout", "240", "list"], capture_output=True, text=True, timeout=300,
+                          stdin=subprocess.DEVNULL, env=clean_env())
+    said, peak = proc.stderr.rsplit("peak ", 1)
+    peak_mib = int(peak) / 1024
+    if spew == "stdout":
+        assert (proc.returncode, said) == (1, f"error: ssh {sshd_server.user}@{sshd_server.host}:{sshd_server.port}: "
+                                              "the remote command printed a line of more than 256 MiB; deisctl "
+                                              "stopped reading it\n"), said
+        assert peak_mib < 700, peak_mib
+    else:
+        assert proc.returncode == 1 and said.endswith("remote command failed (exit 3): the last line\n"), said
+        assert peak_mib < 200, peak_mib
+
+
 def test_values_with_unicode_controls_are_escaped_in_text_output(dctl, etcd):
     """On a terminal `get KEY` shows the value escaped; into a pipe (`$(...)`) it stays exact."""
     value = "safe\u202eevil\u2028next\u200bzw\x1b[2J"

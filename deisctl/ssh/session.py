@@ -10,7 +10,8 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
-from deisctl.errors import AuthError, UnreachableError
+from deisctl.errors import AuthError, DeisctlError, UnreachableError
+from deisctl.limits import MAX_NODE_OUTPUT_BYTES, NODE_STDERR_KEPT_BYTES
 from deisctl.ssh.paramiko_loader import load_paramiko
 
 FORWARDING_REFUSED_HINT = ("its sshd_config must allow this user TCP forwarding: AllowTcpForwarding yes or "
@@ -145,10 +146,12 @@ class Completed:
         return "(no output)"
 
 
-def take_line(buffer: bytearray, ended: bool) -> Optional[bytes]:
+def take_line(buffer: bytearray, ended: bool, searched: int = 0) -> Optional[bytes]:
     """The first line of buffer, taken out of it (with its newline; at the end, what is left);
-    b"" when the output ended and nothing is left; None when more must be read first."""
-    cut = buffer.find(b"\n")
+    b"" when the output ended and nothing is left; None when more must be read first.
+    searched: how much of buffer is known to hold no newline (a long line is searched once, not
+    again from its start at each read)."""
+    cut = buffer.find(b"\n", searched)
     if cut >= 0 or (ended and buffer):
         line = bytes(buffer[:cut + 1] if cut >= 0 else buffer)
         del buffer[:len(line)]
@@ -168,6 +171,7 @@ class RemoteCommand:
     def __init__(self, chan, label: str, paramiko):
         self._chan, self.label, self._paramiko = chan, label, paramiko
         self._out = bytearray()  # read from stdout, not yet returned
+        self._searched = 0  # how much of _out holds no newline
         self._eof = False
         self._err = bytearray()
         chan.settimeout(0.2)  # the pace at which waits look at their deadline
@@ -193,9 +197,12 @@ class RemoteCommand:
         """The next line of stdout (with its newline; the last one may lack it), b"" at its end,
         None if the deadline passed first."""
         while True:
-            line = take_line(self._out, self._eof)
+            line = take_line(self._out, self._eof, self._searched)
             if line is not None:
+                self._searched = 0
                 return line
+            self._searched = len(self._out)
+            self._bounded("a line of more than")
             if not self._fill(deadline):
                 return None
 
@@ -203,6 +210,7 @@ class RemoteCommand:
         """Read stdout to its end and wait for the exit status: the whole result, or None if the
         deadline passed first."""
         while not self._eof:
+            self._bounded("more than")
             if not self._fill(deadline):
                 return None
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -217,6 +225,12 @@ class RemoteCommand:
     def close(self) -> None:
         """Close the channel: the command's stdin ends, and nothing more is read."""
         self._chan.close()
+
+    def _bounded(self, what: str) -> None:
+        if len(self._out) > MAX_NODE_OUTPUT_BYTES:
+            self.close()
+            raise DeisctlError(f"ssh {self.label}: the remote command printed {what} "
+                               f"{MAX_NODE_OUTPUT_BYTES // (1024 * 1024)} MiB; deisctl stopped reading it")
 
     def _fill(self, deadline: Optional[float]) -> bool:
         """Read some stdout; False if the deadline passed first."""
@@ -254,3 +268,5 @@ class RemoteCommand:
             if not data:
                 return
             self._err.extend(data)
+            if len(self._err) > 2 * NODE_STDERR_KEPT_BYTES:  # its end is what is used
+                del self._err[:-NODE_STDERR_KEPT_BYTES]
