@@ -93,19 +93,18 @@ def heartbeats(inv, store, components: Sequence[str] = ()) -> list[Heartbeat]:
     for name in names:
         snap = store.snapshot([layout.key(name, "hosts/")], [layout.key(name, "host"), layout.key(name, "port")])
         rows.update(snap.rows)
-    found, found_keys = [], []
+    found = []
     base = layout.prefix + "/"
     for key, kv in sorted(rows.items()):
         parts = key[len(base):].split("/")
         if parts[-1] != "host" or len(parts) not in (2, 4) or (len(parts) == 4 and parts[1] != "hosts"):
             continue
         port = rows.get(key[:-len("host")] + "port")
-        found.append((parts[0], kv, port))
-        found_keys.append(key)
-    left = leases.time_left(store, [kv.lease for _, kv, _ in found if kv.lease])
+        found.append((key, parts[0], kv, port))
+    left = leases.time_left(store, [kv.lease for _, _, kv, _ in found if kv.lease])
     return [Heartbeat(component, kv.text.strip(), port.text.strip() if port else None,
                       left.get(kv.lease) if kv.lease else None, kv.mod_revision, kv.lease, key)
-            for key, (component, kv, port) in zip(found_keys, found)]
+            for key, component, kv, port in found]
 
 
 class NotAsked(NamedTuple):
@@ -114,7 +113,7 @@ class NotAsked(NamedTuple):
     problem: str
 
 
-def _hosts_checked(beats, hosts) -> dict:
+def _refused_hosts(beats, hosts) -> dict:
     """{host: NotAsked} for each of hosts that is not a host name or address, naming where it came from."""
     where = {beat.node: beat.key for beat in beats}
     refused = {}
@@ -126,9 +125,9 @@ def _hosts_checked(beats, hosts) -> dict:
     return refused
 
 
-def _checked(beats, hosts) -> list:
+def _valid_hosts(beats, hosts) -> list:
     """hosts, each a host name or address, else UsageError naming where it came from."""
-    for refused in _hosts_checked(beats, hosts).values():
+    for refused in _refused_hosts(beats, hosts).values():
         raise UsageError(refused.problem.removeprefix("not asked: "))
     return hosts
 
@@ -183,7 +182,7 @@ def status(inv, node: NodeOptions, components: Sequence[str] = ()) -> Status:
         # component must not vanish from the table with it).
         expected = list(components) or [name for name in names if _published_components(name)]
         hosts = sorted({beat.node for beat in beats} | set(_nodes_of_context(inv)))
-        answers: dict = _hosts_checked(beats, hosts)
+        answers: dict = _refused_hosts(beats, hosts)
         hosts = [host for host in hosts if host not in answers]
         if node.runtime != "none" and hosts:
             with ThreadPoolExecutor(max_workers=min(16, len(hosts))) as pool:
@@ -263,7 +262,7 @@ def _nodes_for(inv, node: NodeOptions, component: str, only: Optional[str]) -> l
         reach.open()
         with open_store(inv, via=reach.tunnel) as store:
             beats = heartbeats(inv, store, [component])
-    hosts = _checked(beats, sorted({beat.node for beat in beats}) or list(_nodes_of_context(inv)))
+    hosts = _valid_hosts(beats, sorted({beat.node for beat in beats}) or list(_nodes_of_context(inv)))
     if not hosts:
         layout = inv.settings.layout
         raise NotFoundError(f"no node runs the {component}: no heartbeat under {layout.component(component)} and "
@@ -481,7 +480,7 @@ def ssh(inv, node: NodeOptions, target: str, command: Sequence[str]) -> SSHResul
             with open_store(inv, via=reach.tunnel) as store:
                 beats = heartbeats(inv, store, [target])
             if beats:
-                host = _checked(beats, [beats[0].node])[0]
+                host = _valid_hosts(beats, [beats[0].node])[0]
         host = host or ssh_options.check_host(target, "HOST")
         session = reach.connect(host)
         status = stream(session, list(command or LOGIN_SHELL), stdin=inv.stdin, stdout=inv.stdout, stderr=inv.stderr,
