@@ -139,10 +139,27 @@ def _containers(reach: Reach, node: NodeOptions, host: str) -> dict:
                        timeout=node.remote_timeout or node.ssh.timeout)
     if done.status != 0:
         raise DeisctlError(f"{node.runtime} ps failed: {done.last_error_line()}")
+    containers = containers_of(done.stdout)
+    if containers is None:
+        raise DeisctlError(f"{node.runtime} inspect gave no JSON")
+    return containers
+
+
+def _count(value) -> int:
+    """A count or exit code the node gave, 0 when it is not a number."""
     try:
-        found = json.loads(done.stdout.decode("utf-8", "replace") or "[]")
-    except ValueError:
-        raise DeisctlError(f"{node.runtime} inspect gave no JSON") from None
+        return int(value or 0)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+def containers_of(output: bytes) -> Optional[dict]:
+    """{component: Container} from `docker inspect` of the deis-* containers (None: not JSON). What
+    a node says is taken as text: a field of another type counts as missing, never as a crash."""
+    try:
+        found = json.loads(output.decode("utf-8", "replace") or "[]")
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
+        return None
     containers = {}
     for item in found if isinstance(found, list) else []:
         if not isinstance(item, dict):
@@ -154,9 +171,9 @@ def _containers(reach: Reach, node: NodeOptions, host: str) -> dict:
         status = str(state.get("Status", "unknown"))
         since = str(state.get("StartedAt" if status == "running" else "FinishedAt", ""))[:19].replace("T", " ")
         config = item.get("Config") if isinstance(item.get("Config"), dict) else {}
-        containers[name[len(CONTAINER_PREFIX):]] = Container(status, since, int(item.get("RestartCount") or 0),
+        containers[name[len(CONTAINER_PREFIX):]] = Container(status, since, _count(item.get("RestartCount")),
                                                              str(config.get("Image", "")),
-                                                             int(state.get("ExitCode") or 0))
+                                                             _count(state.get("ExitCode")))
     return containers
 
 
