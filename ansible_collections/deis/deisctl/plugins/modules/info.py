@@ -75,12 +75,14 @@ healthy:
   returned: when I(check)
   type: bool
 status:
-  description: Each component on each node, C(component), C(node), C(ok), C(problem), C(heartbeat), C(container).
+  description:
+    - Each component on each node, C(component), C(node), C(ok), C(problem), C(heartbeat), C(container).
+    - C(node) is null for a component the cluster has keys of that was found on no node (no heartbeat, no container).
   returned: when I(status)
   type: list
   elements: dict
 platform_up:
-  description: Every component that should run does.
+  description: Every component that should run does (false when none was found at all).
   returned: when I(status)
   type: bool
 rc:
